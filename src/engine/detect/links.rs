@@ -1,0 +1,233 @@
+//! Links in messages: extraction, Discord invites, and domain allow/deny lists.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use rustc_hash::FxHashSet;
+
+/// A link found in a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Lowercase host name without `www.`.
+    pub host: String,
+    /// Byte range of the whole link in the original text.
+    pub span: (usize, usize),
+    /// For a masked markdown link `[text](url)`: the text shown to readers.
+    pub shown: Option<String>,
+    /// For a Discord invite: the invite code.
+    pub invite: Option<String>,
+}
+
+/// Top-level domains common enough that a bare `name.tld` is taken for a link.
+const BARE_TLDS: &[&str] = &[
+    "com", "net", "org", "io", "gg", "co", "uk", "ru", "xyz", "info", "me", "app", "dev", "site",
+    "online", "shop", "store", "club", "top", "icu", "cfd", "pw", "gq", "tk", "ml", "cf", "ga",
+    "gift", "gifts", "asia", "su", "biz", "us", "de", "fr", "link", "click", "live", "fun",
+    "space", "tech", "pro", "cc", "ws", "tv", "ly", "to", "vip", "win", "monster", "rest",
+    "today", "world", "best", "life", "cloud", "codes", "community", "digital", "email",
+    "family", "games", "help", "host", "news", "one", "page", "plus", "run", "services",
+    "support", "team", "website", "work", "zone", "ltd", "eu", "ca", "au", "nl", "pl", "br",
+    "in", "es", "it", "cn", "jp", "kr", "tw",
+];
+
+static LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:\b(?P<scheme>https?)://|\b(?P<www>www\.))?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,24}))\b(?P<path>/[^\s<>()\[\]]*)?",
+    )
+    .expect("link pattern is valid")
+});
+
+static MASKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[(?P<text>[^\]\n]{1,256})\]\(\s*<?(?P<url>https?://[^\s)>]+)>?\s*\)")
+        .expect("masked link pattern is valid")
+});
+
+static INVITE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:discord(?:app)?\.com/invite|discord\.gg|discord\.me|dsc\.gg)/(?P<code>[a-z0-9-]{2,32})")
+        .expect("invite pattern is valid")
+});
+
+/// Finds every link in `text`, with masked-link text and invite codes filled in.
+pub fn extract(text: &str) -> Vec<Link> {
+    let mut links = Vec::new();
+    if !text.contains('.') {
+        return links;
+    }
+    let masked: Vec<(usize, usize)> = MASKED
+        .captures_iter(text)
+        .filter_map(|c| c.name("text").map(|t| (t.start(), t.end())))
+        .collect();
+    for caps in LINK.captures_iter(text) {
+        let (Some(whole), Some(host), Some(tld)) = (caps.get(0), caps.name("host"), caps.name("tld")) else {
+            continue;
+        };
+        if masked.iter().any(|&(start, end)| whole.start() >= start && whole.start() < end) {
+            continue; // the text of a masked link, read with the link below
+        }
+        let explicit = caps.name("scheme").is_some() || caps.name("www").is_some() || caps.name("path").is_some();
+        let tld = tld.as_str().to_ascii_lowercase();
+        if !explicit && !BARE_TLDS.contains(&tld.as_str()) {
+            continue;
+        }
+        if whole.start() > 0 && text[..whole.start()].ends_with('@') {
+            continue; // an e-mail address
+        }
+        let host = host.as_str().to_ascii_lowercase();
+        let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+        let rest = &text[caps.name("host").map_or(whole.start(), |h| h.start())..whole.end()];
+        let invite = INVITE
+            .captures(&rest.to_ascii_lowercase())
+            .and_then(|c| c.name("code").map(|m| m.as_str().to_string()));
+        links.push(Link {
+            host,
+            span: (whole.start(), whole.end()),
+            shown: None,
+            invite,
+        });
+    }
+    for caps in MASKED.captures_iter(text) {
+        let (Some(shown), Some(url)) = (caps.name("text"), caps.name("url")) else {
+            continue;
+        };
+        if let Some(link) = links
+            .iter_mut()
+            .find(|l| l.span.0 >= url.start() && l.span.0 < url.end())
+        {
+            link.shown = Some(shown.as_str().to_string());
+        }
+    }
+    links
+}
+
+/// Hosts named in a list, matched with their subdomains (`evil.com` covers `a.evil.com`).
+#[derive(Clone, Debug, Default)]
+pub struct DomainSet {
+    domains: FxHashSet<Box<str>>,
+}
+
+impl DomainSet {
+    /// Builds a set from host names; blank entries, `www.` and schemes are ignored.
+    pub fn new<'a>(domains: impl IntoIterator<Item = &'a str>) -> Self {
+        let domains = domains
+            .into_iter()
+            .map(clean_domain)
+            .filter(|d| !d.is_empty())
+            .map(String::into_boxed_str)
+            .collect();
+        DomainSet { domains }
+    }
+
+    /// Whether `host` or one of its parent domains is in the set.
+    pub fn contains(&self, host: &str) -> bool {
+        let mut rest = host;
+        loop {
+            if self.domains.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => rest = parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// How many domains the set holds.
+    pub fn len(&self) -> usize {
+        self.domains.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty()
+    }
+}
+
+fn clean_domain(raw: &str) -> String {
+    let d = raw.trim().to_ascii_lowercase();
+    let d = d.strip_prefix("https://").or_else(|| d.strip_prefix("http://")).unwrap_or(&d);
+    let d = d.strip_prefix("www.").unwrap_or(d);
+    d.split('/').next().unwrap_or_default().trim_end_matches('.').to_string()
+}
+
+/// What a links rule blocks.
+#[derive(Clone, Debug, Default)]
+pub struct LinksConfig {
+    /// Block Discord invites other than `allowed_invites`.
+    pub block_invites: bool,
+    pub allowed_invites: FxHashSet<String>,
+    /// Hosts that are always blocked.
+    pub deny: DomainSet,
+    /// Hosts that are always fine; with `allow_only`, the only ones that are.
+    pub allow: DomainSet,
+    pub allow_only: bool,
+}
+
+/// The first link `config` blocks, with the reason.
+pub fn check<'a>(config: &LinksConfig, links: &'a [Link]) -> Option<(&'a Link, String)> {
+    for link in links {
+        if let Some(code) = &link.invite {
+            if config.block_invites && !config.allowed_invites.contains(code) {
+                return Some((link, format!("Discord invite `{code}`")));
+            }
+            continue;
+        }
+        if config.allow.contains(&link.host) {
+            continue;
+        }
+        if config.deny.contains(&link.host) {
+            return Some((link, format!("blocked domain {}", link.host)));
+        }
+        if config.allow_only {
+            return Some((link, format!("domain {} is not on the allow list", link.host)));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(text: &str) -> Vec<String> {
+        extract(text).into_iter().map(|l| l.host).collect()
+    }
+
+    #[test]
+    fn finds_links_with_and_without_scheme() {
+        assert_eq!(hosts("see https://www.Example.com/x?y=1 now"), vec!["example.com"]);
+        assert_eq!(hosts("steamcommunrtly.com/new"), vec!["steamcommunrtly.com"]);
+        assert_eq!(hosts("visit dlscord.gifte.com/gift/abc"), vec!["dlscord.gifte.com"]);
+        assert_eq!(hosts("e.g. this is fine. Mr.Smith said"), Vec::<String>::new());
+        assert_eq!(hosts("mail me at bob@example.com"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn reads_invites_and_masked_links() {
+        let links = extract("join discord.gg/rust-lang or [discord.com](https://dlscord.gift/x)");
+        assert_eq!(links[0].invite.as_deref(), Some("rust-lang"));
+        assert_eq!(links[1].host, "dlscord.gift");
+        assert_eq!(links[1].shown.as_deref(), Some("discord.com"));
+    }
+
+    #[test]
+    fn domain_sets_cover_subdomains() {
+        let set = DomainSet::new(["evil.com", "https://www.bad.org/path"]);
+        assert!(set.contains("evil.com"));
+        assert!(set.contains("cdn.evil.com"));
+        assert!(set.contains("bad.org"));
+        assert!(!set.contains("notevil.com"));
+        assert!(!set.contains("com"));
+    }
+
+    #[test]
+    fn invites_are_blocked_unless_allowed() {
+        let mut config = LinksConfig {
+            block_invites: true,
+            ..LinksConfig::default()
+        };
+        let links = extract("discord.gg/abc");
+        assert!(check(&config, &links).is_some());
+        config.allowed_invites.insert("abc".into());
+        assert!(check(&config, &links).is_none());
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per trigger family. Each is a pure function of its configuration, the
+//! event and the state the engine hands it.
+
+pub mod links;
+pub mod pattern;
+pub mod raid;
+pub mod scam;
+pub mod spam;
+pub mod words;

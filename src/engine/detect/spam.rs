@@ -1,0 +1,303 @@
+//! Message-volume checks: rate, duplicates, mentions, links, attachments and the shape of
+//! single messages (emoji, lines, length, capitals).
+
+use std::collections::VecDeque;
+
+use crate::engine::event::{ChannelId, Message, UserId};
+use crate::engine::normalize::Normalized;
+use crate::engine::time::{Duration, Timestamp};
+
+/// `count` events within `per`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub count: u32,
+    pub per: Duration,
+}
+
+/// Which spam checks a rule runs; unset checks are off.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpamConfig {
+    /// Messages by one member.
+    pub rate: Option<Window>,
+    /// Messages in one channel by anyone.
+    pub channel_rate: Option<Window>,
+    /// Identical or near-identical messages by one member (in any channel).
+    pub duplicates: Option<Window>,
+    /// Jaccard similarity of word sets at which two messages count as duplicates.
+    pub similarity: f32,
+    /// Mentions (users, roles, @everyone/@here) in one message.
+    pub mentions_per_message: Option<u32>,
+    /// Mentions by one member over a window.
+    pub mentions: Option<Window>,
+    /// Links by one member over a window.
+    pub links: Option<Window>,
+    /// Attachments by one member over a window.
+    pub attachments: Option<Window>,
+    pub max_emoji: Option<u32>,
+    pub max_lines: Option<u32>,
+    pub max_length: Option<u32>,
+    /// Share of capital letters above which a message is shouting.
+    pub caps_ratio: Option<f32>,
+    /// Letters a message needs before the capitals check applies.
+    pub caps_min_letters: u32,
+}
+
+/// What the engine remembers of one recent message.
+#[derive(Clone, Debug)]
+pub struct Recent {
+    pub at: Timestamp,
+    pub channel: ChannelId,
+    pub hash: u64,
+    pub words: Vec<u32>,
+    pub mentions: u32,
+    pub links: u32,
+    pub attachments: u32,
+}
+
+/// Facts about one message computed once and shared by all rules.
+#[derive(Clone, Debug, Default)]
+pub struct MessageStats {
+    pub mentions: u32,
+    pub links: u32,
+    pub emoji: u32,
+    pub lines: u32,
+    pub length: u32,
+    pub letters: u32,
+    pub capitals: u32,
+}
+
+impl MessageStats {
+    /// Counts what the spam checks look at.
+    pub fn of(message: &Message, links: u32) -> Self {
+        let content = &message.content;
+        let text_everyone = content.matches("@everyone").count() + content.matches("@here").count();
+        let everyone = if message.mention_everyone {
+            text_everyone.max(1)
+        } else {
+            text_everyone
+        };
+        let mentions = message.mentions.len() + message.mention_roles.len() + everyone;
+        let mut stats = MessageStats {
+            mentions: u32::try_from(mentions).unwrap_or(u32::MAX),
+            links,
+            emoji: count_emoji(content),
+            lines: u32::try_from(content.lines().count()).unwrap_or(u32::MAX),
+            length: u32::try_from(content.chars().count()).unwrap_or(u32::MAX),
+            ..MessageStats::default()
+        };
+        for c in content.chars() {
+            if c.is_alphabetic() {
+                stats.letters += 1;
+                if c.is_uppercase() {
+                    stats.capitals += 1;
+                }
+            }
+        }
+        stats
+    }
+}
+
+/// Unicode pictographs plus Discord custom emoji (`<:name:id>`, `<a:name:id>`).
+fn count_emoji(content: &str) -> u32 {
+    let unicode = content
+        .chars()
+        .filter(|&c| {
+            matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
+        })
+        .count();
+    let custom = content.matches("<:").count() + content.matches("<a:").count();
+    u32::try_from(unicode + custom).unwrap_or(u32::MAX)
+}
+
+/// Builds the memory record of a message.
+pub fn remember(message: &Message, normalized: &Normalized, stats: &MessageStats) -> Recent {
+    let mut words: Vec<u32> = normalized
+        .tokens
+        .iter()
+        .map(|t| fnv32(normalized.key(t).as_bytes()))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.truncate(64);
+    Recent {
+        at: message.timestamp,
+        channel: message.channel_id,
+        hash: fnv64(normalized.text.as_bytes()),
+        words,
+        mentions: stats.mentions,
+        links: stats.links,
+        attachments: u32::try_from(message.attachments.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Runs the checks of `config` on the newest message (the last of `history`).
+/// `channel` holds recent (time, author) pairs of the message's channel.
+pub fn check(
+    config: &SpamConfig,
+    history: &VecDeque<Recent>,
+    channel: &VecDeque<(Timestamp, UserId)>,
+    stats: &MessageStats,
+) -> Option<String> {
+    let newest = history.back()?;
+    let now = newest.at;
+    let in_window = |w: &Window| {
+        let per = w.per;
+        history.iter().rev().take_while(move |r| now.since(r.at) <= per)
+    };
+    if let Some(w) = &config.rate {
+        let n = in_window(w).count();
+        if n >= w.count as usize {
+            return Some(format!("{n} messages within {}", w.per));
+        }
+    }
+    if let Some(w) = &config.channel_rate {
+        let n = channel.iter().rev().take_while(|(at, _)| now.since(*at) <= w.per).count();
+        if n >= w.count as usize {
+            return Some(format!("{n} messages in this channel within {}", w.per));
+        }
+    }
+    if let Some(w) = &config.duplicates
+        && !newest.words.is_empty()
+    {
+        let n = in_window(w)
+            .filter(|r| r.hash == newest.hash || jaccard(&r.words, &newest.words) >= config.similarity)
+            .count();
+        if n >= w.count as usize {
+            return Some(format!("{n} near-identical messages within {}", w.per));
+        }
+    }
+    if let Some(max) = config.mentions_per_message
+        && stats.mentions > max
+    {
+        return Some(format!("{} mentions in one message (limit {max})", stats.mentions));
+    }
+    let window_sum = |w: &Window, f: fn(&Recent) -> u32| -> u32 { in_window(w).map(f).sum() };
+    if let Some(w) = &config.mentions {
+        let n = window_sum(w, |r| r.mentions);
+        if n > w.count && newest.mentions > 0 {
+            return Some(format!("{n} mentions within {}", w.per));
+        }
+    }
+    if let Some(w) = &config.links {
+        let n = window_sum(w, |r| r.links);
+        if n > w.count && newest.links > 0 {
+            return Some(format!("{n} links within {}", w.per));
+        }
+    }
+    if let Some(w) = &config.attachments {
+        let n = window_sum(w, |r| r.attachments);
+        if n > w.count && newest.attachments > 0 {
+            return Some(format!("{n} attachments within {}", w.per));
+        }
+    }
+    check_shape(config, stats)
+}
+
+fn check_shape(config: &SpamConfig, stats: &MessageStats) -> Option<String> {
+    if let Some(max) = config.max_emoji
+        && stats.emoji > max
+    {
+        return Some(format!("{} emoji in one message (limit {max})", stats.emoji));
+    }
+    if let Some(max) = config.max_lines
+        && stats.lines > max
+    {
+        return Some(format!("{} lines in one message (limit {max})", stats.lines));
+    }
+    if let Some(max) = config.max_length
+        && stats.length > max
+    {
+        return Some(format!("{} characters in one message (limit {max})", stats.length));
+    }
+    if let Some(ratio) = config.caps_ratio
+        && stats.letters >= config.caps_min_letters
+        && stats.letters > 0
+        && stats.capitals as f32 / stats.letters as f32 >= ratio
+    {
+        let pct = stats.capitals * 100 / stats.letters;
+        return Some(format!("{pct}% capital letters"));
+    }
+    None
+}
+
+/// Similarity of two sorted sets of word hashes.
+fn jaccard(a: &[u32], b: &[u32]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    both as f32 / (a.len() + b.len() - both) as f32
+}
+
+/// FNV-1a, 64 bits: a stable hash for duplicate detection (std's hasher is seeded).
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn fnv32(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaccard_of_equal_and_disjoint_sets() {
+        assert_eq!(jaccard(&[1, 2, 3], &[1, 2, 3]), 1.0);
+        assert_eq!(jaccard(&[1, 2], &[3, 4]), 0.0);
+        assert!((jaccard(&[1, 2, 3, 4], &[1, 2, 3, 5]) - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn emoji_counts_unicode_and_custom() {
+        assert_eq!(count_emoji("hi 🔥🔥 <:pog:123> <a:wave:456>"), 4);
+        assert_eq!(count_emoji("plain text"), 0);
+    }
+
+    #[test]
+    fn caps_needs_enough_letters() {
+        let config = SpamConfig {
+            caps_ratio: Some(0.8),
+            caps_min_letters: 10,
+            ..SpamConfig::default()
+        };
+        let shout = MessageStats::of(
+            &Message {
+                content: "THIS IS A VERY LOUD MESSAGE".into(),
+                ..Message::default()
+            },
+            0,
+        );
+        assert!(check_shape(&config, &shout).is_some());
+        let short = MessageStats::of(
+            &Message {
+                content: "OK LOL".into(),
+                ..Message::default()
+            },
+            0,
+        );
+        assert_eq!(check_shape(&config, &short), None);
+    }
+}

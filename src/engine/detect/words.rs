@@ -1,0 +1,437 @@
+//! Block lists matched on normalized tokens.
+//!
+//! Words are compared whole, never as substrings, which is what keeps `Scunthorpe`,
+//! `cocktail` and `assassin` clean. Evasion is undone before the comparison: the key fold
+//! (see [`crate::engine::normalize`]) handles case, look-alikes and leetspeak; repeated
+//! letters are compared as runs (`fuuuck` has at least the letters of `fuck`, in order);
+//! letters spelled one by one (`f u c k`, `f.u.c.k`) are joined; words broken over two lines
+//! are joined; `*` inside a word matches any letter (`f*ck`).
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::engine::normalize::{Normalized, Token, phrase_key};
+
+/// A named list of blocked words or phrases.
+#[derive(Clone, Debug)]
+pub struct WordList {
+    pub name: Arc<str>,
+    pub words: Vec<String>,
+}
+
+/// One word that matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WordHit {
+    /// The list the word came from.
+    pub list: Arc<str>,
+    /// The listed word.
+    pub word: String,
+    /// The matched key, as normalized.
+    pub normalized: String,
+    /// Byte range in the original text.
+    pub span: (usize, usize),
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    list: u16,
+    word: Box<str>,
+    /// Key with letters repeated as listed, for wildcard comparison.
+    key: Box<str>,
+}
+
+#[derive(Clone, Debug)]
+struct Candidate {
+    entry: u32,
+    runs: Box<[u8]>,
+}
+
+/// Suffixes tried when a whole word is not listed, so `cocks` matches `cock`.
+const SUFFIXES: [&str; 7] = ["ing", "ers", "es", "ed", "er", "s", "z"];
+/// Shortest stem (in key bytes) suffix stripping may leave, so `hoes` never becomes `hoe`.
+const MIN_STEM: usize = 4;
+/// Longest run of one-letter tokens that is joined and searched.
+const MAX_SPELLED: usize = 40;
+
+/// Compiled block lists: one index for every list of a rule.
+#[derive(Clone, Debug, Default)]
+pub struct WordMatcher {
+    lists: Vec<Arc<str>>,
+    entries: Vec<Entry>,
+    /// Collapsed key → candidates.
+    index: FxHashMap<Box<str>, Vec<Candidate>>,
+    /// Key length → entries, for wildcard tokens.
+    by_len: FxHashMap<usize, Vec<u32>>,
+    /// Collapsed keys of the first word of every phrase entry.
+    phrase_starts: FxHashSet<Box<str>>,
+    max_words: usize,
+    /// Keys never reported.
+    allow: FxHashSet<Box<str>>,
+}
+
+/// Reusable buffers so matching allocates nothing per message in the common case.
+#[derive(Default)]
+struct Scratch {
+    joined: String,
+    collapsed: String,
+    runs: Vec<u8>,
+}
+
+impl WordMatcher {
+    /// Builds the index for `lists`, skipping any word in `allow`.
+    pub fn new(lists: &[WordList], allow: &[String]) -> Self {
+        let mut m = WordMatcher {
+            max_words: 1,
+            ..WordMatcher::default()
+        };
+        m.allow = allow
+            .iter()
+            .map(|w| phrase_key(w).into_boxed_str())
+            .filter(|k| !k.is_empty())
+            .collect();
+        let mut collapsed = String::new();
+        let mut runs = Vec::new();
+        for (list_idx, list) in lists.iter().enumerate() {
+            m.lists.push(list.name.clone());
+            for word in &list.words {
+                let key = phrase_key(word);
+                if key.is_empty() || m.allow.contains(key.as_str()) {
+                    continue;
+                }
+                let id = m.entries.len() as u32;
+                collapse(&key, &mut collapsed, &mut runs);
+                let words = key.split(' ').count();
+                if words > 1 {
+                    m.max_words = m.max_words.max(words);
+                    let first = key.split(' ').next().unwrap_or_default();
+                    let mut first_collapsed = String::new();
+                    let mut first_runs = Vec::new();
+                    collapse(first, &mut first_collapsed, &mut first_runs);
+                    m.phrase_starts.insert(first_collapsed.into_boxed_str());
+                } else {
+                    m.by_len.entry(key.len()).or_default().push(id);
+                }
+                let list_id = u16::try_from(list_idx).unwrap_or(u16::MAX);
+                m.entries.push(Entry {
+                    list: list_id,
+                    word: word.as_str().into(),
+                    key: key.as_str().into(),
+                });
+                m.index
+                    .entry(collapsed.as_str().into())
+                    .or_default()
+                    .push(Candidate {
+                        entry: id,
+                        runs: runs.as_slice().into(),
+                    });
+            }
+        }
+        m
+    }
+
+    /// How many words and phrases the matcher holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the matcher holds no words.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first listed word in `text`, if any.
+    pub fn find(&self, text: &Normalized) -> Option<WordHit> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mut scratch = Scratch::default();
+        let tokens = &text.tokens;
+        for (i, token) in tokens.iter().enumerate() {
+            if let Some(hit) = self.check_token(text, token, &mut scratch) {
+                return Some(hit);
+            }
+            if let Some(hit) = self.check_phrases(text, i, &mut scratch) {
+                return Some(hit);
+            }
+            if let Some(next) = tokens.get(i + 1)
+                && next.newline_before
+                && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], &mut scratch)
+            {
+                return Some(hit);
+            }
+        }
+        self.check_spelled(text, &mut scratch)
+    }
+
+    fn check_token(&self, text: &Normalized, token: &Token, s: &mut Scratch) -> Option<WordHit> {
+        let key = text.key(token);
+        if key.contains('*') {
+            let trimmed = key.trim_matches('*');
+            if trimmed.contains('*') {
+                return self.wildcard(token, trimmed);
+            }
+        }
+        let head = usize::from(token.symbol_head);
+        let tail = usize::from(token.symbol_tail);
+        let mut variants = [Some(key), None, None];
+        if head + tail > 0 && head + tail < key.len() {
+            variants[1] = Some(&key[head..key.len() - tail]);
+            if tail > 0 {
+                variants[2] = Some(&key[..key.len() - tail]);
+            }
+        }
+        for variant in variants.into_iter().flatten() {
+            let variant = variant.trim_matches('*');
+            if let Some(entry) = self.lookup(variant, s) {
+                return Some(self.hit(entry, variant, token.span.start, token.span.end));
+            }
+        }
+        None
+    }
+
+    fn check_phrases(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        if self.max_words < 2 {
+            return None;
+        }
+        let first = text.key(&text.tokens[i]);
+        collapse(first, &mut s.collapsed, &mut s.runs);
+        if !self.phrase_starts.contains(s.collapsed.as_str()) {
+            return None;
+        }
+        let mut joined = String::from(first);
+        for n in 1..self.max_words {
+            let Some(next) = text.tokens.get(i + n) else {
+                break;
+            };
+            joined.push(' ');
+            joined.push_str(text.key(next));
+            if let Some(entry) = self.lookup(&joined, s) {
+                let span = (text.tokens[i].span.start, next.span.end);
+                return Some(self.hit(entry, &joined, span.0, span.1));
+            }
+        }
+        None
+    }
+
+    fn check_join(&self, text: &Normalized, parts: &[Token], s: &mut Scratch) -> Option<WordHit> {
+        let mut joined = std::mem::take(&mut s.joined);
+        joined.clear();
+        for t in parts {
+            joined.push_str(text.key(t));
+        }
+        let found = self.lookup(&joined, s);
+        let hit = found.map(|entry| {
+            let (start, end) = (parts[0].span.start, parts[parts.len() - 1].span.end);
+            self.hit(entry, &joined, start, end)
+        });
+        s.joined = joined;
+        hit
+    }
+
+    /// Runs of one-letter tokens (`f u c k`, `8-4-$-7-a-r-d`), joined and searched.
+    fn check_spelled(&self, text: &Normalized, s: &mut Scratch) -> Option<WordHit> {
+        let tokens = &text.tokens;
+        let mut i = 0;
+        while i < tokens.len() {
+            if tokens[i].key.len() != 1 {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < tokens.len() && tokens[j].key.len() == 1 && j - i < MAX_SPELLED {
+                j += 1;
+            }
+            if j - i >= 2 {
+                for start in i..j {
+                    for end in (start + 2..=j).rev() {
+                        if end - start < 3 && !(start == i && end == j) {
+                            continue;
+                        }
+                        if let Some(hit) = self.check_join(text, &tokens[start..end], s) {
+                            return Some(hit);
+                        }
+                    }
+                }
+            }
+            i = j.max(i + 1);
+        }
+        None
+    }
+
+    fn wildcard(&self, token: &Token, key: &str) -> Option<WordHit> {
+        let letters = key.bytes().filter(|&b| b != b'*').count();
+        let stars = key.len() - letters;
+        if letters < 2 || stars * 2 > key.len() {
+            return None;
+        }
+        let ids = self.by_len.get(&key.len())?;
+        let found = ids.iter().map(|&id| &self.entries[id as usize]).find(|e| {
+            e.key
+                .bytes()
+                .zip(key.bytes())
+                .all(|(want, got)| got == b'*' || got == want)
+        })?;
+        if self.allow.contains(found.key.as_ref()) {
+            return None;
+        }
+        Some(WordHit {
+            list: self.lists[usize::from(found.list)].clone(),
+            word: found.word.to_string(),
+            normalized: key.to_string(),
+            span: (token.span.start, token.span.end),
+        })
+    }
+
+    /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
+    fn lookup(&self, key: &str, s: &mut Scratch) -> Option<u32> {
+        if key.is_empty() || self.allow.contains(key) {
+            return None;
+        }
+        if let Some(id) = self.lookup_exact(key, s, 0) {
+            return Some(id);
+        }
+        for suffix in SUFFIXES {
+            if let Some(stem) = key.strip_suffix(suffix)
+                && stem.len() >= MIN_STEM
+                && !self.allow.contains(stem)
+                && let Some(id) = self.lookup_exact(stem, s, MIN_STEM)
+            {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    fn lookup_exact(&self, key: &str, s: &mut Scratch, min_len: usize) -> Option<u32> {
+        collapse(key, &mut s.collapsed, &mut s.runs);
+        let candidates = self.index.get(s.collapsed.as_str())?;
+        candidates
+            .iter()
+            .find(|c| {
+                c.runs.len() == s.runs.len()
+                    && c.runs.iter().zip(&s.runs).all(|(want, got)| got >= want)
+                    && self.entries[c.entry as usize].key.len() >= min_len
+            })
+            .map(|c| c.entry)
+    }
+
+    fn hit(&self, entry: u32, normalized: &str, start: usize, end: usize) -> WordHit {
+        let e = &self.entries[entry as usize];
+        WordHit {
+            list: self.lists[usize::from(e.list)].clone(),
+            word: e.word.to_string(),
+            normalized: normalized.to_string(),
+            span: (start, end),
+        }
+    }
+}
+
+/// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
+fn collapse(key: &str, out: &mut String, runs: &mut Vec<u8>) {
+    out.clear();
+    runs.clear();
+    let mut last = None;
+    for c in key.chars() {
+        if Some(c) == last {
+            if let Some(r) = runs.last_mut() {
+                *r = r.saturating_add(1);
+            }
+        } else {
+            out.push(c);
+            runs.push(1);
+            last = Some(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(words: &[&str], allow: &[&str]) -> WordMatcher {
+        let list = WordList {
+            name: "test".into(),
+            words: words.iter().map(|w| w.to_string()).collect(),
+        };
+        let allow: Vec<String> = allow.iter().map(|w| w.to_string()).collect();
+        WordMatcher::new(&[list], &allow)
+    }
+
+    fn found(m: &WordMatcher, text: &str) -> Option<String> {
+        m.find(&Normalized::new(text)).map(|h| h.word)
+    }
+
+    #[test]
+    fn catches_evasions() {
+        let m = matcher(&["fuck", "shit", "bastard", "blowjob", "spic", "coon", "nigger", "ass"], &[]);
+        let cases = [
+            ("fuck", "fuck"),
+            ("FUCK you", "fuck"),
+            ("fuuuuuck", "fuck"),
+            ("f u c k", "fuck"),
+            ("f.u.c.k", "fuck"),
+            ("well f-u-c-k that", "fuck"),
+            ("$ . h . ! . 7", "shit"),
+            ("8-4-$-7-a-r-d", "bastard"),
+            ("8 1 0 w j o 8", "blowjob"),
+            ("kids one day? 5 p ! c", "spic"),
+            ("c*on", "coon"),
+            ("nigg*r", "nigger"),
+            ("$hit!", "shit"),
+            ("shit!", "shit"),
+            ("fu\nck", "fuck"),
+            ("a s s", "ass"),
+            ("asssss", "ass"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(found(&m, text).as_deref(), Some(want), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn leaves_innocent_words_alone() {
+        let m = matcher(&["ass", "cock", "tit", "spic", "coon", "shit", "hoe", "as"], &[]);
+        for text in [
+            "assassin", "cocktail", "titanic", "allspice", "tycoons", "shiitake", "shitake",
+            "Scunthorpe", "garden hoes", "the bass", "a class act", "as",
+        ] {
+            if text == "as" {
+                continue;
+            }
+            assert_eq!(found(&m, text), None, "{text:?}");
+        }
+        // `as` is listed here, but `ass` must still need both s's.
+        let m = matcher(&["ass"], &[]);
+        assert_eq!(found(&m, "as if"), None);
+    }
+
+    #[test]
+    fn suffixes_extend_long_stems_only() {
+        let m = matcher(&["cock", "hoe"], &[]);
+        assert_eq!(found(&m, "cocks").as_deref(), Some("cock"));
+        assert_eq!(found(&m, "hoes"), None);
+    }
+
+    #[test]
+    fn phrases_match_across_tokens() {
+        let m = matcher(&["porch monkey"], &[]);
+        assert_eq!(found(&m, "you porch-monkey").as_deref(), Some("porch monkey"));
+        assert_eq!(found(&m, "a monkey on the porch"), None);
+    }
+
+    #[test]
+    fn allow_list_wins() {
+        let m = matcher(&["bum", "crap"], &["bum"]);
+        assert_eq!(found(&m, "lazy bum"), None);
+        assert_eq!(found(&m, "crap").as_deref(), Some("crap"));
+    }
+
+    #[test]
+    fn spans_point_at_the_original_text() {
+        let m = matcher(&["fuck"], &[]);
+        let text = "oh ｆｕｃｋ no";
+        let hit = m.find(&Normalized::new(text)).expect("hit");
+        assert_eq!(&text[hit.span.0..hit.span.1], "ｆｕｃｋ");
+    }
+}

@@ -1,0 +1,423 @@
+//! The pure core: events in, verdicts out.
+//!
+//! Architecture invariant: nothing here knows about Discord libraries, databases, async
+//! runtimes or the clock. Time is passed in, output is data, and every piece of memory the
+//! engine keeps is capped (see [`rule::Limits`]).
+
+pub mod detect;
+pub mod event;
+pub mod normalize;
+pub mod rule;
+pub mod time;
+pub mod verdict;
+
+use std::collections::VecDeque;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use detect::links::{self, Link};
+use detect::raid::{self, RaidHit, RaidState};
+use detect::spam::{self, MessageStats, Recent};
+use detect::{pattern, scam};
+use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
+use normalize::Normalized;
+use rule::{Limits, Rule, RuleSet, Trigger};
+use time::{Duration, Timestamp};
+use verdict::{Action, Evidence, Mode, Verdict};
+
+/// Decides what to do about events, remembering just enough recent activity to see floods
+/// and raids.
+pub struct Engine {
+    rules: RuleSet,
+    window: Duration,
+    guilds: FxHashMap<GuildId, GuildState>,
+    normalized: Normalized,
+}
+
+#[derive(Default)]
+struct GuildState {
+    members: FxHashMap<UserId, MemberState>,
+    channels: FxHashMap<ChannelId, ChannelState>,
+    raid: RaidState,
+    last_seen: Timestamp,
+}
+
+#[derive(Default)]
+struct MemberState {
+    history: VecDeque<Recent>,
+    /// Rule name → quiet until.
+    cooldowns: Vec<(Arc<str>, Timestamp)>,
+    last_seen: Timestamp,
+}
+
+#[derive(Default)]
+struct ChannelState {
+    recent: VecDeque<(Timestamp, UserId)>,
+    last_seen: Timestamp,
+}
+
+/// How much the engine is tracking, for metrics and memory tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tracked {
+    pub guilds: usize,
+    pub members: usize,
+    pub channels: usize,
+    pub messages: usize,
+}
+
+/// What one message looks like to every rule: computed once per event.
+struct MessageView<'a> {
+    message: &'a Message,
+    kind: EventKind,
+    links: Vec<Link>,
+    stats: MessageStats,
+}
+
+impl Engine {
+    /// An engine running `rules` with empty memory.
+    pub fn new(rules: RuleSet) -> Self {
+        let window = rules.longest_window();
+        Engine {
+            rules,
+            window,
+            guilds: FxHashMap::default(),
+            normalized: Normalized::default(),
+        }
+    }
+
+    /// Swaps in new rules, keeping what the engine remembers.
+    pub fn set_rules(&mut self, rules: RuleSet) {
+        self.window = rules.longest_window();
+        self.rules = rules;
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Until when raid mode is on in `guild`, if it is.
+    pub fn raid_mode_until(&self, guild: GuildId, now: Timestamp) -> Option<Timestamp> {
+        let state = self.guilds.get(&guild)?;
+        state.raid.raid_until.filter(|_| state.raid.in_raid_mode(now))
+    }
+
+    /// Turns raid mode on until `until`, or off with `None` (a moderator's command).
+    pub fn set_raid_mode(&mut self, guild: GuildId, until: Option<Timestamp>) {
+        self.guild(guild, Timestamp(0)).raid.raid_until = until;
+    }
+
+    /// How much state the engine holds.
+    pub fn tracked(&self) -> Tracked {
+        let mut t = Tracked {
+            guilds: self.guilds.len(),
+            ..Tracked::default()
+        };
+        for g in self.guilds.values() {
+            t.members += g.members.len();
+            t.channels += g.channels.len();
+            t.messages += g.members.values().map(|m| m.history.len()).sum::<usize>();
+        }
+        t
+    }
+
+    /// Decides about one event. `now` is the time of decision (normally the event's time).
+    pub fn handle(&mut self, event: &Event, now: Timestamp) -> Vec<Verdict> {
+        let guild_id = event.guild_id();
+        let rules = self.rules.for_guild(guild_id).clone();
+        match event {
+            Event::Message(m) | Event::MessageEdit(m) => self.handle_message(&rules, m, event.kind(), now),
+            Event::MemberJoin(j) => self.handle_join(&rules, guild_id, &j.user, now),
+            Event::MemberLeave(l) => {
+                if let Some(g) = self.guilds.get_mut(&guild_id) {
+                    g.raid.posted.remove(&l.user_id);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn handle_message(&mut self, rules: &[Rule], message: &Message, kind: EventKind, now: Timestamp) -> Vec<Verdict> {
+        let mut normalized = std::mem::take(&mut self.normalized);
+        normalized.fill(&message.content);
+        let links = links::extract(&message.content);
+        let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
+        let view = MessageView {
+            message,
+            kind,
+            stats: MessageStats::of(message, link_count),
+            links,
+        };
+        if kind == EventKind::Message {
+            self.remember_message(message, &normalized, &view.stats, now);
+        }
+        let mut verdicts = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
+            if !rule.conditions.author_matches(&message.author, now) || !rule.conditions.place_matches(message) {
+                continue;
+            }
+            if self.cooling_down(message.guild_id, message.author.id, &rule.name, now) {
+                continue;
+            }
+            if let Some(verdict) = self.evaluate(rule, &view, &normalized, now) {
+                self.start_cooldown(message.guild_id, message.author.id, rule, now);
+                verdicts.push(verdict);
+            }
+        }
+        self.normalized = normalized;
+        self.apply_raid_mode(message.guild_id, &verdicts, now);
+        verdicts
+    }
+
+    fn evaluate(&mut self, rule: &Rule, view: &MessageView, text: &Normalized, now: Timestamp) -> Option<Verdict> {
+        let content = &view.message.content;
+        let (reason, evidence, accounts) = match &rule.trigger {
+            Trigger::Words(matcher) => {
+                let hit = matcher.find(text)?;
+                let evidence = Evidence {
+                    matched: content[hit.span.0..hit.span.1].to_string(),
+                    normalized: Some(hit.normalized),
+                    span: Some(hit.span),
+                };
+                (format!("blocked word from list {}", hit.list), evidence, Vec::new())
+            }
+            Trigger::Spam(config) => {
+                let guild = self.guilds.get(&view.message.guild_id)?;
+                let member = guild.members.get(&view.message.author.id)?;
+                let empty = VecDeque::new();
+                let channel = guild
+                    .channels
+                    .get(&view.message.channel_id)
+                    .map_or(&empty, |c| &c.recent);
+                let reason = spam::check(config, &member.history, channel, &view.stats)?;
+                (reason, excerpt(content), Vec::new())
+            }
+            Trigger::Links(config) => {
+                let (link, reason) = links::check(config, &view.links)?;
+                (reason, link_evidence(content, link), Vec::new())
+            }
+            Trigger::Scam(config) => {
+                let (link, reason) = scam::check(config, &view.links, &text.text)?;
+                (reason, link_evidence(content, link), Vec::new())
+            }
+            Trigger::Pattern(config) => {
+                let target = match config.target {
+                    pattern::Target::Original => content.as_str(),
+                    pattern::Target::Normalized => text.text.as_str(),
+                };
+                let (index, span) = pattern::check(config, target)?;
+                let matched = target[span.0..span.1].to_string();
+                let evidence = match config.target {
+                    pattern::Target::Original => Evidence {
+                        matched,
+                        normalized: None,
+                        span: Some(span),
+                    },
+                    pattern::Target::Normalized => Evidence {
+                        matched: matched.clone(),
+                        normalized: Some(matched),
+                        span: None,
+                    },
+                };
+                (format!("matched pattern #{}", index + 1), evidence, Vec::new())
+            }
+            Trigger::Raid(config) => {
+                if view.kind != EventKind::Message {
+                    return None;
+                }
+                let cap = self.rules.limits.max_joins;
+                let hash = spam::fnv64(text.text.as_bytes());
+                let guild = self.guild(view.message.guild_id, now);
+                let hit = raid::check_first_message(config, &mut guild.raid, &view.message.author, hash, now, cap)?;
+                (hit.reason, excerpt(content), hit.accounts)
+            }
+        };
+        Some(verdict(rule, reason, evidence, rule.actions.clone(), accounts))
+    }
+
+    fn handle_join(&mut self, rules: &[Rule], guild_id: GuildId, user: &Author, now: Timestamp) -> Vec<Verdict> {
+        let keep = self.window;
+        let cap = self.rules.limits.max_joins;
+        let guild = self.guild(guild_id, now);
+        guild.raid.record_join(user, now, keep, cap);
+        let in_raid = guild.raid.in_raid_mode(now);
+        let mut verdicts = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled && r.watches(EventKind::MemberJoin)) {
+            let Trigger::Raid(config) = &rule.trigger else {
+                continue;
+            };
+            if !rule.conditions.author_matches(user, now) {
+                continue;
+            }
+            let state = &self.guild(guild_id, now).raid;
+            let hit = if in_raid && rule.actions.iter().any(|a| matches!(a, Action::RaidMode { .. })) {
+                // Raid mode is already on: each newcomer gets the rule's sanctions, without
+                // restarting raid mode or alerting once per account.
+                let actions = rule
+                    .actions
+                    .iter()
+                    .filter(|a| !matches!(a, Action::RaidMode { .. } | Action::Alert { .. }))
+                    .cloned()
+                    .collect();
+                let hit = RaidHit {
+                    reason: "joined during raid mode".to_string(),
+                    accounts: vec![user.id],
+                    raid: false,
+                };
+                verdicts.push(verdict(rule, hit.reason, join_evidence(user), actions, hit.accounts));
+                continue;
+            } else {
+                raid::check_join(config, state, user, now)
+            };
+            if let Some(hit) = hit {
+                verdicts.push(verdict(rule, hit.reason, join_evidence(user), rule.actions.clone(), hit.accounts));
+            }
+        }
+        self.apply_raid_mode(guild_id, &verdicts, now);
+        verdicts
+    }
+
+    /// Enforced raid-mode actions switch raid mode on in the engine too, so later joins are
+    /// treated as part of the raid until it ends by itself.
+    fn apply_raid_mode(&mut self, guild_id: GuildId, verdicts: &[Verdict], now: Timestamp) {
+        let until = verdicts
+            .iter()
+            .filter(|v| v.mode == Mode::Enforce)
+            .flat_map(|v| &v.actions)
+            .filter_map(|a| match a {
+                Action::RaidMode { duration } => Some(now + *duration),
+                _ => None,
+            })
+            .max();
+        if let Some(until) = until {
+            let raid = &mut self.guild(guild_id, now).raid;
+            raid.raid_until = raid.raid_until.max(Some(until));
+        }
+    }
+
+    fn remember_message(&mut self, message: &Message, text: &Normalized, stats: &MessageStats, now: Timestamp) {
+        let window = self.window;
+        let limits = self.rules.limits.clone();
+        let recent = spam::remember(message, text, stats);
+        let guild = self.guild(message.guild_id, now);
+        if !guild.members.contains_key(&message.author.id) {
+            evict(&mut guild.members, limits.max_members, limits.idle, now, |m| m.last_seen);
+        }
+        let member = guild.members.entry(message.author.id).or_default();
+        member.last_seen = now;
+        member.history.push_back(recent);
+        trim(&mut member.history, limits.max_history, |r| now.since(r.at) > window);
+        if !guild.channels.contains_key(&message.channel_id) {
+            evict(&mut guild.channels, limits.max_channels, limits.idle, now, |c| c.last_seen);
+        }
+        let channel = guild.channels.entry(message.channel_id).or_default();
+        channel.last_seen = now;
+        channel.recent.push_back((now, message.author.id));
+        trim(&mut channel.recent, limits.max_history * 4, |(at, _)| now.since(*at) > window);
+    }
+
+    fn guild(&mut self, id: GuildId, now: Timestamp) -> &mut GuildState {
+        if !self.guilds.contains_key(&id) {
+            let limits = &self.rules.limits;
+            evict(&mut self.guilds, limits.max_guilds, limits.idle, now, |g| g.last_seen);
+        }
+        let guild = self.guilds.entry(id).or_default();
+        guild.last_seen = guild.last_seen.max(now);
+        guild
+    }
+
+    fn cooling_down(&self, guild: GuildId, user: UserId, rule: &str, now: Timestamp) -> bool {
+        self.guilds
+            .get(&guild)
+            .and_then(|g| g.members.get(&user))
+            .is_some_and(|m| m.cooldowns.iter().any(|(name, until)| &**name == rule && now < *until))
+    }
+
+    fn start_cooldown(&mut self, guild: GuildId, user: UserId, rule: &Rule, now: Timestamp) {
+        let Some(cooldown) = rule.cooldown else {
+            return;
+        };
+        let limits = self.rules.limits.clone();
+        let guild = self.guild(guild, now);
+        if !guild.members.contains_key(&user) {
+            evict(&mut guild.members, limits.max_members, limits.idle, now, |m| m.last_seen);
+        }
+        let member = guild.members.entry(user).or_default();
+        member.last_seen = member.last_seen.max(now);
+        member.cooldowns.retain(|(name, until)| *until > now && *name != rule.name);
+        member.cooldowns.push((rule.name.clone(), now + cooldown));
+    }
+}
+
+fn verdict(rule: &Rule, reason: String, evidence: Evidence, actions: Vec<Action>, accounts: Vec<UserId>) -> Verdict {
+    Verdict {
+        rule: rule.name.clone(),
+        mode: rule.mode,
+        reason,
+        evidence,
+        actions,
+        accounts,
+    }
+}
+
+/// The first 200 characters of a message, as evidence for rules that judge the whole of it.
+fn excerpt(content: &str) -> Evidence {
+    let end = content.char_indices().nth(200).map_or(content.len(), |(i, _)| i);
+    Evidence {
+        matched: content[..end].to_string(),
+        normalized: None,
+        span: None,
+    }
+}
+
+fn link_evidence(content: &str, link: &Link) -> Evidence {
+    Evidence {
+        matched: content[link.span.0..link.span.1].to_string(),
+        normalized: Some(link.host.clone()),
+        span: Some(link.span),
+    }
+}
+
+fn join_evidence(user: &Author) -> Evidence {
+    Evidence {
+        matched: user.display_name.clone().unwrap_or_else(|| user.name.clone()),
+        normalized: None,
+        span: None,
+    }
+}
+
+/// Makes room for one more entry: drops idle entries, then the least recently seen quarter.
+fn evict<K: Copy + Eq + Hash, V>(
+    map: &mut FxHashMap<K, V>,
+    cap: usize,
+    idle: Duration,
+    now: Timestamp,
+    last_seen: impl Fn(&V) -> Timestamp,
+) {
+    if map.len() < cap.max(1) {
+        return;
+    }
+    map.retain(|_, v| now.since(last_seen(v)) <= idle);
+    if map.len() < cap.max(1) {
+        return;
+    }
+    let mut seen: Vec<Timestamp> = map.values().map(&last_seen).collect();
+    let cut = seen.len() / 4;
+    let (_, threshold, _) = seen.select_nth_unstable(cut);
+    let threshold = *threshold;
+    map.retain(|_, v| last_seen(v) > threshold);
+}
+
+/// Keeps at most `cap` entries and drops old ones from the front.
+fn trim<T>(queue: &mut VecDeque<T>, cap: usize, too_old: impl Fn(&T) -> bool) {
+    while queue.len() > cap.max(1) || queue.front().is_some_and(&too_old) {
+        queue.pop_front();
+    }
+}
+
+/// The engine's defaults, so callers can size their own caches alike.
+pub fn default_limits() -> Limits {
+    Limits::default()
+}

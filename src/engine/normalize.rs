@@ -1,0 +1,317 @@
+//! Text canonicalization against evasion.
+//!
+//! Two foldings are applied to every character:
+//! - the *display* fold removes what hides a word (case, zero-width and other format
+//!   characters, combining marks, fullwidth and mathematical letters, small caps, circled
+//!   letters, Cyrillic and Greek look-alikes), giving text a moderator can still read;
+//! - the *key* fold additionally maps leetspeak (`4`→a, `3`→e, `1`/`!`/`l`→i, `0`→o,
+//!   `$`/`5`→s, `7`/`+`→t …) so that `w@nk3r` and `wanker` compare equal.
+//!
+//! The text is then cut into tokens that remember their byte range in the original, so a
+//! match can always be shown as the member wrote it.
+
+use std::ops::Range;
+
+/// One word of a message after folding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Byte range in the original text.
+    pub span: Range<usize>,
+    /// Range of this token's key in [`Normalized::keys`].
+    pub key: Range<usize>,
+    /// Whether a line break separates this token from the one before it.
+    pub newline_before: bool,
+    /// How many leading key bytes come from symbols (`$hit`), which may be punctuation.
+    pub symbol_head: u8,
+    /// How many trailing key bytes come from symbols (`fuck!`).
+    pub symbol_tail: u8,
+}
+
+/// A message cut into tokens, with its display-folded text.
+#[derive(Clone, Debug, Default)]
+pub struct Normalized {
+    /// Display-folded text: lowercase, evasion characters removed, whitespace collapsed.
+    pub text: String,
+    /// All token keys, back to back; each token points into it.
+    pub keys: String,
+    pub tokens: Vec<Token>,
+}
+
+/// What role a folded character plays in a word.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Class {
+    /// A letter or digit: always part of a word.
+    Word,
+    /// A symbol that may stand for a letter (`@`, `$`, `!`, `|`, `+`) or a wildcard (`*`).
+    Symbol,
+    /// Whitespace or punctuation between words.
+    Separator,
+    Newline,
+}
+
+impl Normalized {
+    /// Normalizes `input`, reusing this value's buffers.
+    pub fn fill(&mut self, input: &str) {
+        self.text.clear();
+        self.keys.clear();
+        self.tokens.clear();
+        let mut builder = TokenBuilder::default();
+        let mut folded = String::new();
+        for (offset, c) in input.char_indices() {
+            let end = offset + c.len_utf8();
+            if c.is_ascii() {
+                self.push_folded(&mut builder, offset, end, c);
+            } else {
+                folded.clear();
+                fold_display(c, &mut folded);
+                for f in folded.chars() {
+                    self.push_folded(&mut builder, offset, end, f);
+                }
+            }
+        }
+        builder.finish(self);
+        if self.text.ends_with(' ') {
+            self.text.pop();
+        }
+    }
+
+    /// Normalizes `input` into a new value.
+    pub fn new(input: &str) -> Self {
+        let mut n = Normalized::default();
+        n.fill(input);
+        n
+    }
+
+    /// The key of token `i`.
+    pub fn key(&self, token: &Token) -> &str {
+        &self.keys[token.key.clone()]
+    }
+
+    fn push_folded(&mut self, builder: &mut TokenBuilder, start: usize, end: usize, c: char) {
+        let lower = c.to_ascii_lowercase();
+        let class = classify(lower);
+        match class {
+            Class::Separator | Class::Newline => {
+                if !self.text.is_empty() && !self.text.ends_with(' ') {
+                    if lower.is_whitespace() {
+                        self.text.push(' ');
+                    } else {
+                        self.text.push(lower);
+                    }
+                } else if !lower.is_whitespace() {
+                    self.text.push(lower);
+                }
+                builder.separator(self, class == Class::Newline);
+            }
+            Class::Word | Class::Symbol => {
+                self.text.push(lower);
+                builder.push(self, start, end, key_char(lower), class == Class::Symbol);
+            }
+        }
+    }
+}
+
+/// Accumulates the token being read.
+#[derive(Default)]
+struct TokenBuilder {
+    open: Option<Token>,
+    newline_pending: bool,
+    /// Symbols seen since the last word character of the open token.
+    trailing_symbols: u8,
+    seen_word: bool,
+}
+
+impl TokenBuilder {
+    fn push(&mut self, out: &mut Normalized, start: usize, end: usize, key: char, symbol: bool) {
+        let key_start = out.keys.len();
+        out.keys.push(key);
+        let key_end = out.keys.len();
+        match &mut self.open {
+            Some(token) => {
+                token.span.end = end;
+                token.key.end = key_end;
+            }
+            None => {
+                self.open = Some(Token {
+                    span: start..end,
+                    key: key_start..key_end,
+                    newline_before: self.newline_pending,
+                    symbol_head: 0,
+                    symbol_tail: 0,
+                });
+                self.newline_pending = false;
+                self.seen_word = false;
+                self.trailing_symbols = 0;
+            }
+        }
+        if let Some(token) = &mut self.open {
+            if symbol {
+                self.trailing_symbols = self.trailing_symbols.saturating_add(1);
+                if !self.seen_word {
+                    token.symbol_head = token.symbol_head.saturating_add(1);
+                }
+            } else {
+                self.seen_word = true;
+                self.trailing_symbols = 0;
+            }
+        }
+    }
+
+    fn separator(&mut self, out: &mut Normalized, newline: bool) {
+        self.close(out);
+        self.newline_pending |= newline;
+    }
+
+    fn close(&mut self, out: &mut Normalized) {
+        if let Some(mut token) = self.open.take() {
+            token.symbol_tail = if self.seen_word {
+                self.trailing_symbols
+            } else {
+                0
+            };
+            out.tokens.push(token);
+        }
+    }
+
+    fn finish(mut self, out: &mut Normalized) {
+        self.close(out);
+    }
+}
+
+fn classify(c: char) -> Class {
+    match c {
+        '\n' | '\r' => Class::Newline,
+        '@' | '$' | '!' | '|' | '+' | '*' => Class::Symbol,
+        c if c.is_alphanumeric() => Class::Word,
+        _ => Class::Separator,
+    }
+}
+
+/// Maps a display-folded character to its key: leetspeak digits and symbols become the
+/// letters they stand for; `l` joins `i` because `1`, `!` and `|` stand for either.
+pub fn key_char(c: char) -> char {
+    match c {
+        '4' | '@' => 'a',
+        '8' => 'b',
+        '3' => 'e',
+        '9' => 'g',
+        '1' | '!' | '|' | 'l' => 'i',
+        '0' => 'o',
+        '5' | '$' => 's',
+        '7' | '+' => 't',
+        c => c,
+    }
+}
+
+/// Characters that hide between letters and carry nothing a reader sees.
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
+}
+
+/// Display-folds one non-ASCII character into `out` (nothing for invisible characters).
+pub fn fold_display(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    match decancer::cure_char(c, decancer::Options::default()) {
+        decancer::Translation::Character(f) => {
+            if f.is_ascii() {
+                out.push(f.to_ascii_lowercase());
+            } else {
+                out.extend(f.to_lowercase());
+            }
+        }
+        decancer::Translation::String(s) => {
+            out.extend(s.chars().map(|f| f.to_ascii_lowercase()));
+        }
+        decancer::Translation::None => {}
+    }
+}
+
+/// The display fold of a whole string: what [`Normalized::text`] holds.
+pub fn normalize(input: &str) -> String {
+    Normalized::new(input).text
+}
+
+/// The key fold of a word or phrase from a word list: tokens joined by single spaces.
+pub fn phrase_key(input: &str) -> String {
+    let n = Normalized::new(input);
+    let mut out = String::new();
+    for token in &n.tokens {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(n.key(token));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(input: &str) -> Vec<String> {
+        let n = Normalized::new(input);
+        n.tokens.iter().map(|t| n.key(t).to_string()).collect()
+    }
+
+    #[test]
+    fn folds_evasion_to_plain_keys() {
+        let cases = [
+            ("FuCk", "fuck"),
+            ("w@nk3r", "wanker"),
+            ("f\u{200b}u\u{200b}c\u{200b}k", "fuck"),
+            ("ｆｕｃｋ", "fuck"),
+            ("𝐠𝐨𝐨𝐤", "gook"),
+            ("ракі", "paki"),
+            ("jacķáss", "jackass"),
+            ("twát", "twat"),
+            ("ꜱʜɪᴛ", "shit"),
+            ("ⓕⓤⓒⓚ", "fuck"),
+            ("fu\u{0301}ck", "fuck"),
+        ];
+        for (input, want) in cases {
+            let got = keys(input);
+            assert_eq!(got.len(), 1, "{input:?} gave {got:?}");
+            // `l` and `i` share a key, so compare keys, not display text.
+            assert_eq!(got[0], phrase_key(want), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_keep_original_spans() {
+        let text = "hey ｆｕｃｋ you";
+        let n = Normalized::new(text);
+        let spans: Vec<&str> = n.tokens.iter().map(|t| &text[t.span.clone()]).collect();
+        assert_eq!(spans, vec!["hey", "ｆｕｃｋ", "you"]);
+    }
+
+    #[test]
+    fn separators_split_and_newlines_are_marked() {
+        let n = Normalized::new("f.u.c.k\nyou");
+        let k: Vec<&str> = n.tokens.iter().map(|t| n.key(t)).collect();
+        assert_eq!(k, vec!["f", "u", "c", "k", "you"]);
+        assert!(n.tokens[4].newline_before);
+        assert!(!n.tokens[1].newline_before);
+    }
+
+    #[test]
+    fn symbol_edges_are_counted() {
+        let n = Normalized::new("$hit! fine");
+        assert_eq!(n.tokens[0].symbol_head, 1);
+        assert_eq!(n.tokens[0].symbol_tail, 1);
+        assert_eq!(n.tokens[1].symbol_head, 0);
+    }
+
+    #[test]
+    fn display_text_is_lowercase_and_collapsed() {
+        assert_eq!(normalize("  Hello   WORLD\u{200b}!  "), "hello world!");
+    }
+}
