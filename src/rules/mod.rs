@@ -1,0 +1,315 @@
+//! The YAML rules file: parsing, validation with precise errors, and compilation into the
+//! engine's rule set.
+//!
+//! Parsing happens in two stages: serde reads the file into [`schema`] types (unknown keys,
+//! bad durations, ids and regexes fail here, with line and column), then [`compile`] checks
+//! what needs the whole file (list names, list files, one trigger per rule, guild patches)
+//! and builds the matchers once.
+
+pub mod compile;
+pub mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::engine::rule::RuleSet;
+
+/// The example rules shipped with steward, used when no rules file is given.
+pub const EXAMPLE_RULES: &str = include_str!("../../rules.example.yaml");
+/// Name reported for the embedded example rules.
+pub const EXAMPLE_RULES_NAME: &str = "rules.example.yaml (built in)";
+
+/// One thing wrong with a rules file, located as precisely as the file allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based line and column; 0 when the problem concerns the whole file.
+    pub line: usize,
+    pub column: usize,
+    /// Where in the structure, e.g. `rules[2].actions[0]`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if !self.key.is_empty() && self.key != "." {
+            write!(f, ": {}", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a rules file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("{}: cannot read the rules file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid { problems: Vec<Problem> },
+}
+
+impl RulesError {
+    /// Every problem found (one for an unreadable file).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            RulesError::Read { path, source } => vec![Problem {
+                file: path.clone(),
+                line: 0,
+                column: 0,
+                key: String::new(),
+                message: format!("cannot read the rules file: {source}"),
+            }],
+            RulesError::Invalid { problems } => problems.clone(),
+        }
+    }
+}
+
+/// A validated rules file, ready for the engine.
+#[derive(Clone, Debug)]
+pub struct LoadedRules {
+    pub set: RuleSet,
+    /// SHA-256 of the file's bytes, so every decision can name the rules it was made under.
+    pub hash: String,
+    pub source: String,
+    pub origin: String,
+    pub mod_log_channel: Option<u64>,
+}
+
+impl LoadedRules {
+    /// A one-line description for `steward check`.
+    pub fn summary(&self) -> String {
+        let rules = &self.set.rules;
+        let enabled = rules.iter().filter(|r| r.enabled).count();
+        let shadow = rules.iter().filter(|r| r.enabled && r.mode == crate::engine::verdict::Mode::Shadow).count();
+        format!(
+            "{}: ok — {} rules ({} enabled, {} in shadow mode), {} guild overrides, sha256 {}",
+            self.origin,
+            rules.len(),
+            enabled,
+            shadow,
+            self.set.guilds.len(),
+            &self.hash[..12]
+        )
+    }
+}
+
+/// Reads and compiles the rules file at `path`.
+pub fn load(path: &Path) -> Result<LoadedRules, RulesError> {
+    let source = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse(&source, path, base)
+}
+
+/// The shipped example rules.
+pub fn example() -> Result<LoadedRules, RulesError> {
+    parse(EXAMPLE_RULES, Path::new(EXAMPLE_RULES_NAME), Path::new("."))
+}
+
+/// Compiles rules from `source`; `file` names it in errors and `base` resolves list files.
+pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, RulesError> {
+    let deserializer = serde_norway::Deserializer::from_str(source);
+    let raw: schema::RawRules = serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
+        problems: vec![serde_problem(source, file, &e)],
+    })?;
+    let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
+    let set = compile::compile(raw, &compile::Context { source, file, base })
+        .map_err(|problems| RulesError::Invalid { problems })?;
+    Ok(LoadedRules {
+        set,
+        hash: sha256_hex(source.as_bytes()),
+        source: source.to_string(),
+        origin: file.display().to_string(),
+        mod_log_channel,
+    })
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"unknown (field|variant) `([^`]*)`, expected (.*)").expect("pattern is valid")
+});
+static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("pattern is valid"));
+
+fn serde_problem(source: &str, file: &Path, e: &serde_path_to_error::Error<serde_norway::Error>) -> Problem {
+    let inner = e.inner();
+    let (mut line, mut column) = inner.location().map_or((0, 0), |l| (l.line(), l.column()));
+    // Errors raised by a value's own parser point at the enclosing map; move to the key.
+    let path = e.path().to_string();
+    if let Some(last) = path.rsplit('.').next().filter(|k| !k.contains('[') && !k.is_empty())
+        && line > 0
+    {
+        let start: usize = source.split_inclusive('\n').take(line - 1).map(str::len).sum();
+        if let Some(found) = source[start..].find(&format!("{last}:")) {
+            let prefix = &source[..start + found];
+            line = prefix.matches('\n').count() + 1;
+            column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        }
+    }
+    let mut message = inner.to_string();
+    // serde_norway appends " at line L column C"; the location is printed separately.
+    if let Some(at) = message.find(" at line ") {
+        message.truncate(at);
+    }
+    if let Some(caps) = UNKNOWN.captures(&message) {
+        let wrong = caps[2].to_string();
+        let expected: Vec<String> = NAME.captures_iter(&caps[3]).map(|c| c[1].to_string()).collect();
+        let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+        if let Some(s) = suggest(&wrong, &names) {
+            message.push_str(&format!(" — did you mean `{s}`?"));
+        }
+    }
+    Problem {
+        file: file.to_path_buf(),
+        line,
+        column,
+        key: e.path().to_string(),
+        message,
+    }
+}
+
+/// The valid name closest to `wrong`, if one is close enough to be a likely typo.
+pub fn suggest<'a>(wrong: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| (strsim::damerau_levenshtein(wrong, v), *v))
+        .filter(|(d, v)| *d <= (v.len() / 3).max(1) + 1)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Line and column (1-based) of the first occurrence of `needle` in `source`, for errors
+/// found after parsing; falls back to the top of the file.
+pub fn locate(source: &str, needle: &str) -> (usize, usize) {
+    if needle.is_empty() {
+        return (1, 1);
+    }
+    match source.find(needle) {
+        Some(offset) => {
+            let before = &source[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, column)
+        }
+        None => (1, 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<Problem> {
+        match parse(yaml, Path::new("test.yaml"), Path::new(".")) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems(),
+        }
+    }
+
+    #[test]
+    fn the_example_rules_load() {
+        let loaded = example().expect("rules.example.yaml must load");
+        assert!(loaded.set.rules.len() >= 6);
+        assert!(loaded.summary().contains("ok"));
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest() {
+        let p = problems("rules:\n  - name: a\n    enabeld: true\n    words: {words: [x]}\n");
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].line, p[0].column), (3, 5));
+        assert_eq!(p[0].key, "rules[0].enabeld");
+        assert!(p[0].message.contains("did you mean `enabled`"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn bad_durations_name_line_and_key() {
+        let p = problems("rules:\n  - name: a\n    cooldown: 10 parsecs\n    words: {words: [x]}\n");
+        assert_eq!(p[0].line, 3);
+        assert_eq!(p[0].key, "rules[0].cooldown");
+        assert!(p[0].message.contains("bad duration"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn bad_regexes_are_refused() {
+        let p = problems("rules:\n  - name: a\n    regex:\n      patterns: ['(unclosed']\n");
+        assert_eq!(p[0].line, 4);
+        assert!(p[0].message.contains("bad regex"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn timeouts_over_28_days_are_refused() {
+        let p = problems("rules:\n  - name: a\n    words: {words: [x]}\n    actions: [timeout: 30d]\n");
+        assert!(p[0].message.contains("28d"), "{}", p[0].message);
+        assert_eq!(p[0].key, "rules[0].actions[0]");
+    }
+
+    #[test]
+    fn unknown_actions_suggest_the_nearest() {
+        let p = problems("rules:\n  - name: a\n    words: {words: [x]}\n    actions: [delte]\n");
+        assert!(p[0].message.contains("did you mean `delete`"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn missing_list_files_are_reported_where_named() {
+        let p = problems("rules:\n  - name: a\n    words:\n      allow_file: nowhere/allow.txt\n      words: [x]\n");
+        assert_eq!(p[0].line, 4);
+        assert!(p[0].message.contains("nowhere/allow.txt"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn a_rule_needs_exactly_one_trigger() {
+        let p = problems("rules:\n  - name: a\n    actions: [delete]\n  - name: b\n    words: {words: [x]}\n    spam: {max_lines: 3}\n");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].line, 2);
+        assert_eq!(p[1].line, 4);
+    }
+
+    #[test]
+    fn unknown_list_names_and_duplicate_rules_are_reported() {
+        let p = problems("rules:\n  - name: a\n    words: {lists: [slurz]}\n  - name: a\n    spam: {max_lines: 3}\n");
+        let text: Vec<String> = p.iter().map(|p| p.message.clone()).collect();
+        assert!(text.iter().any(|m| m.contains("did you mean `slurs`")), "{text:?}");
+        assert!(text.iter().any(|m| m.contains("more than once")), "{text:?}");
+    }
+
+    #[test]
+    fn guild_patches_must_name_known_rules() {
+        let p = problems("rules:\n  - name: spam\n    spam: {max_lines: 3}\nguilds:\n  \"1\":\n    rules:\n      spma: {enabled: false}\n");
+        assert!(p[0].message.contains("did you mean `spam`"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn guild_patches_apply_only_to_their_guild() {
+        let yaml = "rules:\n  - name: spam\n    spam: {max_lines: 3}\nguilds:\n  \"7\":\n    rules:\n      spam: {enabled: false}\n";
+        let loaded = parse(yaml, Path::new("t.yaml"), Path::new(".")).expect("valid");
+        use crate::engine::event::GuildId;
+        assert!(loaded.set.for_guild(GuildId(1))[0].enabled);
+        assert!(!loaded.set.for_guild(GuildId(7))[0].enabled);
+    }
+
+    #[test]
+    fn non_yaml_is_an_error_not_a_panic() {
+        assert!(!problems("rules: [\n").is_empty());
+        assert!(!problems("\u{0}\u{1}").is_empty());
+        assert!(!problems("rules: 5").is_empty());
+    }
+}

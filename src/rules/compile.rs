@@ -1,0 +1,452 @@
+//! From the parsed file to the engine's [`RuleSet`]: checks that need the whole file, reads
+//! list files, and builds each matcher once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::schema::{
+    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawRaid, RawRule, RawRules, RawScam,
+    RawSpam, RawTarget, RawWindow, RawWords, Snowflake,
+};
+use super::{Problem, locate, suggest};
+use crate::engine::detect::links::{DomainSet, LinksConfig};
+use crate::engine::detect::pattern::{self, PatternConfig, Target};
+use crate::engine::detect::raid::RaidConfig;
+use crate::engine::detect::scam::ScamConfig;
+use crate::engine::detect::spam::{SpamConfig, Window};
+use crate::engine::detect::words::{WordList, WordMatcher};
+use crate::engine::event::{ChannelId, EventKind, GuildId, RoleId};
+use crate::engine::rule::{Conditions, Limits, Rule, RuleSet, Trigger};
+use crate::engine::time::Duration;
+use crate::engine::verdict::{Action, Mode};
+
+/// The built-in slur list (see `lists/LICENSE`).
+pub const BUILTIN_SLURS: &str = include_str!("../../lists/slurs.txt");
+/// The built-in profanity list (see `lists/LICENSE`).
+pub const BUILTIN_PROFANITY: &str = include_str!("../../lists/profanity.txt");
+const BUILTINS: &[&str] = &["slurs", "profanity"];
+
+/// Where the file came from, for error locations and relative paths.
+pub struct Context<'a> {
+    pub source: &'a str,
+    pub file: &'a Path,
+    pub base: &'a Path,
+}
+
+impl Context<'_> {
+    fn problem(&self, key: String, near: &str, message: String) -> Problem {
+        let (line, column) = locate(self.source, near);
+        Problem {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            key,
+            message,
+        }
+    }
+
+    /// Reads a list file: one entry a line, `#` comments and blank lines skipped.
+    fn read_list(&self, key: String, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+        let full = self.base.join(path);
+        match std::fs::read_to_string(&full) {
+            Ok(text) => list_entries(&text),
+            Err(e) => {
+                problems.push(self.problem(key, path, format!("cannot read list file {}: {e}", full.display())));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Entries of a list file's text.
+pub fn list_entries(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Compiles the parsed file, or returns every problem found.
+pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let lists = compile_lists(&raw.lists, cx, &mut problems);
+    let global_exempt: Vec<RoleId> = raw.settings.exempt_roles.iter().map(|s| RoleId(s.0)).collect();
+    let limits = compile_limits(&raw);
+    let mut seen = FxHashSet::default();
+    let mut rules = Vec::new();
+    for (i, rule) in raw.rules.iter().enumerate() {
+        if !seen.insert(rule.name.clone()) {
+            problems.push(cx.problem(
+                format!("rules[{i}].name"),
+                &format!("name: {}", rule.name),
+                format!("rule name `{}` is used more than once", rule.name),
+            ));
+        }
+        if let Some(r) = compile_rule(rule, &format!("rules[{i}]"), &lists, &global_exempt, cx, &mut problems) {
+            rules.push(r);
+        }
+    }
+    let mut guilds = FxHashMap::default();
+    for (id, guild) in &raw.guilds {
+        let key = format!("guilds.{id}");
+        let Ok(guild_id) = id.trim().parse::<u64>() else {
+            problems.push(cx.problem(key, id, format!("`{id}` is not a guild id (expected digits)")));
+            continue;
+        };
+        let mut guild_rules = rules.clone();
+        let names: Vec<&str> = raw.rules.iter().map(|r| r.name.as_str()).collect();
+        for (name, patch) in &guild.rules {
+            let Some(rule) = guild_rules.iter_mut().find(|r| &*r.name == name.as_str()) else {
+                let hint = suggest(name, &names).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+                problems.push(cx.problem(format!("{key}.rules.{name}"), name, format!("no rule named `{name}`{hint}")));
+                continue;
+            };
+            if let Some(enabled) = patch.enabled {
+                rule.enabled = enabled;
+            }
+            if let Some(mode) = patch.mode {
+                rule.mode = mode_of(mode);
+            }
+            if let Some(when) = &patch.when {
+                rule.conditions = conditions(when, &global_exempt);
+            }
+            if let Some(cooldown) = patch.cooldown {
+                rule.cooldown = Some(cooldown.0);
+            }
+            if let Some(actions) = &patch.actions {
+                rule.actions = actions.iter().map(action).collect();
+            }
+        }
+        for (i, rule) in guild.add_rules.iter().enumerate() {
+            let rule_key = format!("{key}.add_rules[{i}]");
+            if guild_rules.iter().any(|r| *r.name == *rule.name) {
+                problems.push(cx.problem(
+                    format!("{rule_key}.name"),
+                    &format!("name: {}", rule.name),
+                    format!("rule name `{}` is used more than once", rule.name),
+                ));
+            }
+            if let Some(r) = compile_rule(rule, &rule_key, &lists, &global_exempt, cx, &mut problems) {
+                guild_rules.push(r);
+            }
+        }
+        guilds.insert(GuildId(guild_id), Arc::from(guild_rules));
+    }
+    if problems.is_empty() {
+        Ok(RuleSet {
+            rules: Arc::from(rules),
+            guilds,
+            limits,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn compile_limits(raw: &RawRules) -> Limits {
+    let l = &raw.settings.limits;
+    let d = Limits::default();
+    Limits {
+        max_guilds: l.max_guilds.unwrap_or(d.max_guilds),
+        max_members: l.max_members.unwrap_or(d.max_members),
+        max_channels: l.max_channels.unwrap_or(d.max_channels),
+        max_history: l.max_history.unwrap_or(d.max_history),
+        max_joins: l.max_joins.unwrap_or(d.max_joins),
+        idle: l.idle.map_or(d.idle, |i| i.0),
+    }
+}
+
+fn compile_lists(raw: &BTreeMap<String, RawList>, cx: &Context, problems: &mut Vec<Problem>) -> BTreeMap<String, WordList> {
+    let mut lists = BTreeMap::new();
+    lists.insert("slurs".to_string(), builtin("slurs"));
+    lists.insert("profanity".to_string(), builtin("profanity"));
+    for (name, list) in raw {
+        let key = format!("lists.{name}");
+        let mut words = Vec::new();
+        if let Some(b) = &list.builtin {
+            if BUILTINS.contains(&b.as_str()) {
+                words.extend(builtin(b).words);
+            } else {
+                let hint = suggest(b, BUILTINS).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+                problems.push(cx.problem(
+                    format!("{key}.builtin"),
+                    &format!("builtin: {b}"),
+                    format!("no built-in list `{b}`{hint}; built-in lists are slurs and profanity"),
+                ));
+            }
+        }
+        if let Some(file) = &list.file {
+            words.extend(cx.read_list(format!("{key}.file"), file, problems));
+        }
+        words.extend(list.words.iter().cloned());
+        lists.insert(
+            name.clone(),
+            WordList {
+                name: name.as_str().into(),
+                words,
+            },
+        );
+    }
+    lists
+}
+
+fn builtin(name: &str) -> WordList {
+    let text = if name == "slurs" { BUILTIN_SLURS } else { BUILTIN_PROFANITY };
+    WordList {
+        name: name.into(),
+        words: list_entries(text),
+    }
+}
+
+fn compile_rule(
+    rule: &RawRule,
+    key: &str,
+    lists: &BTreeMap<String, WordList>,
+    global_exempt: &[RoleId],
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> Option<Rule> {
+    let near = format!("name: {}", rule.name);
+    let triggers = [
+        rule.words.is_some(),
+        rule.spam.is_some(),
+        rule.links.is_some(),
+        rule.scam.is_some(),
+        rule.regex.is_some(),
+        rule.raid.is_some(),
+    ]
+    .iter()
+    .filter(|t| **t)
+    .count();
+    if triggers != 1 {
+        problems.push(cx.problem(
+            key.to_string(),
+            &near,
+            format!(
+                "rule `{}` needs exactly one trigger (words, spam, links, scam, regex or raid); it has {triggers}",
+                rule.name
+            ),
+        ));
+        return None;
+    }
+    let trigger = if let Some(words) = &rule.words {
+        Trigger::Words(Box::new(words_matcher(words, &format!("{key}.words"), lists, cx, problems)))
+    } else if let Some(spam) = &rule.spam {
+        Trigger::Spam(spam_config(spam))
+    } else if let Some(links) = &rule.links {
+        Trigger::Links(links_config(links, &format!("{key}.links"), cx, problems))
+    } else if let Some(scam) = &rule.scam {
+        Trigger::Scam(scam_config(scam, &format!("{key}.scam"), cx, problems))
+    } else if let Some(regex) = &rule.regex {
+        let patterns = regex
+            .patterns
+            .iter()
+            .filter_map(|p| pattern::compile(&p.source, regex.case_insensitive).ok())
+            .collect();
+        let target = match regex.target {
+            RawTarget::Original => Target::Original,
+            RawTarget::Normalized => Target::Normalized,
+        };
+        Trigger::Pattern(PatternConfig { patterns, target })
+    } else {
+        Trigger::Raid(raid_config(rule.raid.as_ref()?))
+    };
+    Some(Rule {
+        name: rule.name.as_str().into(),
+        enabled: rule.enabled,
+        mode: mode_of(rule.mode),
+        conditions: conditions(&rule.when, global_exempt),
+        cooldown: rule.cooldown.map(|c| c.0),
+        actions: rule.actions.iter().map(action).collect(),
+        trigger,
+    })
+}
+
+fn words_matcher(
+    words: &RawWords,
+    key: &str,
+    lists: &BTreeMap<String, WordList>,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> WordMatcher {
+    let names: Vec<&str> = lists.keys().map(String::as_str).collect();
+    let mut chosen = Vec::new();
+    for (i, name) in words.lists.iter().enumerate() {
+        match lists.get(name) {
+            Some(list) => chosen.push(list.clone()),
+            None => {
+                let hint = suggest(name, &names).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+                problems.push(cx.problem(
+                    format!("{key}.lists[{i}]"),
+                    name,
+                    format!("no list named `{name}`{hint}; define it under `lists:` or use slurs / profanity"),
+                ));
+            }
+        }
+    }
+    if !words.words.is_empty() {
+        chosen.push(WordList {
+            name: "inline".into(),
+            words: words.words.clone(),
+        });
+    }
+    let mut allow = words.allow.clone();
+    if let Some(file) = &words.allow_file {
+        allow.extend(cx.read_list(format!("{key}.allow_file"), file, problems));
+    }
+    WordMatcher::new(&chosen, &allow)
+}
+
+fn window(w: RawWindow) -> Window {
+    Window {
+        count: w.count.max(1),
+        per: w.per.0,
+    }
+}
+
+fn spam_config(s: &RawSpam) -> SpamConfig {
+    SpamConfig {
+        rate: s.rate.map(window),
+        channel_rate: s.channel_rate.map(window),
+        duplicates: s.duplicates.map(|d| Window {
+            count: d.count.max(1),
+            per: d.per.0,
+        }),
+        similarity: s.duplicates.map_or(0.8, |d| d.similarity.clamp(0.0, 1.0)),
+        mentions_per_message: s.mentions_per_message,
+        mentions: s.mentions.map(window),
+        links: s.links.map(window),
+        attachments: s.attachments.map(window),
+        max_emoji: s.max_emoji,
+        max_lines: s.max_lines,
+        max_length: s.max_length,
+        caps_ratio: s.caps.map(|c| c.ratio.clamp(0.0, 1.0)),
+        caps_min_letters: s.caps.map_or(15, |c| c.min_letters),
+    }
+}
+
+fn domains(inline: &[String], file: Option<&String>, key: String, cx: &Context, problems: &mut Vec<Problem>) -> DomainSet {
+    let mut all: Vec<String> = inline.to_vec();
+    if let Some(file) = file {
+        all.extend(read_domain_file(cx, key, file, problems));
+    }
+    DomainSet::new(all.iter().map(String::as_str))
+}
+
+/// Reads a domain list: plain lines, or a JSON file with a `domains` array (the format of
+/// the common Discord phishing-domain lists).
+fn read_domain_file(cx: &Context, key: String, file: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+    let full = cx.base.join(file);
+    match std::fs::read_to_string(&full) {
+        Ok(text) if file.ends_with(".json") => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => v
+                .get("domains")
+                .and_then(|d| d.as_array())
+                .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            Err(e) => {
+                problems.push(cx.problem(key, file, format!("{} is not valid JSON: {e}", full.display())));
+                Vec::new()
+            }
+        },
+        Ok(text) => list_entries(&text),
+        Err(e) => {
+            problems.push(cx.problem(key, file, format!("cannot read list file {}: {e}", full.display())));
+            Vec::new()
+        }
+    }
+}
+
+fn links_config(l: &RawLinks, key: &str, cx: &Context, problems: &mut Vec<Problem>) -> LinksConfig {
+    LinksConfig {
+        block_invites: l.block_invites,
+        allowed_invites: l.allowed_invites.iter().map(|c| c.to_ascii_lowercase()).collect(),
+        deny: domains(&l.deny_domains, l.deny_domains_file.as_ref(), format!("{key}.deny_domains_file"), cx, problems),
+        allow: domains(&l.allow_domains, l.allow_domains_file.as_ref(), format!("{key}.allow_domains_file"), cx, problems),
+        allow_only: l.allow_only,
+    }
+}
+
+fn scam_config(s: &RawScam, key: &str, cx: &Context, problems: &mut Vec<Problem>) -> ScamConfig {
+    ScamConfig::new(
+        s.threshold.unwrap_or(3),
+        domains(&s.deny_domains, s.deny_domains_file.as_ref(), format!("{key}.deny_domains_file"), cx, problems),
+        domains(&s.allow_domains, s.allow_domains_file.as_ref(), format!("{key}.allow_domains_file"), cx, problems),
+    )
+}
+
+fn raid_config(r: &RawRaid) -> RaidConfig {
+    RaidConfig {
+        joins: r.joins.map(window),
+        similar_names: r.similar_names.map(window),
+        same_first_message: r.same_first_message.map(window),
+        new_account: r.new_account.map(|d| d.0),
+        new_member: r.new_member.map_or(Duration::from_secs(1800), |d| d.0),
+    }
+}
+
+fn mode_of(mode: RawMode) -> Mode {
+    match mode {
+        RawMode::Enforce => Mode::Enforce,
+        RawMode::Shadow => Mode::Shadow,
+    }
+}
+
+fn ids<T>(list: &[Snowflake], make: fn(u64) -> T) -> Vec<T> {
+    list.iter().map(|s| make(s.0)).collect()
+}
+
+fn conditions(w: &RawConditions, global_exempt: &[RoleId]) -> Conditions {
+    let mut exempt_roles = ids(&w.exempt_roles, RoleId);
+    exempt_roles.extend_from_slice(global_exempt);
+    Conditions {
+        events: w
+            .events
+            .iter()
+            .map(|e| match e {
+                RawEventKind::Message => EventKind::Message,
+                RawEventKind::MessageEdit => EventKind::MessageEdit,
+                RawEventKind::MemberJoin => EventKind::MemberJoin,
+            })
+            .collect(),
+        channels: ids(&w.channels, ChannelId),
+        exclude_channels: ids(&w.exclude_channels, ChannelId),
+        categories: ids(&w.categories, ChannelId),
+        exclude_categories: ids(&w.exclude_categories, ChannelId),
+        exempt_roles,
+        required_roles: ids(&w.required_roles, RoleId),
+        ignore_bots: w.ignore_bots.unwrap_or(true),
+        min_account_age: w.min_account_age.map(|d| d.0),
+        max_account_age: w.max_account_age.map(|d| d.0),
+        min_member_age: w.min_member_age.map(|d| d.0),
+        max_member_age: w.max_member_age.map(|d| d.0),
+    }
+}
+
+fn action(a: &RawAction) -> Action {
+    match a {
+        RawAction::Delete => Action::Delete,
+        RawAction::Warn { points } => Action::Warn { points: *points },
+        RawAction::Timeout { duration } => Action::Timeout { duration: *duration },
+        RawAction::Kick => Action::Kick,
+        RawAction::Ban {
+            duration,
+            delete_messages,
+        } => Action::Ban {
+            duration: *duration,
+            delete_messages: *delete_messages,
+        },
+        RawAction::Alert { channel } => Action::Alert {
+            channel: channel.map(|c| ChannelId(c.0)),
+        },
+        RawAction::Lockdown { channels, duration } => Action::Lockdown {
+            channels: ids(channels, ChannelId),
+            duration: *duration,
+        },
+        RawAction::RaidMode { duration } => Action::RaidMode { duration: *duration },
+    }
+}

@@ -1,0 +1,515 @@
+//! The rules file as written: serde types that reject unknown keys. Values that can be
+//! checked on their own (durations, ids, regexes, actions) are checked while parsing, so
+//! their errors carry the line and column of the bad value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::engine::detect::pattern;
+use crate::engine::time::Duration;
+
+/// A duration written as `30s`, `10m`, `2h`, `7d` or `1h 30m`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DurationValue(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map(DurationValue).map_err(de::Error::custom)
+    }
+}
+
+/// Parses a human duration; the error says what was expected.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let parsed = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("bad duration `{text}` ({e}); expected something like 30s, 10m, 2h or 7d"))?;
+    let ms = u64::try_from(parsed.as_millis()).map_err(|_| format!("duration `{text}` is too long"))?;
+    Ok(Duration(ms))
+}
+
+/// A Discord id, written as a string (as Discord does) or a bare number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Snowflake(pub u64);
+
+impl<'de> Deserialize<'de> for Snowflake {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Snowflake;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Discord id such as \"123456789012345678\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Snowflake, E> {
+                Ok(Snowflake(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Snowflake, E> {
+                u64::try_from(v)
+                    .map(Snowflake)
+                    .map_err(|_| E::custom(format!("`{v}` is not a Discord id")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Snowflake, E> {
+                v.trim()
+                    .parse()
+                    .map(Snowflake)
+                    .map_err(|_| E::custom(format!("`{v}` is not a Discord id (expected digits)")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A regular expression, compiled (with size limits) while parsing.
+#[derive(Clone, Debug)]
+pub struct PatternValue {
+    pub source: String,
+}
+
+impl<'de> Deserialize<'de> for PatternValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(d)?;
+        pattern::compile(&source, false).map_err(|e| de::Error::custom(format!("bad regex: {e}")))?;
+        Ok(PatternValue { source })
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRules {
+    #[serde(default)]
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub settings: RawSettings,
+    #[serde(default)]
+    pub lists: BTreeMap<String, RawList>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub guilds: BTreeMap<String, RawGuild>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub mod_log_channel: Option<Snowflake>,
+    #[serde(default)]
+    pub exempt_roles: Vec<Snowflake>,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_guilds: Option<usize>,
+    pub max_members: Option<usize>,
+    pub max_channels: Option<usize>,
+    pub max_history: Option<usize>,
+    pub max_joins: Option<usize>,
+    pub idle: Option<DurationValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawList {
+    pub builtin: Option<String>,
+    #[serde(default)]
+    pub words: Vec<String>,
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RawMode {
+    #[default]
+    Enforce,
+    Shadow,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEventKind {
+    Message,
+    #[serde(alias = "edit")]
+    MessageEdit,
+    #[serde(alias = "join")]
+    MemberJoin,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub mode: RawMode,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub when: RawConditions,
+    pub cooldown: Option<DurationValue>,
+    #[serde(default)]
+    pub actions: Vec<RawAction>,
+    pub words: Option<RawWords>,
+    pub spam: Option<RawSpam>,
+    pub links: Option<RawLinks>,
+    pub scam: Option<RawScam>,
+    pub regex: Option<RawRegex>,
+    pub raid: Option<RawRaid>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConditions {
+    #[serde(default)]
+    pub events: Vec<RawEventKind>,
+    #[serde(default)]
+    pub channels: Vec<Snowflake>,
+    #[serde(default)]
+    pub exclude_channels: Vec<Snowflake>,
+    #[serde(default)]
+    pub categories: Vec<Snowflake>,
+    #[serde(default)]
+    pub exclude_categories: Vec<Snowflake>,
+    #[serde(default)]
+    pub exempt_roles: Vec<Snowflake>,
+    #[serde(default)]
+    pub required_roles: Vec<Snowflake>,
+    pub ignore_bots: Option<bool>,
+    pub min_account_age: Option<DurationValue>,
+    pub max_account_age: Option<DurationValue>,
+    pub min_member_age: Option<DurationValue>,
+    pub max_member_age: Option<DurationValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWords {
+    #[serde(default)]
+    pub lists: Vec<String>,
+    #[serde(default)]
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    pub allow_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub count: u32,
+    pub per: DurationValue,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDuplicates {
+    pub count: u32,
+    pub per: DurationValue,
+    #[serde(default = "default_similarity")]
+    pub similarity: f32,
+}
+
+fn default_similarity() -> f32 {
+    0.8
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCaps {
+    pub ratio: f32,
+    #[serde(default = "default_caps_letters")]
+    pub min_letters: u32,
+}
+
+fn default_caps_letters() -> u32 {
+    15
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpam {
+    pub rate: Option<RawWindow>,
+    pub channel_rate: Option<RawWindow>,
+    pub duplicates: Option<RawDuplicates>,
+    pub mentions_per_message: Option<u32>,
+    pub mentions: Option<RawWindow>,
+    pub links: Option<RawWindow>,
+    pub attachments: Option<RawWindow>,
+    pub max_emoji: Option<u32>,
+    pub max_lines: Option<u32>,
+    pub max_length: Option<u32>,
+    pub caps: Option<RawCaps>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLinks {
+    #[serde(default)]
+    pub block_invites: bool,
+    #[serde(default)]
+    pub allowed_invites: Vec<String>,
+    #[serde(default)]
+    pub deny_domains: Vec<String>,
+    pub deny_domains_file: Option<String>,
+    #[serde(default)]
+    pub allow_domains: Vec<String>,
+    pub allow_domains_file: Option<String>,
+    #[serde(default)]
+    pub allow_only: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScam {
+    pub threshold: Option<u32>,
+    #[serde(default)]
+    pub deny_domains: Vec<String>,
+    pub deny_domains_file: Option<String>,
+    #[serde(default)]
+    pub allow_domains: Vec<String>,
+    pub allow_domains_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RawTarget {
+    #[default]
+    Original,
+    Normalized,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegex {
+    pub patterns: Vec<PatternValue>,
+    #[serde(default)]
+    pub target: RawTarget,
+    #[serde(default = "yes")]
+    pub case_insensitive: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRaid {
+    pub joins: Option<RawWindow>,
+    pub similar_names: Option<RawWindow>,
+    pub same_first_message: Option<RawWindow>,
+    pub new_account: Option<DurationValue>,
+    pub new_member: Option<DurationValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuild {
+    /// Changes to the default rules, by rule name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RawPatch>,
+    /// Rules only this guild has.
+    #[serde(default)]
+    pub add_rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatch {
+    pub enabled: Option<bool>,
+    pub mode: Option<RawMode>,
+    pub when: Option<RawConditions>,
+    pub cooldown: Option<DurationValue>,
+    pub actions: Option<Vec<RawAction>>,
+}
+
+/// One action: a bare name (`delete`, `kick`, `lockdown`) or a one-key map with settings
+/// (`warn: {points: 2}`, `timeout: 10m`, `ban: {duration: 7d, delete_messages: 1d}`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawAction {
+    Delete,
+    Warn { points: u32 },
+    Timeout { duration: Duration },
+    Kick,
+    Ban { duration: Option<Duration>, delete_messages: Duration },
+    Alert { channel: Option<Snowflake> },
+    Lockdown { channels: Vec<Snowflake>, duration: Option<Duration> },
+    RaidMode { duration: Duration },
+}
+
+/// Names of the actions, for error messages and suggestions.
+pub const ACTION_NAMES: &[&str] = &["delete", "warn", "timeout", "kick", "ban", "alert", "lockdown", "raid_mode"];
+
+/// Discord's longest timeout.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 86_400);
+/// Discord deletes at most a week of a banned member's messages.
+pub const MAX_BAN_DELETE: Duration = Duration::from_secs(7 * 86_400);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WarnSettings {
+    #[serde(default = "one")]
+    points: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BanSettings {
+    duration: Option<DurationValue>,
+    delete_messages: Option<DurationValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertSettings {
+    channel: Option<Snowflake>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LockdownSettings {
+    #[serde(default)]
+    channels: Vec<Snowflake>,
+    duration: Option<DurationValue>,
+}
+
+/// `timeout: 10m` or `timeout: {duration: 10m}`.
+struct DurationOrSettings(Duration);
+
+impl<'de> Deserialize<'de> for DurationOrSettings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DurationOrSettings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as `10m`, or `{duration: 10m}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationOrSettings, E> {
+                parse_duration(v).map(DurationOrSettings).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DurationOrSettings, A::Error> {
+                let mut duration = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "duration" {
+                        return Err(de::Error::unknown_field(&key, &["duration"]));
+                    }
+                    duration = Some(map.next_value::<DurationValue>()?.0);
+                }
+                duration.map(DurationOrSettings).ok_or_else(|| de::Error::missing_field("duration"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl DurationOrSettings {
+    fn get(self) -> Duration {
+        self.0
+    }
+}
+
+fn unknown_action<E: de::Error>(name: &str) -> E {
+    let hint = super::suggest(name, ACTION_NAMES)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    E::custom(format!("unknown action `{name}`{hint}; expected one of {}", ACTION_NAMES.join(", ")))
+}
+
+impl<'de> Deserialize<'de> for RawAction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawAction;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an action: `delete`, `kick`, `lockdown`, or a map such as `warn: {points: 2}` or `timeout: 10m`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAction, E> {
+                match v {
+                    "delete" => Ok(RawAction::Delete),
+                    "kick" => Ok(RawAction::Kick),
+                    "warn" => Ok(RawAction::Warn { points: 1 }),
+                    "ban" => Ok(RawAction::Ban {
+                        duration: None,
+                        delete_messages: Duration::from_secs(0),
+                    }),
+                    "alert" => Ok(RawAction::Alert { channel: None }),
+                    "lockdown" => Ok(RawAction::Lockdown {
+                        channels: Vec::new(),
+                        duration: None,
+                    }),
+                    "timeout" | "raid_mode" => Err(E::custom(format!("`{v}` needs a duration, e.g. `{v}: 10m`"))),
+                    other => Err(unknown_action(other)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAction, A::Error> {
+                let Some(name) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom("an action map needs one key, the action's name"));
+                };
+                let action = match name.as_str() {
+                    "delete" => {
+                        map.next_value::<de::IgnoredAny>()?;
+                        RawAction::Delete
+                    }
+                    "kick" => {
+                        map.next_value::<de::IgnoredAny>()?;
+                        RawAction::Kick
+                    }
+                    "warn" => RawAction::Warn {
+                        points: map.next_value::<WarnSettings>()?.points,
+                    },
+                    "timeout" => {
+                        let duration = map.next_value::<DurationOrSettings>()?.get();
+                        if duration > MAX_TIMEOUT || duration.0 == 0 {
+                            return Err(de::Error::custom(format!(
+                                "timeout of {duration} is out of range: Discord allows 1s to 28d"
+                            )));
+                        }
+                        RawAction::Timeout { duration }
+                    }
+                    "raid_mode" => RawAction::RaidMode {
+                        duration: map.next_value::<DurationOrSettings>()?.get(),
+                    },
+                    "ban" => {
+                        let s = map.next_value::<BanSettings>()?;
+                        let delete_messages = s.delete_messages.map_or(Duration(0), |d| d.0);
+                        if delete_messages > MAX_BAN_DELETE {
+                            return Err(de::Error::custom(format!(
+                                "delete_messages of {delete_messages} is too long: Discord deletes at most 7d"
+                            )));
+                        }
+                        RawAction::Ban {
+                            duration: s.duration.map(|d| d.0),
+                            delete_messages,
+                        }
+                    }
+                    "alert" => RawAction::Alert {
+                        channel: map.next_value::<AlertSettings>()?.channel,
+                    },
+                    "lockdown" => {
+                        let s = map.next_value::<LockdownSettings>()?;
+                        RawAction::Lockdown {
+                            channels: s.channels,
+                            duration: s.duration.map(|d| d.0),
+                        }
+                    }
+                    other => return Err(unknown_action(other)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "an action has one key; `{extra}` belongs in a separate `- {extra}` item"
+                    )));
+                }
+                Ok(action)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
