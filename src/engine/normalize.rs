@@ -187,15 +187,20 @@ fn classify(c: char) -> Class {
     }
 }
 
+/// Stands for `1` or `|` in a key: either an `i` or an `l`; matching tries both.
+pub const I_OR_L: char = 'L';
+
 /// Maps a display-folded character to its key: leetspeak digits and symbols become the
-/// letters they stand for; `l` joins `i` because `1`, `!` and `|` stand for either.
+/// letters they stand for (`v` reads as `u`, as in `fvck`); `1` and `|` become [`I_OR_L`].
 pub fn key_char(c: char) -> char {
     match c {
         '4' | '@' => 'a',
         '8' => 'b',
         '3' => 'e',
         '9' => 'g',
-        '1' | '!' | '|' | 'l' => 'i',
+        '1' | '|' => I_OR_L,
+        '!' => 'i',
+        'v' => 'u',
         '0' => 'o',
         '5' | '$' => 's',
         '7' | '+' => 't',
@@ -240,7 +245,8 @@ pub fn normalize(input: &str) -> String {
     Normalized::new(input).text
 }
 
-/// The key fold of a word or phrase from a word list: tokens joined by single spaces.
+/// The key fold of a word or phrase from a word list: tokens joined by single spaces, with
+/// an ambiguous `1` read as `i` (list entries spell `b1tch`, not `b1ind`).
 pub fn phrase_key(input: &str) -> String {
     let n = Normalized::new(input);
     let mut out = String::new();
@@ -250,7 +256,7 @@ pub fn phrase_key(input: &str) -> String {
         }
         out.push_str(n.key(token));
     }
-    out
+    out.replace(I_OR_L, "i")
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::normalize::{Normalized, Token, phrase_key};
+use crate::engine::normalize::{I_OR_L, Normalized, Token, phrase_key};
 
 /// A named list of blocked words or phrases.
 #[derive(Clone, Debug)]
@@ -51,6 +51,8 @@ struct Candidate {
 const SUFFIXES: [&str; 7] = ["ing", "ers", "es", "ed", "er", "s", "z"];
 /// Shortest stem (in key bytes) suffix stripping may leave, so `hoes` never becomes `hoe`.
 const MIN_STEM: usize = 4;
+/// Ambiguous `1`s tried both ways in one word; more are read as `i`.
+const MAX_AMBIGUOUS: usize = 4;
 /// Longest run of one-letter tokens that is joined and searched.
 const MAX_SPELLED: usize = 40;
 
@@ -270,7 +272,7 @@ impl WordMatcher {
             e.key
                 .bytes()
                 .zip(key.bytes())
-                .all(|(want, got)| got == b'*' || got == want)
+                .all(|(want, got)| got == b'*' || got == want || (got == b'L' && (want == b'i' || want == b'l')))
         })?;
         if self.allow.contains(found.key.as_ref()) {
             return None;
@@ -283,8 +285,28 @@ impl WordMatcher {
         })
     }
 
-    /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
+    /// The entry `key` spells. An ambiguous `1` is tried as `i` and as `l` (at most
+    /// [`MAX_AMBIGUOUS`] of them, every combination).
     fn lookup(&self, key: &str, s: &mut Scratch) -> Option<u32> {
+        if !key.contains(I_OR_L) {
+            return self.lookup_plain(key, s);
+        }
+        let positions: Vec<usize> = key.match_indices(I_OR_L).map(|(i, _)| i).take(MAX_AMBIGUOUS).collect();
+        let mut bytes = key.as_bytes().to_vec();
+        for combo in 0..(1u32 << positions.len()) {
+            for (bit, &pos) in positions.iter().enumerate() {
+                bytes[pos] = if combo & (1 << bit) == 0 { b'i' } else { b'l' };
+            }
+            let variant = String::from_utf8_lossy(&bytes).replace(I_OR_L, "i");
+            if let Some(id) = self.lookup_plain(&variant, s) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
+    fn lookup_plain(&self, key: &str, s: &mut Scratch) -> Option<u32> {
         if key.is_empty() || self.allow.contains(key) {
             return None;
         }
