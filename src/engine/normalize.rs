@@ -321,3 +321,27 @@ mod tests {
         assert_eq!(normalize("  Hello   WORLD\u{200b}!  "), "hello world!");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_unicode_normalizes_without_panicking(input in any::<String>()) {
+            let n = Normalized::new(&input);
+            for token in &n.tokens {
+                prop_assert!(input.get(token.span.clone()).is_some());
+                prop_assert!(n.keys.get(token.key.clone()).is_some());
+            }
+        }
+
+        #[test]
+        fn normalization_is_idempotent(input in any::<String>()) {
+            let once = normalize(&input);
+            prop_assert_eq!(normalize(&once), once);
+        }
+    }
+}
