@@ -74,7 +74,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Command::Replay { rules, output: format, file } => {
+        Command::Replay {
+            rules,
+            output: format,
+            file,
+        } => {
             let loaded = match load_rules(rules.as_ref()) {
                 Ok(l) => l,
                 Err(e) => {

@@ -12,7 +12,10 @@ use steward::engine::time::{Duration, Timestamp};
 use steward::rules;
 
 fn shared(path: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join(path);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join(path);
     p.exists().then_some(p)
 }
 
@@ -60,7 +63,11 @@ fn flagged(rules: &rules::LoadedRules, text: &str) -> Vec<String> {
         timestamp: now,
         ..Message::default()
     });
-    engine.handle(&event, now).into_iter().map(|v| v.rule.to_string()).collect()
+    engine
+        .handle(&event, now)
+        .into_iter()
+        .map(|v| v.rule.to_string())
+        .collect()
 }
 
 fn rate(lines: &[&Line], rules: &rules::LoadedRules) -> (usize, usize, Vec<String>) {
@@ -95,11 +102,21 @@ fn evaluate(rules: &rules::LoadedRules, corpus: &[Line]) -> Vec<String> {
     for line in &clean {
         let rules_hit = flagged(rules, &line.text);
         if !rules_hit.is_empty() {
-            wrong.push(format!("{:?} ({}) by {}", line.text, line.note, rules_hit.join(",")));
+            wrong.push(format!(
+                "{:?} ({}) by {}",
+                line.text,
+                line.note,
+                rules_hit.join(",")
+            ));
         }
     }
     let share = wrong.len() as f64 / clean.len() as f64;
-    println!("clean flagged: {}/{} = {:.2}% (limit 1%)", wrong.len(), clean.len(), share * 100.0);
+    println!(
+        "clean flagged: {}/{} = {:.2}% (limit 1%)",
+        wrong.len(),
+        clean.len(),
+        share * 100.0
+    );
     for w in &wrong {
         println!("  flagged {w}");
     }

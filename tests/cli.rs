@@ -32,7 +32,10 @@ fn check_accepts_the_example_rules() {
 
 #[test]
 fn check_reports_file_line_and_key() {
-    let dir = temp_file("bad.yaml", "rules:\n  - name: a\n    mdoe: shadow\n    words: {words: [x]}\n");
+    let dir = temp_file(
+        "bad.yaml",
+        "rules:\n  - name: a\n    mdoe: shadow\n    words: {words: [x]}\n",
+    );
     let path = dir.path().join("bad.yaml");
     let out = steward(&["check", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(1));
@@ -50,22 +53,59 @@ fn check_reports_a_missing_file() {
 
 #[test]
 fn replay_of_the_sample_finds_every_kind_of_trouble() {
-    let out = steward(&["replay", "--rules", "rules.example.yaml", "--output", "jsonl", "samples/server.jsonl"]);
+    let out = steward(&[
+        "replay",
+        "--rules",
+        "rules.example.yaml",
+        "--output",
+        "jsonl",
+        "samples/server.jsonl",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
         .collect();
     let rules: Vec<&str> = lines.iter().filter_map(|l| l["rule"].as_str()).collect();
-    for rule in ["slurs", "profanity", "scam-links", "flood", "mention-spam", "raid", "invites"] {
+    for rule in [
+        "slurs",
+        "profanity",
+        "scam-links",
+        "flood",
+        "mention-spam",
+        "raid",
+        "invites",
+    ] {
         assert!(rules.contains(&rule), "no {rule} verdict in {rules:?}");
     }
-    let raid = lines.iter().find(|l| l["rule"] == "raid").expect("raid verdict");
-    assert!(raid["actions"].as_array().expect("actions").iter().any(|a| a == "raid_mode"));
+    let raid = lines
+        .iter()
+        .find(|l| l["rule"] == "raid")
+        .expect("raid verdict");
+    assert!(
+        raid["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .any(|a| a == "raid_mode")
+    );
     assert!(raid["accounts"].as_array().expect("accounts").len() >= 5);
     // Ordinary chat from the regulars draws nothing.
-    assert!(lines.iter().all(|l| l["user_id"] != "800000000000000000"), "alice was flagged");
-    for field in ["event_id", "kind", "guild_id", "user_id", "timestamp", "rule", "actions", "reason", "evidence"] {
+    assert!(
+        lines.iter().all(|l| l["user_id"] != "800000000000000000"),
+        "alice was flagged"
+    );
+    for field in [
+        "event_id",
+        "kind",
+        "guild_id",
+        "user_id",
+        "timestamp",
+        "rule",
+        "actions",
+        "reason",
+        "evidence",
+    ] {
         assert!(lines.iter().all(|l| !l[field].is_null()), "missing {field}");
     }
 }
@@ -90,7 +130,12 @@ fn replay_reads_standard_input_and_prints_nothing_for_clean_chat() {
         .spawn()
         .expect("spawn");
     let line = r#"{"kind":"message","id":"1","guild_id":"1","channel_id":"2","timestamp":"2026-11-22T10:00:00Z","author":{"id":"3"},"content":"hello there"}"#;
-    child.stdin.take().expect("stdin").write_all(line.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(line.as_bytes())
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "");
@@ -120,7 +165,10 @@ fn replay_refuses_events_out_of_time_order() {
     let out = steward(&["replay", path.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(":2:") && stderr.contains("line 1"), "{stderr}");
+    assert!(
+        stderr.contains(":2:") && stderr.contains("line 1"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -101,7 +101,10 @@ impl Engine {
     /// Until when raid mode is on in `guild`, if it is.
     pub fn raid_mode_until(&self, guild: GuildId, now: Timestamp) -> Option<Timestamp> {
         let state = self.guilds.get(&guild)?;
-        state.raid.raid_until.filter(|_| state.raid.in_raid_mode(now))
+        state
+            .raid
+            .raid_until
+            .filter(|_| state.raid.in_raid_mode(now))
     }
 
     /// Turns raid mode on until `until`, or off with `None` (a moderator's command).
@@ -128,7 +131,9 @@ impl Engine {
         let guild_id = event.guild_id();
         let rules = self.rules.for_guild(guild_id).clone();
         match event {
-            Event::Message(m) | Event::MessageEdit(m) => self.handle_message(&rules, m, event.kind(), now),
+            Event::Message(m) | Event::MessageEdit(m) => {
+                self.handle_message(&rules, m, event.kind(), now)
+            }
             Event::MemberJoin(j) => self.handle_join(&rules, guild_id, &j.user, now),
             Event::MemberLeave(l) => {
                 if let Some(g) = self.guilds.get_mut(&guild_id) {
@@ -139,7 +144,13 @@ impl Engine {
         }
     }
 
-    fn handle_message(&mut self, rules: &[Rule], message: &Message, kind: EventKind, now: Timestamp) -> Vec<Verdict> {
+    fn handle_message(
+        &mut self,
+        rules: &[Rule],
+        message: &Message,
+        kind: EventKind,
+        now: Timestamp,
+    ) -> Vec<Verdict> {
         let mut normalized = std::mem::take(&mut self.normalized);
         normalized.fill(&message.content);
         let links = links::extract(&message.content);
@@ -155,7 +166,9 @@ impl Engine {
         }
         let mut verdicts = Vec::new();
         for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
-            if !rule.conditions.author_matches(&message.author, now) || !rule.conditions.place_matches(message) {
+            if !rule.conditions.author_matches(&message.author, now)
+                || !rule.conditions.place_matches(message)
+            {
                 continue;
             }
             if self.cooling_down(message.guild_id, message.author.id, &rule.name, now) {
@@ -171,7 +184,13 @@ impl Engine {
         verdicts
     }
 
-    fn evaluate(&mut self, rule: &Rule, view: &MessageView, text: &Normalized, now: Timestamp) -> Option<Verdict> {
+    fn evaluate(
+        &mut self,
+        rule: &Rule,
+        view: &MessageView,
+        text: &Normalized,
+        now: Timestamp,
+    ) -> Option<Verdict> {
         let content = &view.message.content;
         let (reason, evidence, accounts) = match &rule.trigger {
             Trigger::Words(matcher) => {
@@ -181,7 +200,11 @@ impl Engine {
                     normalized: Some(hit.normalized),
                     span: Some(hit.span),
                 };
-                (format!("blocked word from list {}", hit.list), evidence, Vec::new())
+                (
+                    format!("blocked word from list {}", hit.list),
+                    evidence,
+                    Vec::new(),
+                )
             }
             Trigger::Spam(config) => {
                 let guild = self.guilds.get(&view.message.guild_id)?;
@@ -221,7 +244,11 @@ impl Engine {
                         span: None,
                     },
                 };
-                (format!("matched pattern #{}", index + 1), evidence, Vec::new())
+                (
+                    format!("matched pattern #{}", index + 1),
+                    evidence,
+                    Vec::new(),
+                )
             }
             Trigger::Raid(config) => {
                 if view.kind != EventKind::Message {
@@ -230,21 +257,43 @@ impl Engine {
                 let cap = self.rules.limits.max_joins;
                 let hash = spam::fnv64(text.text.as_bytes());
                 let guild = self.guild(view.message.guild_id, now);
-                let hit = raid::check_first_message(config, &mut guild.raid, &view.message.author, hash, now, cap)?;
+                let hit = raid::check_first_message(
+                    config,
+                    &mut guild.raid,
+                    &view.message.author,
+                    hash,
+                    now,
+                    cap,
+                )?;
                 (hit.reason, excerpt(content), hit.accounts)
             }
         };
-        Some(verdict(rule, reason, evidence, rule.actions.clone(), accounts))
+        Some(verdict(
+            rule,
+            reason,
+            evidence,
+            rule.actions.clone(),
+            accounts,
+        ))
     }
 
-    fn handle_join(&mut self, rules: &[Rule], guild_id: GuildId, user: &Author, now: Timestamp) -> Vec<Verdict> {
+    fn handle_join(
+        &mut self,
+        rules: &[Rule],
+        guild_id: GuildId,
+        user: &Author,
+        now: Timestamp,
+    ) -> Vec<Verdict> {
         let keep = self.window;
         let cap = self.rules.limits.max_joins;
         let guild = self.guild(guild_id, now);
         guild.raid.record_join(user, now, keep, cap);
         let in_raid = guild.raid.in_raid_mode(now);
         let mut verdicts = Vec::new();
-        for rule in rules.iter().filter(|r| r.enabled && r.watches(EventKind::MemberJoin)) {
+        for rule in rules
+            .iter()
+            .filter(|r| r.enabled && r.watches(EventKind::MemberJoin))
+        {
             let Trigger::Raid(config) = &rule.trigger else {
                 continue;
             };
@@ -252,7 +301,12 @@ impl Engine {
                 continue;
             }
             let state = &self.guild(guild_id, now).raid;
-            let hit = if in_raid && rule.actions.iter().any(|a| matches!(a, Action::RaidMode { .. })) {
+            let hit = if in_raid
+                && rule
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a, Action::RaidMode { .. }))
+            {
                 // Raid mode is already on: each newcomer gets the rule's sanctions, without
                 // restarting raid mode or alerting once per account.
                 let actions = rule
@@ -266,13 +320,25 @@ impl Engine {
                     accounts: vec![user.id],
                     raid: false,
                 };
-                verdicts.push(verdict(rule, hit.reason, join_evidence(user), actions, hit.accounts));
+                verdicts.push(verdict(
+                    rule,
+                    hit.reason,
+                    join_evidence(user),
+                    actions,
+                    hit.accounts,
+                ));
                 continue;
             } else {
                 raid::check_join(config, state, user, now)
             };
             if let Some(hit) = hit {
-                verdicts.push(verdict(rule, hit.reason, join_evidence(user), rule.actions.clone(), hit.accounts));
+                verdicts.push(verdict(
+                    rule,
+                    hit.reason,
+                    join_evidence(user),
+                    rule.actions.clone(),
+                    hit.accounts,
+                ));
             }
         }
         self.apply_raid_mode(guild_id, &verdicts, now);
@@ -297,31 +363,55 @@ impl Engine {
         }
     }
 
-    fn remember_message(&mut self, message: &Message, text: &Normalized, stats: &MessageStats, now: Timestamp) {
+    fn remember_message(
+        &mut self,
+        message: &Message,
+        text: &Normalized,
+        stats: &MessageStats,
+        now: Timestamp,
+    ) {
         let window = self.window;
         let limits = self.rules.limits.clone();
         let recent = spam::remember(message, text, stats);
         let guild = self.guild(message.guild_id, now);
         if !guild.members.contains_key(&message.author.id) {
-            evict(&mut guild.members, limits.max_members, limits.idle, now, |m| m.last_seen);
+            evict(
+                &mut guild.members,
+                limits.max_members,
+                limits.idle,
+                now,
+                |m| m.last_seen,
+            );
         }
         let member = guild.members.entry(message.author.id).or_default();
         member.last_seen = now;
         member.history.push_back(recent);
-        trim(&mut member.history, limits.max_history, |r| now.since(r.at) > window);
+        trim(&mut member.history, limits.max_history, |r| {
+            now.since(r.at) > window
+        });
         if !guild.channels.contains_key(&message.channel_id) {
-            evict(&mut guild.channels, limits.max_channels, limits.idle, now, |c| c.last_seen);
+            evict(
+                &mut guild.channels,
+                limits.max_channels,
+                limits.idle,
+                now,
+                |c| c.last_seen,
+            );
         }
         let channel = guild.channels.entry(message.channel_id).or_default();
         channel.last_seen = now;
         channel.recent.push_back((now, message.author.id));
-        trim(&mut channel.recent, limits.max_history * 4, |(at, _)| now.since(*at) > window);
+        trim(&mut channel.recent, limits.max_history * 4, |(at, _)| {
+            now.since(*at) > window
+        });
     }
 
     fn guild(&mut self, id: GuildId, now: Timestamp) -> &mut GuildState {
         if !self.guilds.contains_key(&id) {
             let limits = &self.rules.limits;
-            evict(&mut self.guilds, limits.max_guilds, limits.idle, now, |g| g.last_seen);
+            evict(&mut self.guilds, limits.max_guilds, limits.idle, now, |g| {
+                g.last_seen
+            });
         }
         let guild = self.guilds.entry(id).or_default();
         guild.last_seen = guild.last_seen.max(now);
@@ -332,7 +422,11 @@ impl Engine {
         self.guilds
             .get(&guild)
             .and_then(|g| g.members.get(&user))
-            .is_some_and(|m| m.cooldowns.iter().any(|(name, until)| &**name == rule && now < *until))
+            .is_some_and(|m| {
+                m.cooldowns
+                    .iter()
+                    .any(|(name, until)| &**name == rule && now < *until)
+            })
     }
 
     fn start_cooldown(&mut self, guild: GuildId, user: UserId, rule: &Rule, now: Timestamp) {
@@ -342,16 +436,30 @@ impl Engine {
         let limits = self.rules.limits.clone();
         let guild = self.guild(guild, now);
         if !guild.members.contains_key(&user) {
-            evict(&mut guild.members, limits.max_members, limits.idle, now, |m| m.last_seen);
+            evict(
+                &mut guild.members,
+                limits.max_members,
+                limits.idle,
+                now,
+                |m| m.last_seen,
+            );
         }
         let member = guild.members.entry(user).or_default();
         member.last_seen = member.last_seen.max(now);
-        member.cooldowns.retain(|(name, until)| *until > now && *name != rule.name);
+        member
+            .cooldowns
+            .retain(|(name, until)| *until > now && *name != rule.name);
         member.cooldowns.push((rule.name.clone(), now + cooldown));
     }
 }
 
-fn verdict(rule: &Rule, reason: String, evidence: Evidence, actions: Vec<Action>, accounts: Vec<UserId>) -> Verdict {
+fn verdict(
+    rule: &Rule,
+    reason: String,
+    evidence: Evidence,
+    actions: Vec<Action>,
+    accounts: Vec<UserId>,
+) -> Verdict {
     Verdict {
         rule: rule.name.clone(),
         mode: rule.mode,
@@ -364,7 +472,10 @@ fn verdict(rule: &Rule, reason: String, evidence: Evidence, actions: Vec<Action>
 
 /// The first 200 characters of a message, as evidence for rules that judge the whole of it.
 fn excerpt(content: &str) -> Evidence {
-    let end = content.char_indices().nth(200).map_or(content.len(), |(i, _)| i);
+    let end = content
+        .char_indices()
+        .nth(200)
+        .map_or(content.len(), |(i, _)| i);
     Evidence {
         matched: content[..end].to_string(),
         normalized: None,
@@ -382,7 +493,10 @@ fn link_evidence(content: &str, link: &Link) -> Evidence {
 
 fn join_evidence(user: &Author) -> Evidence {
     Evidence {
-        matched: user.display_name.clone().unwrap_or_else(|| user.name.clone()),
+        matched: user
+            .display_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
         normalized: None,
         span: None,
     }

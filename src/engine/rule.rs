@@ -5,8 +5,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::detect::{
-    links::LinksConfig, pattern::PatternConfig, raid::RaidConfig, scam::ScamConfig, spam::SpamConfig,
-    words::WordMatcher,
+    links::LinksConfig, pattern::PatternConfig, raid::RaidConfig, scam::ScamConfig,
+    spam::SpamConfig, words::WordMatcher,
 };
 use super::event::{Author, ChannelId, EventKind, GuildId, Message, RoleId};
 use super::time::{Duration, Timestamp};
@@ -74,11 +74,22 @@ impl Conditions {
         if author.roles.iter().any(|r| self.exempt_roles.contains(r)) {
             return false;
         }
-        if !self.required_roles.is_empty() && !author.roles.iter().any(|r| self.required_roles.contains(r)) {
+        if !self.required_roles.is_empty()
+            && !author.roles.iter().any(|r| self.required_roles.contains(r))
+        {
             return false;
         }
-        age_matches(author.created_at, now, self.min_account_age, self.max_account_age)
-            && age_matches(author.joined_at, now, self.min_member_age, self.max_member_age)
+        age_matches(
+            author.created_at,
+            now,
+            self.min_account_age,
+            self.max_account_age,
+        ) && age_matches(
+            author.joined_at,
+            now,
+            self.min_member_age,
+            self.max_member_age,
+        )
     }
 
     /// Whether the rule applies in the message's channel.
@@ -100,7 +111,12 @@ impl Conditions {
 
 /// Unknown ages pass a minimum (nothing proves the account is young) and fail a maximum
 /// (nothing proves it is young enough), so that missing data never makes a rule harsher.
-fn age_matches(since: Option<Timestamp>, now: Timestamp, min: Option<Duration>, max: Option<Duration>) -> bool {
+fn age_matches(
+    since: Option<Timestamp>,
+    now: Timestamp,
+    min: Option<Duration>,
+    max: Option<Duration>,
+) -> bool {
     match since {
         Some(at) => {
             let age = now.since(at);
@@ -181,13 +197,24 @@ impl RuleSet {
     /// The longest window any rule looks back over, so state keeps just enough history.
     pub fn longest_window(&self) -> Duration {
         let mut longest = Duration::from_secs(60);
-        for rule in self.rules.iter().chain(self.guilds.values().flat_map(|r| r.iter())) {
+        for rule in self
+            .rules
+            .iter()
+            .chain(self.guilds.values().flat_map(|r| r.iter()))
+        {
             let windows: Vec<Duration> = match &rule.trigger {
-                Trigger::Spam(s) => [s.rate, s.channel_rate, s.duplicates, s.mentions, s.links, s.attachments]
-                    .iter()
-                    .flatten()
-                    .map(|w| w.per)
-                    .collect(),
+                Trigger::Spam(s) => [
+                    s.rate,
+                    s.channel_rate,
+                    s.duplicates,
+                    s.mentions,
+                    s.links,
+                    s.attachments,
+                ]
+                .iter()
+                .flatten()
+                .map(|w| w.per)
+                .collect(),
                 Trigger::Raid(r) => [r.joins, r.similar_names, r.same_first_message]
                     .iter()
                     .flatten()

@@ -44,7 +44,7 @@ impl fmt::Display for Duration {
             return write!(f, "0s");
         }
         for (size, unit) in UNITS {
-            if ms % size == 0 {
+            if ms.is_multiple_of(size) {
                 return write!(f, "{}{unit}", ms / size);
             }
         }
@@ -55,14 +55,20 @@ impl fmt::Display for Duration {
 impl Add<Duration> for Timestamp {
     type Output = Timestamp;
     fn add(self, rhs: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(i64::try_from(rhs.0).unwrap_or(i64::MAX)))
+        Timestamp(
+            self.0
+                .saturating_add(i64::try_from(rhs.0).unwrap_or(i64::MAX)),
+        )
     }
 }
 
 impl Sub<Duration> for Timestamp {
     type Output = Timestamp;
     fn sub(self, rhs: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_sub(i64::try_from(rhs.0).unwrap_or(i64::MAX)))
+        Timestamp(
+            self.0
+                .saturating_sub(i64::try_from(rhs.0).unwrap_or(i64::MAX)),
+        )
     }
 }
 

@@ -30,9 +30,13 @@ pub enum Action {
     /// Remove the offending message.
     Delete,
     /// Record a warning worth `points` toward the escalation ladder.
-    Warn { points: u32 },
+    Warn {
+        points: u32,
+    },
     /// Discord timeout; never longer than 28 days.
-    Timeout { duration: Duration },
+    Timeout {
+        duration: Duration,
+    },
     Kick,
     /// A ban, temporary when `duration` is set; `delete_messages` is how much of the
     /// member's recent history Discord should remove.
@@ -41,14 +45,18 @@ pub enum Action {
         delete_messages: Duration,
     },
     /// Post an alert in `channel`, or in the mod-log channel when unset.
-    Alert { channel: Option<ChannelId> },
+    Alert {
+        channel: Option<ChannelId>,
+    },
     /// Deny @everyone sending in `channels` (the event's channel when empty) for `duration`.
     Lockdown {
         channels: Vec<ChannelId>,
         duration: Option<Duration>,
     },
     /// Turn on raid mode for the guild until `duration` has passed.
-    RaidMode { duration: Duration },
+    RaidMode {
+        duration: Duration,
+    },
 }
 
 impl Action {

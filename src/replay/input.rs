@@ -10,7 +10,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::ReplayError;
 use crate::engine::event::{
-    Attachment, Author, ChannelId, Event, GuildId, MemberJoin, MemberLeave, Message, MessageId, RoleId, UserId,
+    Attachment, Author, ChannelId, Event, GuildId, MemberJoin, MemberLeave, Message, MessageId,
+    RoleId, UserId,
 };
 use crate::engine::time::Timestamp;
 
@@ -30,7 +31,9 @@ impl<'de> Deserialize<'de> for Id {
                 Ok(Id(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
-                v.parse().map(Id).map_err(|_| E::custom(format!("`{v}` is not a snowflake id")))
+                v.parse()
+                    .map(Id)
+                    .map_err(|_| E::custom(format!("`{v}` is not a snowflake id")))
             }
         }
         d.deserialize_any(V)
@@ -44,7 +47,9 @@ struct Time(Timestamp, String);
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_time(&text).map(|t| Time(t, text.clone())).map_err(de::Error::custom)
+        parse_time(&text)
+            .map(|t| Time(t, text.clone()))
+            .map_err(de::Error::custom)
     }
 }
 
@@ -52,7 +57,9 @@ impl<'de> Deserialize<'de> for Time {
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     let t = OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| format!("`{text}` is not an RFC 3339 time ({e})"))?;
-    Ok(Timestamp(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)))
+    Ok(Timestamp(
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+    ))
 }
 
 /// Formats engine time as RFC 3339 (UTC).
@@ -165,7 +172,9 @@ pub fn parse_line(file: &str, line: usize, text: &str) -> Result<SourcedEvent, R
     let at = raw.timestamp.0;
     let event = match raw.kind {
         Kind::Message | Kind::MessageEdit => {
-            let id = raw.id.ok_or_else(|| bad("id".into(), "missing field `id`".into()))?;
+            let id = raw
+                .id
+                .ok_or_else(|| bad("id".into(), "missing field `id`".into()))?;
             let channel = raw
                 .channel_id
                 .ok_or_else(|| bad("channel_id".into(), "missing field `channel_id`".into()))?;
@@ -203,7 +212,9 @@ pub fn parse_line(file: &str, line: usize, text: &str) -> Result<SourcedEvent, R
             }
         }
         Kind::MemberJoin => {
-            let user = raw.user.ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
+            let user = raw
+                .user
+                .ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
             Event::MemberJoin(MemberJoin {
                 guild_id: GuildId(raw.guild_id.0),
                 user: user.into_author(),
@@ -211,7 +222,9 @@ pub fn parse_line(file: &str, line: usize, text: &str) -> Result<SourcedEvent, R
             })
         }
         Kind::MemberLeave => {
-            let user = raw.user.ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
+            let user = raw
+                .user
+                .ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
             Event::MemberLeave(MemberLeave {
                 guild_id: GuildId(raw.guild_id.0),
                 user_id: UserId(user.id.0),
@@ -220,7 +233,11 @@ pub fn parse_line(file: &str, line: usize, text: &str) -> Result<SourcedEvent, R
             })
         }
     };
-    Ok(SourcedEvent { event, line, timestamp })
+    Ok(SourcedEvent {
+        event,
+        line,
+        timestamp,
+    })
 }
 
 fn missing_field(message: &str) -> Option<String> {
@@ -326,40 +343,38 @@ pub fn read_export(file: &str, text: &str) -> Result<Vec<SourcedEvent>, ReplayEr
         .messages
         .into_iter()
         .enumerate()
-        .map(|(i, m)| {
-            SourcedEvent {
-                line: i + 1,
-                timestamp: m.timestamp.1.clone(),
-                event: Event::Message(Message {
-                    id: MessageId(m.id.0),
-                    guild_id: guild,
-                    channel_id: channel,
-                    category_id: category,
-                    author: Author {
-                        id: UserId(m.author.id.0),
-                        name: m.author.name,
-                        display_name: m.author.nickname,
-                        bot: m.author.is_bot,
-                        created_at: None,
-                        joined_at: None,
-                        roles: m.author.roles.into_iter().map(|r| RoleId(r.id.0)).collect(),
-                    },
-                    content: m.content,
-                    mentions: m.mentions.into_iter().map(|u| UserId(u.id.0)).collect(),
-                    mention_roles: Vec::new(),
-                    mention_everyone: false,
-                    attachments: m
-                        .attachments
-                        .into_iter()
-                        .map(|a| Attachment {
-                            filename: a.file_name,
-                            size: a.file_size_bytes,
-                            content_type: None,
-                        })
-                        .collect(),
-                    timestamp: m.timestamp.0,
-                }),
-            }
+        .map(|(i, m)| SourcedEvent {
+            line: i + 1,
+            timestamp: m.timestamp.1.clone(),
+            event: Event::Message(Message {
+                id: MessageId(m.id.0),
+                guild_id: guild,
+                channel_id: channel,
+                category_id: category,
+                author: Author {
+                    id: UserId(m.author.id.0),
+                    name: m.author.name,
+                    display_name: m.author.nickname,
+                    bot: m.author.is_bot,
+                    created_at: None,
+                    joined_at: None,
+                    roles: m.author.roles.into_iter().map(|r| RoleId(r.id.0)).collect(),
+                },
+                content: m.content,
+                mentions: m.mentions.into_iter().map(|u| UserId(u.id.0)).collect(),
+                mention_roles: Vec::new(),
+                mention_everyone: false,
+                attachments: m
+                    .attachments
+                    .into_iter()
+                    .map(|a| Attachment {
+                        filename: a.file_name,
+                        size: a.file_size_bytes,
+                        content_type: None,
+                    })
+                    .collect(),
+                timestamp: m.timestamp.0,
+            }),
         })
         .collect())
 }

@@ -25,7 +25,9 @@ pub enum ReplayError {
         field: String,
         message: String,
     },
-    #[error("{file}:{line}: event at {at} is older than the event on line {previous_line} ({previous}); events must be in time order")]
+    #[error(
+        "{file}:{line}: event at {at} is older than the event on line {previous_line} ({previous}); events must be in time order"
+    )]
     OutOfOrder {
         file: String,
         line: usize,
@@ -57,7 +59,8 @@ pub fn read_events(path: &str) -> Result<Vec<SourcedEvent>, ReplayError> {
     let read = if path == "-" {
         std::io::stdin().read_to_string(&mut text).map(|_| ())
     } else {
-        std::fs::File::open(Path::new(path)).and_then(|mut f| f.read_to_string(&mut text).map(|_| ()))
+        std::fs::File::open(Path::new(path))
+            .and_then(|mut f| f.read_to_string(&mut text).map(|_| ()))
     };
     read.map_err(|e| ReplayError::Read {
         file: path.to_string(),

@@ -33,7 +33,13 @@ pub fn jsonl(report: &Report) -> String {
                 line["normalized"] = json!(n);
             }
             if !verdict.accounts.is_empty() {
-                line["accounts"] = json!(verdict.accounts.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+                line["accounts"] = json!(
+                    verdict
+                        .accounts
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                );
             }
             out.push_str(&line.to_string());
             out.push('\n');
@@ -87,7 +93,13 @@ pub fn table(report: &Report) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "{rule:<20} {:<8} {:>6}  {}{accounts}", t.mode, t.hits, actions.join(" "));
+        let _ = writeln!(
+            out,
+            "{rule:<20} {:<8} {:>6}  {}{accounts}",
+            t.mode,
+            t.hits,
+            actions.join(" ")
+        );
     }
     if !report.outcomes.is_empty() {
         let _ = writeln!(out, "\nactioned events");
@@ -103,13 +115,25 @@ pub fn table(report: &Report) -> String {
 
 fn event_line(outcome: &Outcome, verdict: &Verdict) -> String {
     let who = match &outcome.event {
-        Event::Message(m) | Event::MessageEdit(m) => format!("{} in #{}", m.author.name, m.channel_id),
+        Event::Message(m) | Event::MessageEdit(m) => {
+            format!("{} in #{}", m.author.name, m.channel_id)
+        }
         Event::MemberJoin(j) => format!("{} joined", j.user.name),
         Event::MemberLeave(l) => format!("{} left", l.name),
     };
     let actions: Vec<&str> = verdict.actions.iter().map(|a| a.name()).collect();
-    let shadow = if verdict.mode == Mode::Shadow { " (shadow)" } else { "" };
-    let evidence: String = verdict.evidence.matched.chars().take(60).collect::<String>().replace('\n', " ");
+    let shadow = if verdict.mode == Mode::Shadow {
+        " (shadow)"
+    } else {
+        ""
+    };
+    let evidence: String = verdict
+        .evidence
+        .matched
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .replace('\n', " ");
     let accounts = if verdict.accounts.len() > 1 {
         format!(" [{} accounts]", verdict.accounts.len())
     } else {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::schema::{
-    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawRaid, RawRule, RawRules, RawScam,
-    RawSpam, RawTarget, RawWindow, RawWords, Snowflake,
+    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawRaid, RawRule, RawRules,
+    RawScam, RawSpam, RawTarget, RawWindow, RawWords, Snowflake,
 };
 use super::{Problem, locate, suggest};
 use crate::engine::detect::links::{DomainSet, LinksConfig};
@@ -54,7 +54,11 @@ impl Context<'_> {
         match std::fs::read_to_string(&full) {
             Ok(text) => list_entries(&text),
             Err(e) => {
-                problems.push(self.problem(key, path, format!("cannot read list file {}: {e}", full.display())));
+                problems.push(self.problem(
+                    key,
+                    path,
+                    format!("cannot read list file {}: {e}", full.display()),
+                ));
                 Vec::new()
             }
         }
@@ -74,7 +78,12 @@ pub fn list_entries(text: &str) -> Vec<String> {
 pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
     let mut problems = Vec::new();
     let lists = compile_lists(&raw.lists, cx, &mut problems);
-    let global_exempt: Vec<RoleId> = raw.settings.exempt_roles.iter().map(|s| RoleId(s.0)).collect();
+    let global_exempt: Vec<RoleId> = raw
+        .settings
+        .exempt_roles
+        .iter()
+        .map(|s| RoleId(s.0))
+        .collect();
     let limits = compile_limits(&raw);
     let mut seen = FxHashSet::default();
     let mut rules = Vec::new();
@@ -86,7 +95,14 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
                 format!("rule name `{}` is used more than once", rule.name),
             ));
         }
-        if let Some(r) = compile_rule(rule, &format!("rules[{i}]"), &lists, &global_exempt, cx, &mut problems) {
+        if let Some(r) = compile_rule(
+            rule,
+            &format!("rules[{i}]"),
+            &lists,
+            &global_exempt,
+            cx,
+            &mut problems,
+        ) {
             rules.push(r);
         }
     }
@@ -94,15 +110,25 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
     for (id, guild) in &raw.guilds {
         let key = format!("guilds.{id}");
         let Ok(guild_id) = id.trim().parse::<u64>() else {
-            problems.push(cx.problem(key, id, format!("`{id}` is not a guild id (expected digits)")));
+            problems.push(cx.problem(
+                key,
+                id,
+                format!("`{id}` is not a guild id (expected digits)"),
+            ));
             continue;
         };
         let mut guild_rules = rules.clone();
         let names: Vec<&str> = raw.rules.iter().map(|r| r.name.as_str()).collect();
         for (name, patch) in &guild.rules {
             let Some(rule) = guild_rules.iter_mut().find(|r| &*r.name == name.as_str()) else {
-                let hint = suggest(name, &names).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
-                problems.push(cx.problem(format!("{key}.rules.{name}"), name, format!("no rule named `{name}`{hint}")));
+                let hint = suggest(name, &names)
+                    .map(|s| format!(" — did you mean `{s}`?"))
+                    .unwrap_or_default();
+                problems.push(cx.problem(
+                    format!("{key}.rules.{name}"),
+                    name,
+                    format!("no rule named `{name}`{hint}"),
+                ));
                 continue;
             };
             if let Some(enabled) = patch.enabled {
@@ -130,7 +156,9 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
                     format!("rule name `{}` is used more than once", rule.name),
                 ));
             }
-            if let Some(r) = compile_rule(rule, &rule_key, &lists, &global_exempt, cx, &mut problems) {
+            if let Some(r) =
+                compile_rule(rule, &rule_key, &lists, &global_exempt, cx, &mut problems)
+            {
                 guild_rules.push(r);
             }
         }
@@ -160,7 +188,11 @@ fn compile_limits(raw: &RawRules) -> Limits {
     }
 }
 
-fn compile_lists(raw: &BTreeMap<String, RawList>, cx: &Context, problems: &mut Vec<Problem>) -> BTreeMap<String, WordList> {
+fn compile_lists(
+    raw: &BTreeMap<String, RawList>,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, WordList> {
     let mut lists = BTreeMap::new();
     lists.insert("slurs".to_string(), builtin("slurs"));
     lists.insert("profanity".to_string(), builtin("profanity"));
@@ -171,7 +203,9 @@ fn compile_lists(raw: &BTreeMap<String, RawList>, cx: &Context, problems: &mut V
             if BUILTINS.contains(&b.as_str()) {
                 words.extend(builtin(b).words);
             } else {
-                let hint = suggest(b, BUILTINS).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+                let hint = suggest(b, BUILTINS)
+                    .map(|s| format!(" — did you mean `{s}`?"))
+                    .unwrap_or_default();
                 problems.push(cx.problem(
                     format!("{key}.builtin"),
                     &format!("builtin: {b}"),
@@ -195,7 +229,11 @@ fn compile_lists(raw: &BTreeMap<String, RawList>, cx: &Context, problems: &mut V
 }
 
 fn builtin(name: &str) -> WordList {
-    let text = if name == "slurs" { BUILTIN_SLURS } else { BUILTIN_PROFANITY };
+    let text = if name == "slurs" {
+        BUILTIN_SLURS
+    } else {
+        BUILTIN_PROFANITY
+    };
     WordList {
         name: name.into(),
         words: list_entries(text),
@@ -234,7 +272,13 @@ fn compile_rule(
         return None;
     }
     let trigger = if let Some(words) = &rule.words {
-        Trigger::Words(Box::new(words_matcher(words, &format!("{key}.words"), lists, cx, problems)))
+        Trigger::Words(Box::new(words_matcher(
+            words,
+            &format!("{key}.words"),
+            lists,
+            cx,
+            problems,
+        )))
     } else if let Some(spam) = &rule.spam {
         Trigger::Spam(spam_config(spam))
     } else if let Some(links) = &rule.links {
@@ -279,7 +323,9 @@ fn words_matcher(
         match lists.get(name) {
             Some(list) => chosen.push(list.clone()),
             None => {
-                let hint = suggest(name, &names).map(|s| format!(" — did you mean `{s}`?")).unwrap_or_default();
+                let hint = suggest(name, &names)
+                    .map(|s| format!(" — did you mean `{s}`?"))
+                    .unwrap_or_default();
                 problems.push(cx.problem(
                     format!("{key}.lists[{i}]"),
                     name,
@@ -329,7 +375,13 @@ fn spam_config(s: &RawSpam) -> SpamConfig {
     }
 }
 
-fn domains(inline: &[String], file: Option<&String>, key: String, cx: &Context, problems: &mut Vec<Problem>) -> DomainSet {
+fn domains(
+    inline: &[String],
+    file: Option<&String>,
+    key: String,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> DomainSet {
     let mut all: Vec<String> = inline.to_vec();
     if let Some(file) = file {
         all.extend(read_domain_file(cx, key, file, problems));
@@ -339,23 +391,42 @@ fn domains(inline: &[String], file: Option<&String>, key: String, cx: &Context, 
 
 /// Reads a domain list: plain lines, or a JSON file with a `domains` array (the format of
 /// the common Discord phishing-domain lists).
-fn read_domain_file(cx: &Context, key: String, file: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+fn read_domain_file(
+    cx: &Context,
+    key: String,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
     let full = cx.base.join(file);
     match std::fs::read_to_string(&full) {
-        Ok(text) if file.ends_with(".json") => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(v) => v
-                .get("domains")
-                .and_then(|d| d.as_array())
-                .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
-                .unwrap_or_default(),
-            Err(e) => {
-                problems.push(cx.problem(key, file, format!("{} is not valid JSON: {e}", full.display())));
-                Vec::new()
+        Ok(text) if file.ends_with(".json") => {
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => v
+                    .get("domains")
+                    .and_then(|d| d.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|d| d.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                Err(e) => {
+                    problems.push(cx.problem(
+                        key,
+                        file,
+                        format!("{} is not valid JSON: {e}", full.display()),
+                    ));
+                    Vec::new()
+                }
             }
-        },
+        }
         Ok(text) => list_entries(&text),
         Err(e) => {
-            problems.push(cx.problem(key, file, format!("cannot read list file {}: {e}", full.display())));
+            problems.push(cx.problem(
+                key,
+                file,
+                format!("cannot read list file {}: {e}", full.display()),
+            ));
             Vec::new()
         }
     }
@@ -364,9 +435,25 @@ fn read_domain_file(cx: &Context, key: String, file: &str, problems: &mut Vec<Pr
 fn links_config(l: &RawLinks, key: &str, cx: &Context, problems: &mut Vec<Problem>) -> LinksConfig {
     LinksConfig {
         block_invites: l.block_invites,
-        allowed_invites: l.allowed_invites.iter().map(|c| c.to_ascii_lowercase()).collect(),
-        deny: domains(&l.deny_domains, l.deny_domains_file.as_ref(), format!("{key}.deny_domains_file"), cx, problems),
-        allow: domains(&l.allow_domains, l.allow_domains_file.as_ref(), format!("{key}.allow_domains_file"), cx, problems),
+        allowed_invites: l
+            .allowed_invites
+            .iter()
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+        deny: domains(
+            &l.deny_domains,
+            l.deny_domains_file.as_ref(),
+            format!("{key}.deny_domains_file"),
+            cx,
+            problems,
+        ),
+        allow: domains(
+            &l.allow_domains,
+            l.allow_domains_file.as_ref(),
+            format!("{key}.allow_domains_file"),
+            cx,
+            problems,
+        ),
         allow_only: l.allow_only,
     }
 }
@@ -374,8 +461,20 @@ fn links_config(l: &RawLinks, key: &str, cx: &Context, problems: &mut Vec<Proble
 fn scam_config(s: &RawScam, key: &str, cx: &Context, problems: &mut Vec<Problem>) -> ScamConfig {
     ScamConfig::new(
         s.threshold.unwrap_or(3),
-        domains(&s.deny_domains, s.deny_domains_file.as_ref(), format!("{key}.deny_domains_file"), cx, problems),
-        domains(&s.allow_domains, s.allow_domains_file.as_ref(), format!("{key}.allow_domains_file"), cx, problems),
+        domains(
+            &s.deny_domains,
+            s.deny_domains_file.as_ref(),
+            format!("{key}.deny_domains_file"),
+            cx,
+            problems,
+        ),
+        domains(
+            &s.allow_domains,
+            s.allow_domains_file.as_ref(),
+            format!("{key}.allow_domains_file"),
+            cx,
+            problems,
+        ),
     )
 }
 
@@ -431,7 +530,9 @@ fn action(a: &RawAction) -> Action {
     match a {
         RawAction::Delete => Action::Delete,
         RawAction::Warn { points } => Action::Warn { points: *points },
-        RawAction::Timeout { duration } => Action::Timeout { duration: *duration },
+        RawAction::Timeout { duration } => Action::Timeout {
+            duration: *duration,
+        },
         RawAction::Kick => Action::Kick,
         RawAction::Ban {
             duration,
@@ -447,6 +548,8 @@ fn action(a: &RawAction) -> Action {
             channels: ids(channels, ChannelId),
             duration: *duration,
         },
-        RawAction::RaidMode { duration } => Action::RaidMode { duration: *duration },
+        RawAction::RaidMode { duration } => Action::RaidMode {
+            duration: *duration,
+        },
     }
 }

@@ -93,7 +93,10 @@ impl LoadedRules {
     pub fn summary(&self) -> String {
         let rules = &self.set.rules;
         let enabled = rules.iter().filter(|r| r.enabled).count();
-        let shadow = rules.iter().filter(|r| r.enabled && r.mode == crate::engine::verdict::Mode::Shadow).count();
+        let shadow = rules
+            .iter()
+            .filter(|r| r.enabled && r.mode == crate::engine::verdict::Mode::Shadow)
+            .count();
         format!(
             "{}: ok — {} rules ({} enabled, {} in shadow mode), {} guild overrides, sha256 {}",
             self.origin,
@@ -124,9 +127,10 @@ pub fn example() -> Result<LoadedRules, RulesError> {
 /// Compiles rules from `source`; `file` names it in errors and `base` resolves list files.
 pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, RulesError> {
     let deserializer = serde_norway::Deserializer::from_str(source);
-    let raw: schema::RawRules = serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
-        problems: vec![serde_problem(source, file, &e)],
-    })?;
+    let raw: schema::RawRules =
+        serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
+            problems: vec![serde_problem(source, file, &e)],
+        })?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
     let set = compile::compile(raw, &compile::Context { source, file, base })
         .map_err(|problems| RulesError::Invalid { problems })?;
@@ -141,23 +145,38 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
 
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"unknown (field|variant) `([^`]*)`, expected (.*)").expect("pattern is valid")
 });
-static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("pattern is valid"));
+static NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("pattern is valid"));
 
-fn serde_problem(source: &str, file: &Path, e: &serde_path_to_error::Error<serde_norway::Error>) -> Problem {
+fn serde_problem(
+    source: &str,
+    file: &Path,
+    e: &serde_path_to_error::Error<serde_norway::Error>,
+) -> Problem {
     let inner = e.inner();
     let (mut line, mut column) = inner.location().map_or((0, 0), |l| (l.line(), l.column()));
     // Errors raised by a value's own parser point at the enclosing map; move to the key.
     let path = e.path().to_string();
-    if let Some(last) = path.rsplit('.').next().filter(|k| !k.contains('[') && !k.is_empty())
+    if let Some(last) = path
+        .rsplit('.')
+        .next()
+        .filter(|k| !k.contains('[') && !k.is_empty())
         && line > 0
     {
-        let start: usize = source.split_inclusive('\n').take(line - 1).map(str::len).sum();
+        let start: usize = source
+            .split_inclusive('\n')
+            .take(line - 1)
+            .map(str::len)
+            .sum();
         if let Some(found) = source[start..].find(&format!("{last}:")) {
             let prefix = &source[..start + found];
             line = prefix.matches('\n').count() + 1;
@@ -171,7 +190,10 @@ fn serde_problem(source: &str, file: &Path, e: &serde_path_to_error::Error<serde
     }
     if let Some(caps) = UNKNOWN.captures(&message) {
         let wrong = caps[2].to_string();
-        let expected: Vec<String> = NAME.captures_iter(&caps[3]).map(|c| c[1].to_string()).collect();
+        let expected: Vec<String> = NAME
+            .captures_iter(&caps[3])
+            .map(|c| c[1].to_string())
+            .collect();
         let names: Vec<&str> = expected.iter().map(String::as_str).collect();
         if let Some(s) = suggest(&wrong, &names) {
             message.push_str(&format!(" — did you mean `{s}`?"));
@@ -237,12 +259,17 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].line, p[0].column), (3, 5));
         assert_eq!(p[0].key, "rules[0].enabeld");
-        assert!(p[0].message.contains("did you mean `enabled`"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("did you mean `enabled`"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]
     fn bad_durations_name_line_and_key() {
-        let p = problems("rules:\n  - name: a\n    cooldown: 10 parsecs\n    words: {words: [x]}\n");
+        let p =
+            problems("rules:\n  - name: a\n    cooldown: 10 parsecs\n    words: {words: [x]}\n");
         assert_eq!(p[0].line, 3);
         assert_eq!(p[0].key, "rules[0].cooldown");
         assert!(p[0].message.contains("bad duration"), "{}", p[0].message);
@@ -257,7 +284,8 @@ mod tests {
 
     #[test]
     fn timeouts_over_28_days_are_refused() {
-        let p = problems("rules:\n  - name: a\n    words: {words: [x]}\n    actions: [timeout: 30d]\n");
+        let p =
+            problems("rules:\n  - name: a\n    words: {words: [x]}\n    actions: [timeout: 30d]\n");
         assert!(p[0].message.contains("28d"), "{}", p[0].message);
         assert_eq!(p[0].key, "rules[0].actions[0]");
     }
@@ -265,19 +293,31 @@ mod tests {
     #[test]
     fn unknown_actions_suggest_the_nearest() {
         let p = problems("rules:\n  - name: a\n    words: {words: [x]}\n    actions: [delte]\n");
-        assert!(p[0].message.contains("did you mean `delete`"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("did you mean `delete`"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]
     fn missing_list_files_are_reported_where_named() {
-        let p = problems("rules:\n  - name: a\n    words:\n      allow_file: nowhere/allow.txt\n      words: [x]\n");
+        let p = problems(
+            "rules:\n  - name: a\n    words:\n      allow_file: nowhere/allow.txt\n      words: [x]\n",
+        );
         assert_eq!(p[0].line, 4);
-        assert!(p[0].message.contains("nowhere/allow.txt"), "{}", p[0].message);
+        assert!(
+            p[0].message.contains("nowhere/allow.txt"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]
     fn a_rule_needs_exactly_one_trigger() {
-        let p = problems("rules:\n  - name: a\n    actions: [delete]\n  - name: b\n    words: {words: [x]}\n    spam: {max_lines: 3}\n");
+        let p = problems(
+            "rules:\n  - name: a\n    actions: [delete]\n  - name: b\n    words: {words: [x]}\n    spam: {max_lines: 3}\n",
+        );
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].line, 2);
         assert_eq!(p[1].line, 4);
@@ -285,16 +325,30 @@ mod tests {
 
     #[test]
     fn unknown_list_names_and_duplicate_rules_are_reported() {
-        let p = problems("rules:\n  - name: a\n    words: {lists: [slurz]}\n  - name: a\n    spam: {max_lines: 3}\n");
+        let p = problems(
+            "rules:\n  - name: a\n    words: {lists: [slurz]}\n  - name: a\n    spam: {max_lines: 3}\n",
+        );
         let text: Vec<String> = p.iter().map(|p| p.message.clone()).collect();
-        assert!(text.iter().any(|m| m.contains("did you mean `slurs`")), "{text:?}");
-        assert!(text.iter().any(|m| m.contains("more than once")), "{text:?}");
+        assert!(
+            text.iter().any(|m| m.contains("did you mean `slurs`")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|m| m.contains("more than once")),
+            "{text:?}"
+        );
     }
 
     #[test]
     fn guild_patches_must_name_known_rules() {
-        let p = problems("rules:\n  - name: spam\n    spam: {max_lines: 3}\nguilds:\n  \"1\":\n    rules:\n      spma: {enabled: false}\n");
-        assert!(p[0].message.contains("did you mean `spam`"), "{}", p[0].message);
+        let p = problems(
+            "rules:\n  - name: spam\n    spam: {max_lines: 3}\nguilds:\n  \"1\":\n    rules:\n      spma: {enabled: false}\n",
+        );
+        assert!(
+            p[0].message.contains("did you mean `spam`"),
+            "{}",
+            p[0].message
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::engine::detect::pattern;
 use crate::engine::time::Duration;
@@ -18,15 +18,19 @@ pub struct DurationValue(pub Duration);
 impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_duration(&text).map(DurationValue).map_err(de::Error::custom)
+        parse_duration(&text)
+            .map(DurationValue)
+            .map_err(de::Error::custom)
     }
 }
 
 /// Parses a human duration; the error says what was expected.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let parsed = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("bad duration `{text}` ({e}); expected something like 30s, 10m, 2h or 7d"))?;
-    let ms = u64::try_from(parsed.as_millis()).map_err(|_| format!("duration `{text}` is too long"))?;
+    let parsed = humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("bad duration `{text}` ({e}); expected something like 30s, 10m, 2h or 7d")
+    })?;
+    let ms =
+        u64::try_from(parsed.as_millis()).map_err(|_| format!("duration `{text}` is too long"))?;
     Ok(Duration(ms))
 }
 
@@ -70,7 +74,8 @@ pub struct PatternValue {
 impl<'de> Deserialize<'de> for PatternValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let source = String::deserialize(d)?;
-        pattern::compile(&source, false).map_err(|e| de::Error::custom(format!("bad regex: {e}")))?;
+        pattern::compile(&source, false)
+            .map_err(|e| de::Error::custom(format!("bad regex: {e}")))?;
         Ok(PatternValue { source })
     }
 }
@@ -332,17 +337,40 @@ pub struct RawPatch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawAction {
     Delete,
-    Warn { points: u32 },
-    Timeout { duration: Duration },
+    Warn {
+        points: u32,
+    },
+    Timeout {
+        duration: Duration,
+    },
     Kick,
-    Ban { duration: Option<Duration>, delete_messages: Duration },
-    Alert { channel: Option<Snowflake> },
-    Lockdown { channels: Vec<Snowflake>, duration: Option<Duration> },
-    RaidMode { duration: Duration },
+    Ban {
+        duration: Option<Duration>,
+        delete_messages: Duration,
+    },
+    Alert {
+        channel: Option<Snowflake>,
+    },
+    Lockdown {
+        channels: Vec<Snowflake>,
+        duration: Option<Duration>,
+    },
+    RaidMode {
+        duration: Duration,
+    },
 }
 
 /// Names of the actions, for error messages and suggestions.
-pub const ACTION_NAMES: &[&str] = &["delete", "warn", "timeout", "kick", "ban", "alert", "lockdown", "raid_mode"];
+pub const ACTION_NAMES: &[&str] = &[
+    "delete",
+    "warn",
+    "timeout",
+    "kick",
+    "ban",
+    "alert",
+    "lockdown",
+    "raid_mode",
+];
 
 /// Discord's longest timeout.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 86_400);
@@ -395,7 +423,10 @@ impl<'de> Deserialize<'de> for DurationOrSettings {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationOrSettings, E> {
                 parse_duration(v).map(DurationOrSettings).map_err(E::custom)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DurationOrSettings, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DurationOrSettings, A::Error> {
                 let mut duration = None;
                 while let Some(key) = map.next_key::<String>()? {
                     if key != "duration" {
@@ -403,7 +434,9 @@ impl<'de> Deserialize<'de> for DurationOrSettings {
                     }
                     duration = Some(map.next_value::<DurationValue>()?.0);
                 }
-                duration.map(DurationOrSettings).ok_or_else(|| de::Error::missing_field("duration"))
+                duration
+                    .map(DurationOrSettings)
+                    .ok_or_else(|| de::Error::missing_field("duration"))
             }
         }
         d.deserialize_any(V)
@@ -420,7 +453,10 @@ fn unknown_action<E: de::Error>(name: &str) -> E {
     let hint = super::suggest(name, ACTION_NAMES)
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default();
-    E::custom(format!("unknown action `{name}`{hint}; expected one of {}", ACTION_NAMES.join(", ")))
+    E::custom(format!(
+        "unknown action `{name}`{hint}; expected one of {}",
+        ACTION_NAMES.join(", ")
+    ))
 }
 
 impl<'de> Deserialize<'de> for RawAction {
@@ -445,13 +481,17 @@ impl<'de> Deserialize<'de> for RawAction {
                         channels: Vec::new(),
                         duration: None,
                     }),
-                    "timeout" | "raid_mode" => Err(E::custom(format!("`{v}` needs a duration, e.g. `{v}: 10m`"))),
+                    "timeout" | "raid_mode" => Err(E::custom(format!(
+                        "`{v}` needs a duration, e.g. `{v}: 10m`"
+                    ))),
                     other => Err(unknown_action(other)),
                 }
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawAction, A::Error> {
                 let Some(name) = map.next_key::<String>()? else {
-                    return Err(de::Error::custom("an action map needs one key, the action's name"));
+                    return Err(de::Error::custom(
+                        "an action map needs one key, the action's name",
+                    ));
                 };
                 let action = match name.as_str() {
                     "delete" => {

@@ -20,14 +20,95 @@ pub struct Link {
 
 /// Top-level domains common enough that a bare `name.tld` is taken for a link.
 const BARE_TLDS: &[&str] = &[
-    "com", "net", "org", "io", "gg", "co", "uk", "ru", "xyz", "info", "me", "app", "dev", "site",
-    "online", "shop", "store", "club", "top", "icu", "cfd", "pw", "gq", "tk", "ml", "cf", "ga",
-    "gift", "gifts", "asia", "su", "biz", "us", "de", "fr", "link", "click", "live", "fun",
-    "space", "tech", "pro", "cc", "ws", "tv", "ly", "to", "vip", "win", "monster", "rest",
-    "today", "world", "best", "life", "cloud", "codes", "community", "digital", "email",
-    "family", "games", "help", "host", "news", "one", "page", "plus", "run", "services",
-    "support", "team", "website", "work", "zone", "ltd", "eu", "ca", "au", "nl", "pl", "br",
-    "in", "es", "it", "cn", "jp", "kr", "tw",
+    "com",
+    "net",
+    "org",
+    "io",
+    "gg",
+    "co",
+    "uk",
+    "ru",
+    "xyz",
+    "info",
+    "me",
+    "app",
+    "dev",
+    "site",
+    "online",
+    "shop",
+    "store",
+    "club",
+    "top",
+    "icu",
+    "cfd",
+    "pw",
+    "gq",
+    "tk",
+    "ml",
+    "cf",
+    "ga",
+    "gift",
+    "gifts",
+    "asia",
+    "su",
+    "biz",
+    "us",
+    "de",
+    "fr",
+    "link",
+    "click",
+    "live",
+    "fun",
+    "space",
+    "tech",
+    "pro",
+    "cc",
+    "ws",
+    "tv",
+    "ly",
+    "to",
+    "vip",
+    "win",
+    "monster",
+    "rest",
+    "today",
+    "world",
+    "best",
+    "life",
+    "cloud",
+    "codes",
+    "community",
+    "digital",
+    "email",
+    "family",
+    "games",
+    "help",
+    "host",
+    "news",
+    "one",
+    "page",
+    "plus",
+    "run",
+    "services",
+    "support",
+    "team",
+    "website",
+    "work",
+    "zone",
+    "ltd",
+    "eu",
+    "ca",
+    "au",
+    "nl",
+    "pl",
+    "br",
+    "in",
+    "es",
+    "it",
+    "cn",
+    "jp",
+    "kr",
+    "tw",
 ];
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -58,13 +139,20 @@ pub fn extract(text: &str) -> Vec<Link> {
         .filter_map(|c| c.name("text").map(|t| (t.start(), t.end())))
         .collect();
     for caps in LINK.captures_iter(text) {
-        let (Some(whole), Some(host), Some(tld)) = (caps.get(0), caps.name("host"), caps.name("tld")) else {
+        let (Some(whole), Some(host), Some(tld)) =
+            (caps.get(0), caps.name("host"), caps.name("tld"))
+        else {
             continue;
         };
-        if masked.iter().any(|&(start, end)| whole.start() >= start && whole.start() < end) {
+        if masked
+            .iter()
+            .any(|&(start, end)| whole.start() >= start && whole.start() < end)
+        {
             continue; // the text of a masked link, read with the link below
         }
-        let explicit = caps.name("scheme").is_some() || caps.name("www").is_some() || caps.name("path").is_some();
+        let explicit = caps.name("scheme").is_some()
+            || caps.name("www").is_some()
+            || caps.name("path").is_some();
         let tld = tld.as_str().to_ascii_lowercase();
         if !explicit && !BARE_TLDS.contains(&tld.as_str()) {
             continue;
@@ -144,9 +232,16 @@ impl DomainSet {
 
 fn clean_domain(raw: &str) -> String {
     let d = raw.trim().to_ascii_lowercase();
-    let d = d.strip_prefix("https://").or_else(|| d.strip_prefix("http://")).unwrap_or(&d);
+    let d = d
+        .strip_prefix("https://")
+        .or_else(|| d.strip_prefix("http://"))
+        .unwrap_or(&d);
     let d = d.strip_prefix("www.").unwrap_or(d);
-    d.split('/').next().unwrap_or_default().trim_end_matches('.').to_string()
+    d.split('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_string()
 }
 
 /// What a links rule blocks.
@@ -178,7 +273,10 @@ pub fn check<'a>(config: &LinksConfig, links: &'a [Link]) -> Option<(&'a Link, S
             return Some((link, format!("blocked domain {}", link.host)));
         }
         if config.allow_only {
-            return Some((link, format!("domain {} is not on the allow list", link.host)));
+            return Some((
+                link,
+                format!("domain {} is not on the allow list", link.host),
+            ));
         }
     }
     None
@@ -194,10 +292,22 @@ mod tests {
 
     #[test]
     fn finds_links_with_and_without_scheme() {
-        assert_eq!(hosts("see https://www.Example.com/x?y=1 now"), vec!["example.com"]);
-        assert_eq!(hosts("steamcommunrtly.com/new"), vec!["steamcommunrtly.com"]);
-        assert_eq!(hosts("visit dlscord.gifte.com/gift/abc"), vec!["dlscord.gifte.com"]);
-        assert_eq!(hosts("e.g. this is fine. Mr.Smith said"), Vec::<String>::new());
+        assert_eq!(
+            hosts("see https://www.Example.com/x?y=1 now"),
+            vec!["example.com"]
+        );
+        assert_eq!(
+            hosts("steamcommunrtly.com/new"),
+            vec!["steamcommunrtly.com"]
+        );
+        assert_eq!(
+            hosts("visit dlscord.gifte.com/gift/abc"),
+            vec!["dlscord.gifte.com"]
+        );
+        assert_eq!(
+            hosts("e.g. this is fine. Mr.Smith said"),
+            Vec::<String>::new()
+        );
         assert_eq!(hosts("mail me at bob@example.com"), Vec::<String>::new());
     }
 

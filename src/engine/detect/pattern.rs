@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn finds_the_first_matching_pattern() {
         let config = PatternConfig {
-            patterns: vec![compile(r"\bbuy now\b", true).unwrap(), compile(r"\d{4}-\d{4}", false).unwrap()],
+            patterns: vec![
+                compile(r"\bbuy now\b", true).unwrap(),
+                compile(r"\d{4}-\d{4}", false).unwrap(),
+            ],
             target: Target::Original,
         };
         assert_eq!(check(&config, "card 1234-5678"), Some((1, (5, 14))));

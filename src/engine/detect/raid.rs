@@ -57,7 +57,11 @@ pub struct RaidHit {
 /// A name folded so `spambot123`, `SpamBot_77` and `ѕраmbot` compare equal.
 pub fn name_key(name: &str) -> String {
     let n = Normalized::new(name);
-    n.text.chars().filter(|c| c.is_alphabetic()).map(key_char).collect()
+    n.text
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .map(key_char)
+        .collect()
 }
 
 impl RaidState {
@@ -81,7 +85,12 @@ impl RaidState {
 }
 
 /// Checks the newest join (the last one recorded) against `config`.
-pub fn check_join(config: &RaidConfig, state: &RaidState, user: &Author, now: Timestamp) -> Option<RaidHit> {
+pub fn check_join(
+    config: &RaidConfig,
+    state: &RaidState,
+    user: &Author,
+    now: Timestamp,
+) -> Option<RaidHit> {
     if let Some(w) = &config.joins {
         let recent: Vec<UserId> = recent_joins(state, now, w.per).map(|j| j.user).collect();
         if recent.len() >= w.count as usize {
@@ -102,7 +111,12 @@ pub fn check_join(config: &RaidConfig, state: &RaidState, user: &Author, now: Ti
             .collect();
         if alike.len() >= w.count as usize {
             return Some(RaidHit {
-                reason: format!("{} joins named like `{}` within {}", alike.len(), newest.name_key, w.per),
+                reason: format!(
+                    "{} joins named like `{}` within {}",
+                    alike.len(),
+                    newest.name_key,
+                    w.per
+                ),
                 accounts: alike,
                 raid: true,
             });
@@ -113,7 +127,10 @@ pub fn check_join(config: &RaidConfig, state: &RaidState, user: &Author, now: Ti
         && now.since(created) < min_age
     {
         return Some(RaidHit {
-            reason: format!("account created {} ago", Duration(now.since(created).0 / 1000 * 1000)),
+            reason: format!(
+                "account created {} ago",
+                Duration(now.since(created).0 / 1000 * 1000)
+            ),
             accounts: vec![user.id],
             raid: false,
         });
@@ -121,8 +138,16 @@ pub fn check_join(config: &RaidConfig, state: &RaidState, user: &Author, now: Ti
     None
 }
 
-fn recent_joins(state: &RaidState, now: Timestamp, per: Duration) -> impl Iterator<Item = &JoinRecord> {
-    state.joins.iter().rev().take_while(move |j| now.since(j.at) <= per)
+fn recent_joins(
+    state: &RaidState,
+    now: Timestamp,
+    per: Duration,
+) -> impl Iterator<Item = &JoinRecord> {
+    state
+        .joins
+        .iter()
+        .rev()
+        .take_while(move |j| now.since(j.at) <= per)
 }
 
 /// Records a new member's first message and checks whether several new members sent it.
@@ -147,7 +172,12 @@ pub fn check_first_message(
         state.posted.insert(author.id, now);
     }
     state.first_messages.push_back((now, text_hash, author.id));
-    while state.first_messages.len() > cap || state.first_messages.front().is_some_and(|f| now.since(f.0) > w.per) {
+    while state.first_messages.len() > cap
+        || state
+            .first_messages
+            .front()
+            .is_some_and(|f| now.since(f.0) > w.per)
+    {
         state.first_messages.pop_front();
     }
     let senders: Vec<UserId> = state
@@ -157,7 +187,11 @@ pub fn check_first_message(
         .map(|(_, _, user)| *user)
         .collect();
     (senders.len() >= w.count as usize).then(|| RaidHit {
-        reason: format!("{} new members sent the same first message within {}", senders.len(), w.per),
+        reason: format!(
+            "{} new members sent the same first message within {}",
+            senders.len(),
+            w.per
+        ),
         accounts: senders,
         raid: true,
     })
@@ -178,7 +212,10 @@ mod tests {
     #[test]
     fn join_flood_starts_a_raid_with_every_account() {
         let config = RaidConfig {
-            joins: Some(Window { count: 3, per: Duration::from_secs(10) }),
+            joins: Some(Window {
+                count: 3,
+                per: Duration::from_secs(10),
+            }),
             ..RaidConfig::default()
         };
         let mut state = RaidState::default();
@@ -208,7 +245,8 @@ mod tests {
         };
         let mut user = author(1, "fresh");
         user.created_at = Some(Timestamp(0));
-        let hit = check_join(&config, &RaidState::default(), &user, Timestamp(3_600_000)).expect("flagged");
+        let hit = check_join(&config, &RaidState::default(), &user, Timestamp(3_600_000))
+            .expect("flagged");
         assert!(!hit.raid);
         assert!(hit.reason.contains("1h"), "{}", hit.reason);
     }
@@ -216,7 +254,10 @@ mod tests {
     #[test]
     fn same_first_message_from_new_members() {
         let config = RaidConfig {
-            same_first_message: Some(Window { count: 2, per: Duration::from_secs(60) }),
+            same_first_message: Some(Window {
+                count: 2,
+                per: Duration::from_secs(60),
+            }),
             new_member: Duration::from_secs(600),
             ..RaidConfig::default()
         };
@@ -228,7 +269,8 @@ mod tests {
         assert!(check_first_message(&config, &mut state, &a, 42, Timestamp(1000), 100).is_none());
         // A second message from the same member is not a first message.
         assert!(check_first_message(&config, &mut state, &a, 42, Timestamp(2000), 100).is_none());
-        let hit = check_first_message(&config, &mut state, &b, 42, Timestamp(3000), 100).expect("raid");
+        let hit =
+            check_first_message(&config, &mut state, &b, 42, Timestamp(3000), 100).expect("raid");
         assert_eq!(hit.accounts, vec![UserId(1), UserId(2)]);
     }
 }

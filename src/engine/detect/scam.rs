@@ -9,9 +9,37 @@ use super::links::{DomainSet, Link};
 
 /// Brands scammers imitate, with the domains that really belong to them.
 pub const BRANDS: &[(&str, &[&str])] = &[
-    ("discord", &["discord.com", "discord.gg", "discordapp.com", "discordapp.net", "discord.media", "discord.gift", "discord.new", "discordstatus.com", "discord.dev", "discord.co", "discordmerch.com", "discord.design", "discord.store"]),
+    (
+        "discord",
+        &[
+            "discord.com",
+            "discord.gg",
+            "discordapp.com",
+            "discordapp.net",
+            "discord.media",
+            "discord.gift",
+            "discord.new",
+            "discordstatus.com",
+            "discord.dev",
+            "discord.co",
+            "discordmerch.com",
+            "discord.design",
+            "discord.store",
+        ],
+    ),
     ("nitro", &["discord.com"]),
-    ("steam", &["steampowered.com", "steamcommunity.com", "steamstatic.com", "steamgames.com", "steamchina.com", "steamdeck.com", "steam.tv"]),
+    (
+        "steam",
+        &[
+            "steampowered.com",
+            "steamcommunity.com",
+            "steamstatic.com",
+            "steamgames.com",
+            "steamchina.com",
+            "steamdeck.com",
+            "steam.tv",
+        ],
+    ),
     ("steamcommunity", &["steamcommunity.com"]),
     ("steampowered", &["steampowered.com"]),
     ("roblox", &["roblox.com", "rbxcdn.com"]),
@@ -19,7 +47,10 @@ pub const BRANDS: &[(&str, &[&str])] = &[
     ("paypal", &["paypal.com", "paypal.me"]),
     ("twitch", &["twitch.tv"]),
     ("youtube", &["youtube.com", "youtu.be"]),
-    ("github", &["github.com", "github.io", "githubusercontent.com"]),
+    (
+        "github",
+        &["github.com", "github.io", "githubusercontent.com"],
+    ),
     ("google", &["google.com", "goo.gl", "googleusercontent.com"]),
     ("microsoft", &["microsoft.com", "live.com", "xbox.com"]),
     ("instagram", &["instagram.com"]),
@@ -41,9 +72,27 @@ const CHEAP_TLDS: &[&str] = &[
 
 /// Phrases of the free-Nitro, gift and fake-giveaway scams.
 const SCAM_WORDS: &[&str] = &[
-    "nitro", "free", "gift", "airdrop", "giveaway", "giving away", "claim", "skins", "steam",
-    "who is first", "take it", "3 months", "@everyone", "hypesquad", "verify", "login",
-    "selected", "test my", "vote for", "distribution", "promo",
+    "nitro",
+    "free",
+    "gift",
+    "airdrop",
+    "giveaway",
+    "giving away",
+    "claim",
+    "skins",
+    "steam",
+    "who is first",
+    "take it",
+    "3 months",
+    "@everyone",
+    "hypesquad",
+    "verify",
+    "login",
+    "selected",
+    "test my",
+    "vote for",
+    "distribution",
+    "promo",
 ];
 
 /// How the scam rule scores links.
@@ -61,7 +110,11 @@ pub struct ScamConfig {
 impl ScamConfig {
     /// A scam detector with the given deny and allow lists.
     pub fn new(threshold: u32, deny: DomainSet, allow: DomainSet) -> Self {
-        let official = DomainSet::new(BRANDS.iter().flat_map(|(_, domains)| domains.iter().copied()));
+        let official = DomainSet::new(
+            BRANDS
+                .iter()
+                .flat_map(|(_, domains)| domains.iter().copied()),
+        );
         ScamConfig {
             threshold,
             deny,
@@ -72,7 +125,11 @@ impl ScamConfig {
 }
 
 /// The first scam link in a message, with the signs that gave it away.
-pub fn check<'a>(config: &ScamConfig, links: &'a [Link], normalized_text: &str) -> Option<(&'a Link, String)> {
+pub fn check<'a>(
+    config: &ScamConfig,
+    links: &'a [Link],
+    normalized_text: &str,
+) -> Option<(&'a Link, String)> {
     let wording = wording_score(normalized_text);
     for link in links.iter().filter(|l| l.invite.is_none()) {
         if config.deny.contains(&link.host) {
@@ -114,7 +171,10 @@ pub fn check<'a>(config: &ScamConfig, links: &'a [Link], normalized_text: &str) 
             signs.push("scam wording".to_string());
         }
         if score >= config.threshold && signs.iter().any(|s| !s.starts_with("scam wording")) {
-            return Some((link, format!("likely scam link {}: {}", link.host, signs.join("; "))));
+            return Some((
+                link,
+                format!("likely scam link {}: {}", link.host, signs.join("; ")),
+            ));
         }
     }
     None

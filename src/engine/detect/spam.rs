@@ -101,9 +101,7 @@ impl MessageStats {
 fn count_emoji(content: &str) -> u32 {
     let unicode = content
         .chars()
-        .filter(|&c| {
-            matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
-        })
+        .filter(|&c| matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF))
         .count();
     let custom = content.matches("<:").count() + content.matches("<a:").count();
     u32::try_from(unicode + custom).unwrap_or(u32::MAX)
@@ -142,7 +140,10 @@ pub fn check(
     let now = newest.at;
     let in_window = |w: &Window| {
         let per = w.per;
-        history.iter().rev().take_while(move |r| now.since(r.at) <= per)
+        history
+            .iter()
+            .rev()
+            .take_while(move |r| now.since(r.at) <= per)
     };
     if let Some(w) = &config.rate {
         let n = in_window(w).count();
@@ -151,7 +152,11 @@ pub fn check(
         }
     }
     if let Some(w) = &config.channel_rate {
-        let n = channel.iter().rev().take_while(|(at, _)| now.since(*at) <= w.per).count();
+        let n = channel
+            .iter()
+            .rev()
+            .take_while(|(at, _)| now.since(*at) <= w.per)
+            .count();
         if n >= w.count as usize {
             return Some(format!("{n} messages in this channel within {}", w.per));
         }
@@ -160,7 +165,9 @@ pub fn check(
         && !newest.words.is_empty()
     {
         let n = in_window(w)
-            .filter(|r| r.hash == newest.hash || jaccard(&r.words, &newest.words) >= config.similarity)
+            .filter(|r| {
+                r.hash == newest.hash || jaccard(&r.words, &newest.words) >= config.similarity
+            })
             .count();
         if n >= w.count as usize {
             return Some(format!("{n} near-identical messages within {}", w.per));
@@ -169,7 +176,10 @@ pub fn check(
     if let Some(max) = config.mentions_per_message
         && stats.mentions > max
     {
-        return Some(format!("{} mentions in one message (limit {max})", stats.mentions));
+        return Some(format!(
+            "{} mentions in one message (limit {max})",
+            stats.mentions
+        ));
     }
     let window_sum = |w: &Window, f: fn(&Recent) -> u32| -> u32 { in_window(w).map(f).sum() };
     if let Some(w) = &config.mentions {
@@ -197,17 +207,26 @@ fn check_shape(config: &SpamConfig, stats: &MessageStats) -> Option<String> {
     if let Some(max) = config.max_emoji
         && stats.emoji > max
     {
-        return Some(format!("{} emoji in one message (limit {max})", stats.emoji));
+        return Some(format!(
+            "{} emoji in one message (limit {max})",
+            stats.emoji
+        ));
     }
     if let Some(max) = config.max_lines
         && stats.lines > max
     {
-        return Some(format!("{} lines in one message (limit {max})", stats.lines));
+        return Some(format!(
+            "{} lines in one message (limit {max})",
+            stats.lines
+        ));
     }
     if let Some(max) = config.max_length
         && stats.length > max
     {
-        return Some(format!("{} characters in one message (limit {max})", stats.length));
+        return Some(format!(
+            "{} characters in one message (limit {max})",
+            stats.length
+        ));
     }
     if let Some(ratio) = config.caps_ratio
         && stats.letters >= config.caps_min_letters

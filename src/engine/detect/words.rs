@@ -269,10 +269,9 @@ impl WordMatcher {
         }
         let ids = self.by_len.get(&key.len())?;
         let found = ids.iter().map(|&id| &self.entries[id as usize]).find(|e| {
-            e.key
-                .bytes()
-                .zip(key.bytes())
-                .all(|(want, got)| got == b'*' || got == want || (got == b'L' && (want == b'i' || want == b'l')))
+            e.key.bytes().zip(key.bytes()).all(|(want, got)| {
+                got == b'*' || got == want || (got == b'L' && (want == b'i' || want == b'l'))
+            })
         })?;
         if self.allow.contains(found.key.as_ref()) {
             return None;
@@ -291,7 +290,11 @@ impl WordMatcher {
         if !key.contains(I_OR_L) {
             return self.lookup_plain(key, s);
         }
-        let positions: Vec<usize> = key.match_indices(I_OR_L).map(|(i, _)| i).take(MAX_AMBIGUOUS).collect();
+        let positions: Vec<usize> = key
+            .match_indices(I_OR_L)
+            .map(|(i, _)| i)
+            .take(MAX_AMBIGUOUS)
+            .collect();
         let mut bytes = key.as_bytes().to_vec();
         for combo in 0..(1u32 << positions.len()) {
             for (bit, &pos) in positions.iter().enumerate() {
@@ -386,7 +389,12 @@ mod tests {
 
     #[test]
     fn catches_evasions() {
-        let m = matcher(&["fuck", "shit", "bastard", "blowjob", "spic", "coon", "nigger", "ass"], &[]);
+        let m = matcher(
+            &[
+                "fuck", "shit", "bastard", "blowjob", "spic", "coon", "nigger", "ass",
+            ],
+            &[],
+        );
         let cases = [
             ("fuck", "fuck"),
             ("FUCK you", "fuck"),
@@ -413,10 +421,23 @@ mod tests {
 
     #[test]
     fn leaves_innocent_words_alone() {
-        let m = matcher(&["ass", "cock", "tit", "spic", "coon", "shit", "hoe", "as"], &[]);
+        let m = matcher(
+            &["ass", "cock", "tit", "spic", "coon", "shit", "hoe", "as"],
+            &[],
+        );
         for text in [
-            "assassin", "cocktail", "titanic", "allspice", "tycoons", "shiitake", "shitake",
-            "Scunthorpe", "garden hoes", "the bass", "a class act", "as",
+            "assassin",
+            "cocktail",
+            "titanic",
+            "allspice",
+            "tycoons",
+            "shiitake",
+            "shitake",
+            "Scunthorpe",
+            "garden hoes",
+            "the bass",
+            "a class act",
+            "as",
         ] {
             if text == "as" {
                 continue;
@@ -438,7 +459,10 @@ mod tests {
     #[test]
     fn phrases_match_across_tokens() {
         let m = matcher(&["porch monkey"], &[]);
-        assert_eq!(found(&m, "you porch-monkey").as_deref(), Some("porch monkey"));
+        assert_eq!(
+            found(&m, "you porch-monkey").as_deref(),
+            Some("porch monkey")
+        );
         assert_eq!(found(&m, "a monkey on the porch"), None);
     }
 
