@@ -44,6 +44,24 @@ struct GuildState {
     last_seen: Timestamp,
 }
 
+impl GuildState {
+    /// The member's state, making room for it first when the guild is at its cap.
+    fn member(&mut self, user: UserId, limits: &Limits, now: Timestamp) -> &mut MemberState {
+        if !self.members.contains_key(&user) {
+            evict(
+                &mut self.members,
+                limits.max_members,
+                limits.idle,
+                now,
+                |m| m.last_seen,
+            );
+        }
+        let member = self.members.entry(user).or_default();
+        member.last_seen = member.last_seen.max(now);
+        member
+    }
+}
+
 #[derive(Default)]
 struct MemberState {
     history: VecDeque<Recent>,
@@ -374,17 +392,7 @@ impl Engine {
         let limits = self.rules.limits.clone();
         let recent = spam::remember(message, text, stats);
         let guild = self.guild(message.guild_id, now);
-        if !guild.members.contains_key(&message.author.id) {
-            evict(
-                &mut guild.members,
-                limits.max_members,
-                limits.idle,
-                now,
-                |m| m.last_seen,
-            );
-        }
-        let member = guild.members.entry(message.author.id).or_default();
-        member.last_seen = now;
+        let member = guild.member(message.author.id, &limits, now);
         member.history.push_back(recent);
         trim(&mut member.history, limits.max_history, |r| {
             now.since(r.at) > window
@@ -434,18 +442,7 @@ impl Engine {
             return;
         };
         let limits = self.rules.limits.clone();
-        let guild = self.guild(guild, now);
-        if !guild.members.contains_key(&user) {
-            evict(
-                &mut guild.members,
-                limits.max_members,
-                limits.idle,
-                now,
-                |m| m.last_seen,
-            );
-        }
-        let member = guild.members.entry(user).or_default();
-        member.last_seen = member.last_seen.max(now);
+        let member = self.guild(guild, now).member(user, &limits, now);
         member
             .cooldowns
             .retain(|(name, until)| *until > now && *name != rule.name);
