@@ -527,8 +527,3 @@ fn trim<T>(queue: &mut VecDeque<T>, cap: usize, too_old: impl Fn(&T) -> bool) {
         queue.pop_front();
     }
 }
-
-/// The engine's defaults, so callers can size their own caches alike.
-pub fn default_limits() -> Limits {
-    Limits::default()
-}

@@ -397,36 +397,31 @@ fn read_domain_file(
     file: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<String> {
+    if !file.ends_with(".json") {
+        return cx.read_list(key, file, problems);
+    }
     let full = cx.base.join(file);
-    match std::fs::read_to_string(&full) {
-        Ok(text) if file.ends_with(".json") => {
-            match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(v) => v
-                    .get("domains")
-                    .and_then(|d| d.as_array())
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|d| d.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                Err(e) => {
-                    problems.push(cx.problem(
-                        key,
-                        file,
-                        format!("{} is not valid JSON: {e}", full.display()),
-                    ));
-                    Vec::new()
-                }
-            }
-        }
-        Ok(text) => list_entries(&text),
+    let text = match std::fs::read_to_string(&full) {
+        Ok(text) => text,
         Err(e) => {
-            problems.push(cx.problem(
-                key,
-                file,
-                format!("cannot read list file {}: {e}", full.display()),
-            ));
+            let message = format!("cannot read list file {}: {e}", full.display());
+            problems.push(cx.problem(key, file, message));
+            return Vec::new();
+        }
+    };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v
+            .get("domains")
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(e) => {
+            let message = format!("{} is not valid JSON: {e}", full.display());
+            problems.push(cx.problem(key, file, message));
             Vec::new()
         }
     }

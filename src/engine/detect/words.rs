@@ -421,10 +421,7 @@ mod tests {
 
     #[test]
     fn leaves_innocent_words_alone() {
-        let m = matcher(
-            &["ass", "cock", "tit", "spic", "coon", "shit", "hoe", "as"],
-            &[],
-        );
+        let m = matcher(&["ass", "cock", "tit", "spic", "coon", "shit", "hoe"], &[]);
         for text in [
             "assassin",
             "cocktail",
@@ -439,12 +436,9 @@ mod tests {
             "a class act",
             "as",
         ] {
-            if text == "as" {
-                continue;
-            }
             assert_eq!(found(&m, text), None, "{text:?}");
         }
-        // `as` is listed here, but `ass` must still need both s's.
+        // `ass` needs both s's.
         let m = matcher(&["ass"], &[]);
         assert_eq!(found(&m, "as if"), None);
     }
