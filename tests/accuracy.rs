@@ -159,3 +159,45 @@ fn probes_are_classified_as_labelled() {
         assert_eq!(flagged(&rules, text).is_empty(), clean, "{text:?}");
     }
 }
+
+#[test]
+fn scam_recall_with_the_shared_phishing_list() {
+    let (Some(corpus), Some(list)) = (corpus(), shared("data/phishing-domains/domain-list.json"))
+    else {
+        println!("skipped: the corpus or ../shared/data/phishing-domains is not present");
+        return;
+    };
+    let source = rules::EXAMPLE_RULES.replacen(
+        "deny_domains: []           # known scam domains",
+        &format!(
+            "deny_domains_file: {:?} # known scam domains",
+            list.display()
+        ),
+        1,
+    );
+    assert_ne!(
+        source,
+        rules::EXAMPLE_RULES,
+        "the scam rule's deny list line moved"
+    );
+    let rules = rules::parse(&source, Path::new("rules.yaml"), Path::new("."))
+        .expect("rules with the phishing list load");
+    let scams: Vec<&Line> = corpus.iter().filter(|l| l.label == "scam").collect();
+    let (hits, total, misses) = rate(&scams, &rules);
+    let recall = hits as f64 / total as f64;
+    println!("scam recall with the phishing list: {hits}/{total} = {recall:.3}");
+    for m in &misses {
+        println!("  missed {m}");
+    }
+    assert!(recall >= 0.90, "scam recall {recall:.3} < 0.90");
+    let clean: Vec<&Line> = corpus.iter().filter(|l| l.label == "clean").collect();
+    let (flagged_clean, _, _) = rate(&clean, &rules);
+    println!(
+        "clean flagged with the phishing list: {flagged_clean}/{}",
+        clean.len()
+    );
+    assert!(
+        flagged_clean * 100 <= clean.len(),
+        "too many clean lines flagged"
+    );
+}

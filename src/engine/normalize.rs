@@ -25,6 +25,10 @@ pub struct Token {
     pub symbol_head: u8,
     /// How many trailing key bytes come from symbols (`fuck!`).
     pub symbol_tail: u8,
+    /// Range of the key with repeated letters collapsed in [`Normalized::collapsed`].
+    pub collapsed: Range<usize>,
+    /// Range of the collapsed letters' run lengths in [`Normalized::runs`].
+    pub runs: Range<usize>,
 }
 
 /// A message cut into tokens, with its display-folded text.
@@ -35,6 +39,11 @@ pub struct Normalized {
     /// All token keys, back to back; each token points into it.
     pub keys: String,
     pub tokens: Vec<Token>,
+    /// All keys with repeated letters collapsed (`fuuuck` → `fuck`), computed once so
+    /// every block list can share them.
+    pub collapsed: String,
+    /// How often each collapsed letter was repeated.
+    pub runs: Vec<u8>,
 }
 
 /// What role a folded character plays in a word.
@@ -55,6 +64,8 @@ impl Normalized {
         self.text.clear();
         self.keys.clear();
         self.tokens.clear();
+        self.collapsed.clear();
+        self.runs.clear();
         let mut builder = TokenBuilder::default();
         let mut folded = String::new();
         for (offset, c) in input.char_indices() {
@@ -85,6 +96,14 @@ impl Normalized {
     /// The key of token `i`.
     pub fn key(&self, token: &Token) -> &str {
         &self.keys[token.key.clone()]
+    }
+
+    /// The collapsed key of a token and its run lengths.
+    pub fn collapsed(&self, token: &Token) -> (&str, &[u8]) {
+        (
+            &self.collapsed[token.collapsed.clone()],
+            &self.runs[token.runs.clone()],
+        )
     }
 
     fn push_folded(&mut self, builder: &mut TokenBuilder, start: usize, end: usize, c: char) {
@@ -138,6 +157,8 @@ impl TokenBuilder {
                     newline_before: self.newline_pending,
                     symbol_head: 0,
                     symbol_tail: 0,
+                    collapsed: 0..0,
+                    runs: 0..0,
                 });
                 self.newline_pending = false;
                 self.seen_word = false;
@@ -169,12 +190,38 @@ impl TokenBuilder {
             } else {
                 0
             };
+            let (collapsed_start, runs_start) = (out.collapsed.len(), out.runs.len());
+            collapse_into(
+                &out.keys[token.key.clone()],
+                &mut out.collapsed,
+                &mut out.runs,
+            );
+            token.collapsed = collapsed_start..out.collapsed.len();
+            token.runs = runs_start..out.runs.len();
             out.tokens.push(token);
         }
     }
 
     fn finish(mut self, out: &mut Normalized) {
         self.close(out);
+    }
+}
+
+/// Appends `key` with runs of the same character collapsed (`fuuuck` → `fuck`) to `out`,
+/// and the run lengths (`[1, 3, 1, 1]`) to `runs`.
+pub fn collapse_into(key: &str, out: &mut String, runs: &mut Vec<u8>) {
+    let mut last = None;
+    let first_run = runs.len();
+    for c in key.chars() {
+        if Some(c) == last && runs.len() > first_run {
+            if let Some(r) = runs.last_mut() {
+                *r = r.saturating_add(1);
+            }
+        } else {
+            out.push(c);
+            runs.push(1);
+            last = Some(c);
+        }
     }
 }
 

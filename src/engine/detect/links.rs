@@ -12,6 +12,8 @@ pub struct Link {
     pub host: String,
     /// Byte range of the whole link in the original text.
     pub span: (usize, usize),
+    /// Lowercase path after the host (`/login`), empty when there is none.
+    pub path: String,
     /// For a masked markdown link `[text](url)`: the text shown to readers.
     pub shown: Option<String>,
     /// For a Discord invite: the invite code.
@@ -113,7 +115,7 @@ const BARE_TLDS: &[&str] = &[
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\b(?P<scheme>https?)://|\b(?P<www>www\.))?(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,24}))\b(?P<path>/[^\s<>()\[\]]*)?",
+        r"(?i)(?:(?-u:\b)https?://|(?-u:\b)www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?-u:\b)(?:/[^\s<>()\[\]]*)?",
     )
     .expect("link pattern is valid")
 });
@@ -124,67 +126,114 @@ static MASKED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static INVITE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:discord(?:app)?\.com/invite|discord\.gg|discord\.me|dsc\.gg)/(?P<code>[a-z0-9-]{2,32})")
+    Regex::new(r"^(?:discord(?:app)?\.com/invite|discord\.gg|discord\.me|dsc\.gg)/(?P<code>[a-z0-9-]{2,32})")
         .expect("invite pattern is valid")
 });
 
 /// Finds every link in `text`, with masked-link text and invite codes filled in.
 pub fn extract(text: &str) -> Vec<Link> {
     let mut links = Vec::new();
-    if !text.contains('.') {
+    if !may_hold_link(text.as_bytes()) {
         return links;
     }
-    let masked: Vec<(usize, usize)> = MASKED
-        .captures_iter(text)
-        .filter_map(|c| c.name("text").map(|t| (t.start(), t.end())))
-        .collect();
-    for caps in LINK.captures_iter(text) {
-        let (Some(whole), Some(host), Some(tld)) =
-            (caps.get(0), caps.name("host"), caps.name("tld"))
-        else {
-            continue;
-        };
-        if masked
-            .iter()
-            .any(|&(start, end)| whole.start() >= start && whole.start() < end)
-        {
+    let masked: Vec<(usize, usize, &str, (usize, usize))> = if text.contains("](") {
+        MASKED
+            .captures_iter(text)
+            .filter_map(|c| {
+                let (shown, url) = (c.name("text")?, c.name("url")?);
+                Some((
+                    shown.start(),
+                    shown.end(),
+                    shown.as_str(),
+                    (url.start(), url.end()),
+                ))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for whole in LINK.find_iter(text) {
+        let start = whole.start();
+        if masked.iter().any(|&(s, e, _, _)| start >= s && start < e) {
             continue; // the text of a masked link, read with the link below
         }
-        let explicit = caps.name("scheme").is_some()
-            || caps.name("www").is_some()
-            || caps.name("path").is_some();
-        let tld = tld.as_str().to_ascii_lowercase();
-        if !explicit && !BARE_TLDS.contains(&tld.as_str()) {
+        let parts = LinkParts::of(whole.as_str());
+        let tld = parts.host.rsplit('.').next().unwrap_or_default();
+        if !parts.explicit && !BARE_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld)) {
             continue;
         }
-        if whole.start() > 0 && text[..whole.start()].ends_with('@') {
+        if text[..start].ends_with('@') {
             continue; // an e-mail address
         }
-        let host = host.as_str().to_ascii_lowercase();
-        let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
-        let rest = &text[caps.name("host").map_or(whole.start(), |h| h.start())..whole.end()];
-        let invite = INVITE
-            .captures(&rest.to_ascii_lowercase())
-            .and_then(|c| c.name("code").map(|m| m.as_str().to_string()));
+        let host = parts.host.to_ascii_lowercase();
+        let host = match host.strip_prefix("www.") {
+            Some(rest) => rest.to_string(),
+            None => host,
+        };
+        let rest = whole.as_str()[parts.host_start..].to_ascii_lowercase();
+        let invite = if rest.starts_with("discord") || rest.starts_with("dsc.gg") {
+            INVITE
+                .captures(&rest)
+                .and_then(|c| c.name("code").map(|m| m.as_str().to_string()))
+        } else {
+            None
+        };
+        let span = (start, whole.end());
+        let shown = masked
+            .iter()
+            .find(|(_, _, _, url)| span.0 >= url.0 && span.0 < url.1)
+            .map(|(_, _, shown, _)| shown.to_string());
         links.push(Link {
             host,
-            span: (whole.start(), whole.end()),
-            shown: None,
+            span,
+            path: whole.as_str()[parts.host_start + parts.host.len()..].to_ascii_lowercase(),
+            shown,
             invite,
         });
     }
-    for caps in MASKED.captures_iter(text) {
-        let (Some(shown), Some(url)) = (caps.name("text"), caps.name("url")) else {
-            continue;
+    links
+}
+
+/// Whether `text` has a dot between a letter or digit and a letter: every link does, most
+/// chat does not, and the check is far cheaper than the link pattern.
+fn may_hold_link(text: &[u8]) -> bool {
+    text.windows(3)
+        .any(|w| w[1] == b'.' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphabetic())
+}
+
+/// The pieces of one link match.
+struct LinkParts<'a> {
+    /// Written with a scheme, `www.` or a path, so any TLD counts.
+    explicit: bool,
+    host: &'a str,
+    /// Where the host starts in the match.
+    host_start: usize,
+}
+
+impl<'a> LinkParts<'a> {
+    fn of(link: &'a str) -> Self {
+        let lower_prefix = |p: &str| {
+            link.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
         };
-        if let Some(link) = links
-            .iter_mut()
-            .find(|l| l.span.0 >= url.start() && l.span.0 < url.end())
-        {
-            link.shown = Some(shown.as_str().to_string());
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|p| lower_prefix(p));
+        let mut host_start = scheme.map_or(0, str::len);
+        let mut www = false;
+        if scheme.is_none() && lower_prefix("www.") && link[4..].contains('.') {
+            host_start = 4;
+            www = true;
+        }
+        let host_end = link[host_start..]
+            .find('/')
+            .map_or(link.len(), |i| host_start + i);
+        LinkParts {
+            explicit: scheme.is_some() || www || host_end < link.len(),
+            host: &link[host_start..host_end],
+            host_start,
         }
     }
-    links
 }
 
 /// Hosts named in a list, matched with their subdomains (`evil.com` covers `a.evil.com`).

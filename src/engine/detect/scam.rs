@@ -3,8 +3,6 @@
 //! wording of free-Nitro and gift-card scams. Each sign adds to a score; a link at or above
 //! the rule's threshold is a scam. Domains on a deny list are scams outright.
 
-use strsim::damerau_levenshtein;
-
 use super::links::{DomainSet, Link};
 
 /// Brands scammers imitate, with the domains that really belong to them.
@@ -70,6 +68,17 @@ const CHEAP_TLDS: &[&str] = &[
     "store", "live", "best", "link", "win", "vip",
 ];
 
+/// Words scam sites put in their domain names (`lunar-redeemgift.com`, `chaindrop.live`).
+const DOMAIN_WORDS: &[&str] = &[
+    "gift", "nitro", "drop", "redeem", "claim", "promo", "reward", "bonus", "token", "verify",
+    "login", "giveaway", "free", "skins",
+];
+
+/// Paths of pages that ask for credentials or hand out a "prize".
+const BAIT_PATHS: &[&str] = &[
+    "/login", "/verify", "/claim", "/redeem", "/gift", "/airdrop", "/auth", "/nitro",
+];
+
 /// Phrases of the free-Nitro, gift and fake-giveaway scams.
 const SCAM_WORDS: &[&str] = &[
     "nitro",
@@ -105,6 +114,44 @@ pub struct ScamConfig {
     /// Domains never treated as scams (on top of the brands' own).
     pub allow: DomainSet,
     official: DomainSet,
+    brands: Vec<BrandKey>,
+}
+
+/// A brand name with its look-alike skeleton and how many edits still count as imitation,
+/// worked out once so scoring a link allocates nothing per brand.
+#[derive(Clone, Debug)]
+struct BrandKey {
+    name: &'static str,
+    skeleton: Vec<u8>,
+    allowed: usize,
+    letters: Letters,
+}
+
+/// How often each letter occurs. Every edit changes these counts by at most one on each
+/// side, so two names whose counts differ by more than the allowed edits cannot be within
+/// them: a cheap test that spares most edit-distance computations.
+#[derive(Clone, Debug, Default)]
+struct Letters([u8; 32]);
+
+impl Letters {
+    fn of(s: &[u8]) -> Self {
+        let mut counts = [0u8; 32];
+        for &b in s {
+            let slot = usize::from(b.to_ascii_lowercase().wrapping_sub(b'a')).min(31);
+            counts[slot] = counts[slot].saturating_add(1);
+        }
+        Letters(counts)
+    }
+
+    /// A lower bound of the edit distance between the two names.
+    fn distance_bound(&self, other: &Letters) -> usize {
+        let (mut more, mut fewer) = (0usize, 0usize);
+        for (a, b) in self.0.iter().zip(&other.0) {
+            more += usize::from(a.saturating_sub(*b));
+            fewer += usize::from(b.saturating_sub(*a));
+        }
+        more.max(fewer)
+    }
 }
 
 impl ScamConfig {
@@ -115,12 +162,69 @@ impl ScamConfig {
                 .iter()
                 .flat_map(|(_, domains)| domains.iter().copied()),
         );
+        let brands = BRANDS
+            .iter()
+            .map(|(name, _)| {
+                let mut skeleton = Vec::new();
+                skeleton_into(name.as_bytes(), &mut skeleton);
+                let allowed = match name.len() {
+                    0..=5 => 1,
+                    6..=8 => 2,
+                    _ => 3,
+                };
+                BrandKey {
+                    name,
+                    skeleton,
+                    allowed,
+                    letters: Letters::of(name.as_bytes()),
+                }
+            })
+            .collect();
         ScamConfig {
             threshold,
             deny,
             allow,
             official,
+            brands,
         }
+    }
+
+    /// Scores how much `host` imitates a brand: 3 for a look-alike, 2 for a brand name
+    /// inside another domain.
+    pub fn brand_score(&self, host: &str) -> Option<(u32, String)> {
+        let (name, _tld) = host.rsplit_once('.')?;
+        let mut best: Option<(u32, &'static str)> = None;
+        let mut joined = Vec::new();
+        let mut skeleton = Vec::new();
+        for label in name.split('.') {
+            joined.clear();
+            joined.extend(label.bytes().filter(|&b| b != b'-'));
+            let dashed = label.contains('-');
+            let pieces = label
+                .split('-')
+                .map(str::as_bytes)
+                .filter(|_| dashed)
+                .chain(std::iter::once(joined.as_slice()));
+            for piece in pieces.filter(|p| p.len() >= 4) {
+                skeleton_into(piece, &mut skeleton);
+                let letters = Letters::of(piece);
+                for brand in &self.brands {
+                    if let Some(points) = piece_score(piece, &skeleton, &letters, brand)
+                        && best.is_none_or(|(p, _)| points > p)
+                    {
+                        best = Some((points, brand.name));
+                    }
+                }
+            }
+        }
+        best.map(|(points, brand)| {
+            let sign = if points == 3 {
+                format!("look-alike of {brand}")
+            } else {
+                format!("brand name {brand} in a foreign domain")
+            };
+            (points, sign)
+        })
     }
 }
 
@@ -130,7 +234,7 @@ pub fn check<'a>(
     links: &'a [Link],
     normalized_text: &str,
 ) -> Option<(&'a Link, String)> {
-    let wording = wording_score(normalized_text);
+    let mut wording = None;
     for link in links.iter().filter(|l| l.invite.is_none()) {
         if config.deny.contains(&link.host) {
             return Some((link, format!("known scam domain {}", link.host)));
@@ -157,7 +261,7 @@ pub fn check<'a>(
             }
             continue;
         }
-        if let Some((points, sign)) = brand_score(&link.host) {
+        if let Some((points, sign)) = config.brand_score(&link.host) {
             score += points;
             signs.push(sign);
         }
@@ -166,6 +270,20 @@ pub fn check<'a>(
             score += 1;
             signs.push(format!("cheap TLD .{tld}"));
         }
+        let domain_words = DOMAIN_WORDS
+            .iter()
+            .filter(|w| link.host.contains(*w))
+            .count();
+        if domain_words > 0 {
+            score += domain_words.min(2) as u32;
+            signs.push("bait words in the domain".to_string());
+        }
+        // A login or prize page is ordinary on an ordinary site; it only adds to other signs.
+        if !signs.is_empty() && BAIT_PATHS.iter().any(|p| link.path.starts_with(p)) {
+            score += 1;
+            signs.push(format!("bait page {}", link.path));
+        }
+        let wording = *wording.get_or_insert_with(|| wording_score(normalized_text));
         if wording > 0 {
             score += wording;
             signs.push("scam wording".to_string());
@@ -189,64 +307,95 @@ fn wording_score(text: &str) -> u32 {
     }
 }
 
-/// Scores how much `host` imitates a brand: 3 for a look-alike, 2 for a brand name inside
-/// another domain.
-pub fn brand_score(host: &str) -> Option<(u32, String)> {
-    let labels: Vec<&str> = host.split('.').collect();
-    let name_labels = &labels[..labels.len().saturating_sub(1)];
-    let mut best: Option<(u32, String)> = None;
-    for label in name_labels {
-        let joined = label.replace('-', "");
-        let pieces = label.split('-').chain(std::iter::once(joined.as_str()));
-        for piece in pieces.filter(|p| p.len() >= 4) {
-            for (brand, _) in BRANDS {
-                if let Some(found) = piece_score(piece, brand)
-                    && best.as_ref().is_none_or(|(p, _)| found.0 > *p)
-                {
-                    best = Some(found);
-                }
-            }
+/// 3 when `piece` looks like the brand, 2 when it contains the brand name, else nothing.
+fn piece_score(piece: &[u8], skeleton: &[u8], letters: &Letters, brand: &BrandKey) -> Option<u32> {
+    let name = brand.name.as_bytes();
+    if piece == name {
+        return Some(2);
+    }
+    if skeleton == brand.skeleton.as_slice()
+        || (letters.distance_bound(&brand.letters) <= brand.allowed
+            && within(piece, name, brand.allowed))
+    {
+        return Some(3);
+    }
+    if piece.len() > name.len() {
+        if piece.windows(name.len()).any(|w| w == name) {
+            return Some(2);
         }
-    }
-    best
-}
-
-fn piece_score(piece: &str, brand: &str) -> Option<(u32, String)> {
-    if piece == brand {
-        return Some((2, format!("brand name {brand} in a foreign domain")));
-    }
-    let allowed = match brand.len() {
-        0..=5 => 1,
-        6..=8 => 2,
-        _ => 3,
-    };
-    if skeleton(piece) == skeleton(brand) || damerau_levenshtein(piece, brand) <= allowed {
-        return Some((3, format!("look-alike of {brand}")));
-    }
-    if piece.len() > brand.len() {
-        if piece.contains(brand) {
-            return Some((2, format!("brand name {brand} in a foreign domain")));
-        }
-        let head: String = piece.chars().take(brand.len()).collect();
-        if brand.len() >= 6 && damerau_levenshtein(&head, brand) <= allowed.min(2) {
-            return Some((3, format!("look-alike of {brand}")));
+        if name.len() >= 6 && within(&piece[..name.len()], name, brand.allowed.min(2)) {
+            return Some(3);
         }
     }
     None
 }
 
+/// Longest label the edit distance is computed for; DNS labels stop at 63 bytes.
+const MAX_LABEL: usize = 64;
+
+/// Whether `a` is within `limit` edits of `b`, stopping as soon as every cell of a row is
+/// over the limit.
+fn within(a: &[u8], b: &[u8], limit: usize) -> bool {
+    a.len().abs_diff(b.len()) <= limit && edit_distance(a, b, limit) <= limit
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+/// neighbours each cost one. Works on bytes with three rows on the stack. Once a whole row
+/// is over `limit` the answer is over it too, and `limit + 1` is returned.
+fn edit_distance(a: &[u8], b: &[u8], limit: usize) -> usize {
+    if a.len() >= MAX_LABEL || b.len() >= MAX_LABEL {
+        return usize::MAX;
+    }
+    let mut rows = [[0u8; MAX_LABEL + 1]; 3];
+    for (j, cell) in rows[1].iter_mut().enumerate() {
+        *cell = j as u8;
+    }
+    for i in 1..=a.len() {
+        let (before, previous, current) = ((i + 2) % 3, i % 3, (i + 1) % 3);
+        rows[current][0] = i as u8;
+        for j in 1..=b.len() {
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[previous][j].saturating_add(1))
+                .min(rows[current][j - 1].saturating_add(1))
+                .min(rows[previous][j - 1].saturating_add(cost));
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[before][j - 2].saturating_add(1));
+            }
+            rows[current][j] = d;
+        }
+        if rows[current][..=b.len()]
+            .iter()
+            .all(|&d| usize::from(d) > limit)
+        {
+            return limit.saturating_add(1);
+        }
+    }
+    usize::from(rows[(a.len() + 1) % 3][b.len()]).min(limit.saturating_add(1))
+}
+
 /// Folds letters that look alike in a URL bar: `rn`→m, `vv`→w, `l`/`1`→i, `0`→o.
-fn skeleton(s: &str) -> String {
-    s.replace("rn", "m")
-        .replace("vv", "w")
-        .chars()
-        .map(|c| match c {
-            'l' | '1' | '|' => 'i',
-            '0' => 'o',
-            '5' => 's',
-            c => c,
-        })
-        .collect()
+fn skeleton_into(s: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while i < s.len() {
+        let next = s.get(i + 1).copied();
+        let folded = match (s[i], next) {
+            (b'r', Some(b'n')) => {
+                i += 1;
+                b'm'
+            }
+            (b'v', Some(b'v')) => {
+                i += 1;
+                b'w'
+            }
+            (b'l' | b'1' | b'|', _) => b'i',
+            (b'0', _) => b'o',
+            (b'5', _) => b's',
+            (b, _) => b,
+        };
+        out.push(folded);
+        i += 1;
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +422,8 @@ mod tests {
             "take it guys :) https://happy-nitro.ru/S5Q9tMF2MMpfX067",
             "bro watch this http://steamncommuuntiy.com/steam/gift",
             "[discord.com/nitro](https://discordgift.site/claim)",
+            "working nitro gen http://gift-graphtoken.com",
+            "claim your prize http://chaindrop.live/x",
         ] {
             assert!(flagged(text), "{text}");
         }
@@ -286,10 +437,53 @@ mod tests {
             "https://store.steampowered.com/app/730/",
             "the repo is https://github.com/finnbear/rustrict",
             "free pizza at https://example.com/menu",
+            "gift ideas: https://www.etsy.com/search?q=gift",
+            "the tokenizer docs https://tokenizers.readthedocs.io/en/latest/",
+            "log in at https://example.org/login to see the free schedule",
             "https://en.wikipedia.org/wiki/Scunthorpe_problem",
         ] {
             assert!(!flagged(text), "{text}");
         }
+    }
+
+    #[test]
+    fn edit_distance_counts_swaps_as_one() {
+        let unlimited = usize::MAX - 1;
+        assert_eq!(edit_distance(b"discord", b"discord", unlimited), 0);
+        assert_eq!(edit_distance(b"dicsord", b"discord", unlimited), 1);
+        assert_eq!(edit_distance(b"dlscords", b"discord", unlimited), 2);
+        assert_eq!(edit_distance(b"", b"steam", unlimited), 5);
+        assert_eq!(edit_distance(b"steamcommnunity", b"steamcommunity", 1), 1);
+        assert_eq!(edit_distance(b"minecraft", b"discord", 2), 3);
+        assert!(within(b"dlscord", b"discord", 1));
+        assert!(!within(b"dlscordapp", b"discord", 2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn edit_distance_agrees_with_strsim(
+            a in "[a-e]{0,12}",
+            b in "[a-e]{0,12}",
+            limit in 0usize..6,
+        ) {
+            let exact = strsim::osa_distance(&a, &b);
+            proptest::prop_assert_eq!(
+                edit_distance(a.as_bytes(), b.as_bytes(), limit),
+                exact.min(limit + 1)
+            );
+            proptest::prop_assert_eq!(within(a.as_bytes(), b.as_bytes(), limit), exact <= limit);
+            let bound = Letters::of(a.as_bytes()).distance_bound(&Letters::of(b.as_bytes()));
+            proptest::prop_assert!(bound <= exact);
+        }
+    }
+
+    #[test]
+    fn skeleton_folds_url_bar_look_alikes() {
+        let mut out = Vec::new();
+        skeleton_into(b"rnicrosoft", &mut out);
+        assert_eq!(out, b"microsoft");
+        skeleton_into(b"vvindows-l0g1n5", &mut out);
+        assert_eq!(out, b"windows-iogins");
     }
 
     #[test]

@@ -70,7 +70,11 @@ impl MessageStats {
     /// Counts what the spam checks look at.
     pub fn of(message: &Message, links: u32) -> Self {
         let content = &message.content;
-        let text_everyone = content.matches("@everyone").count() + content.matches("@here").count();
+        let text_everyone = if content.contains('@') {
+            content.matches("@everyone").count() + content.matches("@here").count()
+        } else {
+            0
+        };
         let everyone = if message.mention_everyone {
             text_everyone.max(1)
         } else {
@@ -80,31 +84,43 @@ impl MessageStats {
         let mut stats = MessageStats {
             mentions: u32::try_from(mentions).unwrap_or(u32::MAX),
             links,
-            emoji: count_emoji(content),
-            lines: u32::try_from(content.lines().count()).unwrap_or(u32::MAX),
-            length: u32::try_from(content.chars().count()).unwrap_or(u32::MAX),
             ..MessageStats::default()
         };
+        let mut newlines = 0u32;
         for c in content.chars() {
-            if c.is_alphabetic() {
-                stats.letters += 1;
-                if c.is_uppercase() {
-                    stats.capitals += 1;
+            stats.length = stats.length.saturating_add(1);
+            if c.is_ascii() {
+                newlines += u32::from(c == '\n');
+                if c.is_ascii_alphabetic() {
+                    stats.letters += 1;
+                    stats.capitals += u32::from(c.is_ascii_uppercase());
                 }
+            } else if c.is_alphabetic() {
+                stats.letters += 1;
+                stats.capitals += u32::from(c.is_uppercase());
+            } else if is_emoji(c) {
+                stats.emoji += 1;
             }
+        }
+        // Counted like `str::lines`: a final line break does not start another line.
+        stats.lines = match content.as_bytes().last() {
+            None => 0,
+            Some(b'\n') => newlines,
+            Some(_) => newlines + 1,
+        };
+        if content.contains('<') {
+            let custom = content.matches("<:").count() + content.matches("<a:").count();
+            stats.emoji = stats
+                .emoji
+                .saturating_add(u32::try_from(custom).unwrap_or(u32::MAX));
         }
         stats
     }
 }
 
-/// Unicode pictographs plus Discord custom emoji (`<:name:id>`, `<a:name:id>`).
-fn count_emoji(content: &str) -> u32 {
-    let unicode = content
-        .chars()
-        .filter(|&c| matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF))
-        .count();
-    let custom = content.matches("<:").count() + content.matches("<a:").count();
-    u32::try_from(unicode + custom).unwrap_or(u32::MAX)
+/// Unicode pictographs and symbols used as emoji.
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
 }
 
 /// Builds the memory record of a message.
@@ -289,10 +305,42 @@ mod tests {
         assert!((jaccard(&[1, 2, 3, 4], &[1, 2, 3, 5]) - 0.6).abs() < 1e-6);
     }
 
+    fn stats(content: &str) -> MessageStats {
+        let message = Message {
+            content: content.into(),
+            ..Message::default()
+        };
+        MessageStats::of(&message, 0)
+    }
+
     #[test]
     fn emoji_counts_unicode_and_custom() {
-        assert_eq!(count_emoji("hi 🔥🔥 <:pog:123> <a:wave:456>"), 4);
-        assert_eq!(count_emoji("plain text"), 0);
+        assert_eq!(stats("hi 🔥🔥 <:pog:123> <a:wave:456>").emoji, 4);
+        assert_eq!(stats("plain text").emoji, 0);
+    }
+
+    #[test]
+    fn shape_counts_agree_with_the_standard_library() {
+        for text in [
+            "",
+            "one",
+            "one\n",
+            "a\nb",
+            "a\r\nb\n\n",
+            "Ünïcödé ÄB\nc",
+            "🔥\n",
+        ] {
+            let s = stats(text);
+            assert_eq!(s.lines as usize, text.lines().count(), "{text:?}");
+            assert_eq!(s.length as usize, text.chars().count(), "{text:?}");
+            let letters = text.chars().filter(|c| c.is_alphabetic());
+            assert_eq!(s.letters as usize, letters.clone().count(), "{text:?}");
+            assert_eq!(
+                s.capitals as usize,
+                letters.filter(|c| c.is_uppercase()).count(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

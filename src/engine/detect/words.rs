@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::normalize::{I_OR_L, Normalized, Token, phrase_key};
+use crate::engine::normalize::{I_OR_L, Normalized, Token, collapse_into, phrase_key};
 
 /// A named list of blocked words or phrases.
 #[derive(Clone, Debug)]
@@ -176,6 +176,11 @@ impl WordMatcher {
         }
         let head = usize::from(token.symbol_head);
         let tail = usize::from(token.symbol_tail);
+        if !key.contains(['*', I_OR_L])
+            && let Some(entry) = self.lookup_plain(key, Some(text.collapsed(token)), s)
+        {
+            return Some(self.hit(entry, key, token.span.start, token.span.end));
+        }
         let mut variants = [Some(key), None, None];
         if head + tail > 0 && head + tail < key.len() {
             variants[1] = Some(&key[head..key.len() - tail]);
@@ -185,6 +190,9 @@ impl WordMatcher {
         }
         for variant in variants.into_iter().flatten() {
             let variant = variant.trim_matches('*');
+            if variant == key && !key.contains(I_OR_L) {
+                continue; // looked up above
+            }
             if let Some(entry) = self.lookup(variant, s) {
                 return Some(self.hit(entry, variant, token.span.start, token.span.end));
             }
@@ -197,8 +205,10 @@ impl WordMatcher {
             return None;
         }
         let first = text.key(&text.tokens[i]);
-        collapse(first, &mut s.collapsed, &mut s.runs);
-        if !self.phrase_starts.contains(s.collapsed.as_str()) {
+        if !self
+            .phrase_starts
+            .contains(text.collapsed(&text.tokens[i]).0)
+        {
             return None;
         }
         let mut joined = String::from(first);
@@ -288,7 +298,7 @@ impl WordMatcher {
     /// [`MAX_AMBIGUOUS`] of them, every combination).
     fn lookup(&self, key: &str, s: &mut Scratch) -> Option<u32> {
         if !key.contains(I_OR_L) {
-            return self.lookup_plain(key, s);
+            return self.lookup_plain(key, None, s);
         }
         let positions: Vec<usize> = key
             .match_indices(I_OR_L)
@@ -301,7 +311,7 @@ impl WordMatcher {
                 bytes[pos] = if combo & (1 << bit) == 0 { b'i' } else { b'l' };
             }
             let variant = String::from_utf8_lossy(&bytes).replace(I_OR_L, "i");
-            if let Some(id) = self.lookup_plain(&variant, s) {
+            if let Some(id) = self.lookup_plain(&variant, None, s) {
                 return Some(id);
             }
         }
@@ -309,17 +319,27 @@ impl WordMatcher {
     }
 
     /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
-    fn lookup_plain(&self, key: &str, s: &mut Scratch) -> Option<u32> {
-        if key.is_empty() || self.allow.contains(key) {
+    /// `collapsed` is the key already collapsed, when the caller has it.
+    fn lookup_plain(
+        &self,
+        key: &str,
+        collapsed: Option<(&str, &[u8])>,
+        s: &mut Scratch,
+    ) -> Option<u32> {
+        if key.is_empty() || self.allowed(key) {
             return None;
         }
-        if let Some(id) = self.lookup_exact(key, s, 0) {
-            return Some(id);
+        let found = match collapsed {
+            Some((collapsed, runs)) => self.lookup_collapsed(collapsed, runs, 0),
+            None => self.lookup_exact(key, s, 0),
+        };
+        if found.is_some() {
+            return found;
         }
         for suffix in SUFFIXES {
             if let Some(stem) = key.strip_suffix(suffix)
                 && stem.len() >= MIN_STEM
-                && !self.allow.contains(stem)
+                && !self.allowed(stem)
                 && let Some(id) = self.lookup_exact(stem, s, MIN_STEM)
             {
                 return Some(id);
@@ -328,14 +348,22 @@ impl WordMatcher {
         None
     }
 
+    fn allowed(&self, key: &str) -> bool {
+        !self.allow.is_empty() && self.allow.contains(key)
+    }
+
     fn lookup_exact(&self, key: &str, s: &mut Scratch, min_len: usize) -> Option<u32> {
         collapse(key, &mut s.collapsed, &mut s.runs);
-        let candidates = self.index.get(s.collapsed.as_str())?;
+        self.lookup_collapsed(&s.collapsed, &s.runs, min_len)
+    }
+
+    fn lookup_collapsed(&self, collapsed: &str, runs: &[u8], min_len: usize) -> Option<u32> {
+        let candidates = self.index.get(collapsed)?;
         candidates
             .iter()
             .find(|c| {
-                c.runs.len() == s.runs.len()
-                    && c.runs.iter().zip(&s.runs).all(|(want, got)| got >= want)
+                c.runs.len() == runs.len()
+                    && c.runs.iter().zip(runs).all(|(want, got)| got >= want)
                     && self.entries[c.entry as usize].key.len() >= min_len
             })
             .map(|c| c.entry)
@@ -356,18 +384,7 @@ impl WordMatcher {
 fn collapse(key: &str, out: &mut String, runs: &mut Vec<u8>) {
     out.clear();
     runs.clear();
-    let mut last = None;
-    for c in key.chars() {
-        if Some(c) == last {
-            if let Some(r) = runs.last_mut() {
-                *r = r.saturating_add(1);
-            }
-        } else {
-            out.push(c);
-            runs.push(1);
-            last = Some(c);
-        }
-    }
+    collapse_into(key, out, runs);
 }
 
 #[cfg(test)]
