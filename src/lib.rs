@@ -11,3 +11,4 @@
 pub mod engine;
 pub mod replay;
 pub mod rules;
+pub mod store;

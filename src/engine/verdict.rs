@@ -29,9 +29,11 @@ impl Mode {
 pub enum Action {
     /// Remove the offending message.
     Delete,
-    /// Record a warning worth `points` toward the escalation ladder.
+    /// Record a warning worth `points` toward the escalation ladder; it stops counting
+    /// after `expires` (or the rules file's default).
     Warn {
         points: u32,
+        expires: Option<Duration>,
     },
     /// Discord timeout; never longer than 28 days.
     Timeout {

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::policy::{EscalationStep, WarningPolicy};
 use super::schema::{
     RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawRaid, RawRule, RawRules,
-    RawScam, RawSpam, RawTarget, RawWindow, RawWords, Snowflake,
+    RawScam, RawSpam, RawTarget, RawWarnings, RawWindow, RawWords, Snowflake,
 };
 use super::{Problem, locate, suggest};
 use crate::engine::detect::links::{DomainSet, LinksConfig};
@@ -524,7 +525,10 @@ fn conditions(w: &RawConditions, global_exempt: &[RoleId]) -> Conditions {
 fn action(a: &RawAction) -> Action {
     match a {
         RawAction::Delete => Action::Delete,
-        RawAction::Warn { points } => Action::Warn { points: *points },
+        RawAction::Warn { points, expires } => Action::Warn {
+            points: *points,
+            expires: *expires,
+        },
         RawAction::Timeout { duration } => Action::Timeout {
             duration: *duration,
         },
@@ -546,5 +550,49 @@ fn action(a: &RawAction) -> Action {
         RawAction::RaidMode { duration } => Action::RaidMode {
             duration: *duration,
         },
+    }
+}
+
+/// Compiles `settings.warnings`: escalation rungs may only time out, kick or ban.
+pub fn compile_warnings(raw: &RawWarnings, cx: &Context) -> Result<WarningPolicy, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut ladder = Vec::new();
+    for (i, step) in raw.escalation.iter().enumerate() {
+        let key = format!("settings.warnings.escalation[{i}]");
+        if step.points == 0 {
+            problems.push(cx.problem(
+                format!("{key}.points"),
+                "escalation:",
+                "points must be at least 1".to_string(),
+            ));
+        }
+        let action = action(&step.action);
+        if !matches!(
+            action,
+            Action::Timeout { .. } | Action::Kick | Action::Ban { .. }
+        ) {
+            problems.push(cx.problem(
+                format!("{key}.action"),
+                "escalation:",
+                format!(
+                    "an escalation can time out, kick or ban, not `{}`",
+                    action.name()
+                ),
+            ));
+        }
+        ladder.push(EscalationStep {
+            points: step.points,
+            within: step.within.0,
+            action,
+        });
+    }
+    ladder.sort_by_key(|s| s.points);
+    if problems.is_empty() {
+        Ok(WarningPolicy {
+            expire_after: raw.expire_after.map(|d| d.0),
+            ladder,
+        })
+    } else {
+        Err(problems)
     }
 }

@@ -7,6 +7,7 @@
 //! and builds the matchers once.
 
 pub mod compile;
+pub mod policy;
 pub mod schema;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 
 use crate::engine::rule::RuleSet;
+pub use policy::{EscalationStep, WarningPolicy};
 
 /// The example rules shipped with steward, used when no rules file is given.
 pub const EXAMPLE_RULES: &str = include_str!("../../rules.example.yaml");
@@ -86,6 +88,8 @@ pub struct LoadedRules {
     pub source: String,
     pub origin: String,
     pub mod_log_channel: Option<u64>,
+    /// Warning expiry and the escalation ladder.
+    pub warnings: WarningPolicy,
 }
 
 impl LoadedRules {
@@ -132,14 +136,24 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
             problems: vec![serde_problem(source, file, &e)],
         })?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
-    let set = compile::compile(raw, &compile::Context { source, file, base })
-        .map_err(|problems| RulesError::Invalid { problems })?;
+    let cx = compile::Context { source, file, base };
+    let warnings = compile::compile_warnings(&raw.settings.warnings, &cx);
+    let set = compile::compile(raw, &cx);
+    let (set, warnings) = match (set, warnings) {
+        (Ok(set), Ok(warnings)) => (set, warnings),
+        (set, warnings) => {
+            let mut problems = set.err().unwrap_or_default();
+            problems.extend(warnings.err().unwrap_or_default());
+            return Err(RulesError::Invalid { problems });
+        }
+    };
     Ok(LoadedRules {
         set,
         hash: sha256_hex(source.as_bytes()),
         source: source.to_string(),
         origin: file.display().to_string(),
         mod_log_channel,
+        warnings,
     })
 }
 

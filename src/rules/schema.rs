@@ -104,6 +104,26 @@ pub struct RawSettings {
     pub exempt_roles: Vec<Snowflake>,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub warnings: RawWarnings,
+}
+
+/// How long warnings count and what piles of them lead to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWarnings {
+    pub expire_after: Option<DurationValue>,
+    #[serde(default)]
+    pub escalation: Vec<RawEscalationStep>,
+}
+
+/// One rung of the escalation ladder: `points` active within `within` → `action`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEscalationStep {
+    pub points: u32,
+    pub within: DurationValue,
+    pub action: RawAction,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -339,6 +359,7 @@ pub enum RawAction {
     Delete,
     Warn {
         points: u32,
+        expires: Option<Duration>,
     },
     Timeout {
         duration: Duration,
@@ -382,6 +403,7 @@ pub const MAX_BAN_DELETE: Duration = Duration::from_secs(7 * 86_400);
 struct WarnSettings {
     #[serde(default = "one")]
     points: u32,
+    expires: Option<DurationValue>,
 }
 
 fn one() -> u32 {
@@ -471,7 +493,10 @@ impl<'de> Deserialize<'de> for RawAction {
                 match v {
                     "delete" => Ok(RawAction::Delete),
                     "kick" => Ok(RawAction::Kick),
-                    "warn" => Ok(RawAction::Warn { points: 1 }),
+                    "warn" => Ok(RawAction::Warn {
+                        points: 1,
+                        expires: None,
+                    }),
                     "ban" => Ok(RawAction::Ban {
                         duration: None,
                         delete_messages: Duration::from_secs(0),
@@ -502,9 +527,13 @@ impl<'de> Deserialize<'de> for RawAction {
                         map.next_value::<de::IgnoredAny>()?;
                         RawAction::Kick
                     }
-                    "warn" => RawAction::Warn {
-                        points: map.next_value::<WarnSettings>()?.points,
-                    },
+                    "warn" => {
+                        let s = map.next_value::<WarnSettings>()?;
+                        RawAction::Warn {
+                            points: s.points,
+                            expires: s.expires.map(|d| d.0),
+                        }
+                    }
                     "timeout" => {
                         let duration = map.next_value::<DurationOrSettings>()?.get();
                         if duration > MAX_TIMEOUT || duration.0 == 0 {

@@ -1,0 +1,397 @@
+//! The audit log: append-only and hash-chained, so any edit or deletion of a past row is
+//! found by [`Store::verify_audit`].
+//!
+//! Each row's hash is SHA-256 over its own fields and the previous row's hash. SQLite
+//! triggers refuse UPDATE and DELETE on the table; the chain catches whoever goes around
+//! them.
+
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError, from_sql_id, sql_id};
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::time::Timestamp;
+
+/// The hash the first row chains to.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where in its life an action is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// About to act: written before the executor is called.
+    Intent,
+    Done,
+    Failed,
+    /// Not done on purpose (target above the bot, exempt role, missing permission).
+    Refused,
+    /// A shadow-mode rule matched: recorded, nothing done.
+    Shadow,
+    /// The rules were loaded or reloaded.
+    Reload,
+    /// A record with no action (a case note, a pardon, a reason edit).
+    Record,
+}
+
+impl Phase {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Intent => "intent",
+            Phase::Done => "done",
+            Phase::Failed => "failed",
+            Phase::Refused => "refused",
+            Phase::Shadow => "shadow",
+            Phase::Reload => "reload",
+            Phase::Record => "record",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Phase> {
+        [
+            Phase::Intent,
+            Phase::Done,
+            Phase::Failed,
+            Phase::Refused,
+            Phase::Shadow,
+            Phase::Reload,
+            Phase::Record,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == name)
+    }
+}
+
+/// One thing to write to the audit log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub guild: Option<GuildId>,
+    /// The person who acted; `None` when steward acted on its own.
+    pub actor: Option<UserId>,
+    /// The rule that decided, for automatic actions.
+    pub rule: Option<String>,
+    /// What was done: `ban`, `timeout`, `rules_reload`, `pardon` …
+    pub action: String,
+    pub phase: Phase,
+    pub target: Option<UserId>,
+    pub case_id: Option<i64>,
+    /// Anything else worth keeping, as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// A stored audit row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of checking the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// Every row matches its hash and chains to the one before.
+    Intact { rows: u64 },
+    /// The first row that does not.
+    Broken { id: i64, why: String },
+}
+
+/// Which rows an audit search returns.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub guild: Option<GuildId>,
+    pub actor: Option<UserId>,
+    pub target: Option<UserId>,
+    pub action: Option<String>,
+    pub rule: Option<String>,
+    pub since: Option<Timestamp>,
+    /// At most this many rows, newest first; `None` for all, oldest first.
+    pub limit: Option<u32>,
+}
+
+const AUDIT_COLUMNS: &str =
+    "id, at, guild_id, actor_id, rule, action, phase, target_id, case_id, detail, prev_hash, hash";
+
+impl Store {
+    /// Appends `entry` to the chain and returns its row id.
+    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        let detail = entry.detail.to_string();
+        let mut tx = self.write().await?;
+        let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (id, prev_hash) = match last {
+            Some(row) => (
+                row.try_get::<i64, _>("id")? + 1,
+                row.try_get::<String, _>("hash")?,
+            ),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = row_hash(id, entry, &detail, &prev_hash);
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, guild_id, actor_id, rule, action, phase, target_id,
+                 case_id, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .bind(id)
+        .bind(entry.at.0)
+        .bind(entry.guild.map(|g| sql_id(g.0)).transpose()?)
+        .bind(entry.actor.map(|a| sql_id(a.0)).transpose()?)
+        .bind(&entry.rule)
+        .bind(&entry.action)
+        .bind(entry.phase.as_str())
+        .bind(entry.target.map(|t| sql_id(t.0)).transpose()?)
+        .bind(entry.case_id)
+        .bind(&detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Recomputes every hash in order and names the first row that does not match.
+    pub async fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut expected_prev = GENESIS.to_string();
+        let mut count = 0u64;
+        while let Some(row) = rows.try_next().await? {
+            let id: i64 = row.try_get("id")?;
+            let stored = match audit_from_row(&row) {
+                Ok(stored) => stored,
+                Err(e) => {
+                    return Ok(AuditCheck::Broken {
+                        id,
+                        why: e.to_string(),
+                    });
+                }
+            };
+            if stored.prev_hash != expected_prev {
+                return Ok(AuditCheck::Broken {
+                    id,
+                    why: "does not chain to the row before it (a row was removed or changed)"
+                        .to_string(),
+                });
+            }
+            let detail: String = row.try_get("detail")?;
+            if row_hash(id, &stored.entry, &detail, &stored.prev_hash) != stored.hash {
+                return Ok(AuditCheck::Broken {
+                    id,
+                    why: "its content does not match its hash (the row was edited)".to_string(),
+                });
+            }
+            expected_prev = stored.hash;
+            count += 1;
+        }
+        Ok(AuditCheck::Intact { rows: count })
+    }
+
+    /// Audit rows matching `filter`.
+    pub async fn audit_rows(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+        let order = if filter.limit.is_some() {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log
+             WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
+               AND (?3 IS NULL OR target_id = ?3) AND (?4 IS NULL OR action = ?4)
+               AND (?5 IS NULL OR rule = ?5) AND (?6 IS NULL OR at >= ?6)
+             ORDER BY id {order} LIMIT ?7"
+        ))
+        .bind(filter.guild.map(|g| sql_id(g.0)).transpose()?)
+        .bind(filter.actor.map(|a| sql_id(a.0)).transpose()?)
+        .bind(filter.target.map(|t| sql_id(t.0)).transpose()?)
+        .bind(&filter.action)
+        .bind(&filter.rule)
+        .bind(filter.since.map(|s| s.0))
+        .bind(filter.limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+}
+
+/// SHA-256 over the row id, every field and the previous hash, in a fixed layout.
+fn row_hash(id: i64, e: &AuditEntry, detail: &str, prev_hash: &str) -> String {
+    let opt = |v: Option<u64>| v.map_or_else(String::new, |v| v.to_string());
+    let text = [
+        id.to_string(),
+        e.at.0.to_string(),
+        opt(e.guild.map(|g| g.0)),
+        opt(e.actor.map(|a| a.0)),
+        e.rule.clone().unwrap_or_default(),
+        e.action.clone(),
+        e.phase.as_str().to_string(),
+        opt(e.target.map(|t| t.0)),
+        e.case_id.map_or_else(String::new, |c| c.to_string()),
+        detail.to_string(),
+        prev_hash.to_string(),
+    ];
+    let mut hasher = Sha256::new();
+    for field in &text {
+        // Length-prefixed so no two different rows can serialize alike.
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn audit_from_row(r: &SqliteRow) -> Result<AuditRow, StoreError> {
+    let phase: String = r.try_get("phase")?;
+    let detail: String = r.try_get("detail")?;
+    let id = |name: &str| -> Result<Option<u64>, StoreError> {
+        Ok(r.try_get::<Option<i64>, _>(name)?.map(from_sql_id))
+    };
+    Ok(AuditRow {
+        id: r.try_get("id")?,
+        entry: AuditEntry {
+            at: Timestamp(r.try_get("at")?),
+            guild: id("guild_id")?.map(GuildId),
+            actor: id("actor_id")?.map(UserId),
+            rule: r.try_get("rule")?,
+            action: r.try_get("action")?,
+            phase: Phase::parse(&phase)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown audit phase `{phase}`")))?,
+            target: id("target_id")?.map(UserId),
+            case_id: r.try_get("case_id")?,
+            detail: serde_json::from_str(&detail)
+                .map_err(|e| StoreError::Corrupt(format!("audit detail is not JSON: {e}")))?,
+        },
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::fresh;
+
+    fn entry(at: i64, action: &str) -> AuditEntry {
+        AuditEntry {
+            at: Timestamp(at),
+            guild: Some(GuildId(1)),
+            actor: None,
+            rule: Some("flood".into()),
+            action: action.into(),
+            phase: Phase::Intent,
+            target: Some(UserId(5)),
+            case_id: None,
+            detail: serde_json::json!({"reason": "5 messages in 5s"}),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_chain_verifies_and_rows_read_back() {
+        let (store, _dir) = fresh().await;
+        for i in 0..5 {
+            store.append_audit(&entry(i, "timeout")).await.unwrap();
+        }
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Intact { rows: 5 }
+        );
+        let rows = store.audit_rows(&AuditFilter::default()).await.unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[0].prev_hash, GENESIS);
+        assert_eq!(rows[1].prev_hash, rows[0].hash);
+        assert_eq!(rows[2].entry, entry(2, "timeout"));
+        let newest = store
+            .audit_rows(&AuditFilter {
+                limit: Some(2),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(newest.iter().map(|r| r.id).collect::<Vec<_>>(), vec![5, 4]);
+    }
+
+    #[tokio::test]
+    async fn updates_and_deletes_are_refused_and_edits_are_found() {
+        let (store, _dir) = fresh().await;
+        for i in 0..4 {
+            store.append_audit(&entry(i, "ban")).await.unwrap();
+        }
+        let update = sqlx::query("UPDATE audit_log SET action = 'warn' WHERE id = 2")
+            .execute(&store.pool)
+            .await;
+        assert!(update.is_err(), "the trigger refuses updates");
+        let delete = sqlx::query("DELETE FROM audit_log WHERE id = 2")
+            .execute(&store.pool)
+            .await;
+        assert!(delete.is_err(), "the trigger refuses deletes");
+
+        // Someone who drops the trigger can edit, but the chain names the row.
+        sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET action = 'warn' WHERE id = 3")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        match store.verify_audit().await.unwrap() {
+            AuditCheck::Broken { id, why } => {
+                assert_eq!(id, 3);
+                assert!(why.contains("edited"), "{why}");
+            }
+            intact => panic!("tampering went unnoticed: {intact:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_removed_row_breaks_the_chain_at_the_next() {
+        let (store, _dir) = fresh().await;
+        for i in 0..4 {
+            store.append_audit(&entry(i, "kick")).await.unwrap();
+        }
+        sqlx::query("DROP TRIGGER audit_log_no_delete")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE id = 2")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Broken { id: 3, .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn searches_filter_by_field() {
+        let (store, _dir) = fresh().await;
+        store.append_audit(&entry(10, "ban")).await.unwrap();
+        store.append_audit(&entry(20, "kick")).await.unwrap();
+        let kicks = store
+            .audit_rows(&AuditFilter {
+                action: Some("kick".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(kicks.len(), 1);
+        let since = store
+            .audit_rows(&AuditFilter {
+                since: Some(Timestamp(15)),
+                guild: Some(GuildId(1)),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(since.len(), 1);
+        assert_eq!(since[0].entry.action, "kick");
+    }
+}

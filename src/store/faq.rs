@@ -1,0 +1,273 @@
+//! FAQ entries per guild, searched through an FTS5 index ranked by bm25.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError, from_sql_id, sql_id};
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::time::Timestamp;
+
+/// One answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaqEntry {
+    pub id: i64,
+    pub guild: GuildId,
+    pub title: String,
+    pub answer: String,
+    pub keywords: String,
+    pub author: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A search hit: the entry and its bm25 rank (lower is better).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaqHit {
+    pub entry: FaqEntry,
+    pub rank: f64,
+}
+
+const FAQ_COLUMNS: &str = "faq.id, faq.guild_id, faq.title, faq.answer, faq.keywords, faq.author_id, faq.created_at, faq.updated_at";
+
+impl Store {
+    /// Adds an entry; a title already used in the guild is a conflict.
+    pub async fn faq_add(
+        &self,
+        guild: GuildId,
+        title: &str,
+        answer: &str,
+        keywords: &str,
+        author: UserId,
+        at: Timestamp,
+    ) -> Result<FaqEntry, StoreError> {
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO faq (guild_id, title, answer, keywords, author_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (guild_id, title) DO NOTHING RETURNING id",
+        )
+        .bind(sql_id(guild.0)?)
+        .bind(title)
+        .bind(answer)
+        .bind(keywords)
+        .bind(sql_id(author.0)?)
+        .bind(at.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(id) = inserted else {
+            return Err(StoreError::Conflict(format!(
+                "there is already an entry titled `{title}`"
+            )));
+        };
+        Ok(FaqEntry {
+            id,
+            guild,
+            title: title.to_string(),
+            answer: answer.to_string(),
+            keywords: keywords.to_string(),
+            author,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// Replaces the answer and keywords of the entry titled `title`.
+    pub async fn faq_edit(
+        &self,
+        guild: GuildId,
+        title: &str,
+        answer: &str,
+        keywords: &str,
+        at: Timestamp,
+    ) -> Result<FaqEntry, StoreError> {
+        let row = sqlx::query(&format!(
+            "UPDATE faq SET answer = ?1, keywords = ?2, updated_at = ?3
+             WHERE guild_id = ?4 AND title = ?5 RETURNING {}",
+            FAQ_COLUMNS.replace("faq.", "")
+        ))
+        .bind(answer)
+        .bind(keywords)
+        .bind(at.0)
+        .bind(sql_id(guild.0)?)
+        .bind(title)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no entry titled `{title}`")))?;
+        faq_from_row(&row)
+    }
+
+    /// Removes the entry titled `title`.
+    pub async fn faq_remove(&self, guild: GuildId, title: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM faq WHERE guild_id = ?1 AND title = ?2")
+            .bind(sql_id(guild.0)?)
+            .bind(title)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "there is no entry titled `{title}`"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every entry of the guild, by title.
+    pub async fn faq_list(&self, guild: GuildId) -> Result<Vec<FaqEntry>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FAQ_COLUMNS} FROM faq WHERE guild_id = ?1 ORDER BY title"
+        ))
+        .bind(sql_id(guild.0)?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(faq_from_row).collect()
+    }
+
+    /// Entries matching `query` best first. Every word of the query is a prefix (so it works
+    /// while a member is still typing) and any word may match; titles weigh most.
+    pub async fn faq_search(
+        &self,
+        guild: GuildId,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<FaqHit>, StoreError> {
+        let Some(fts_query) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {FAQ_COLUMNS}, bm25(faq_fts, 10.0, 1.0, 5.0) AS rank
+             FROM faq_fts JOIN faq ON faq.id = faq_fts.rowid
+             WHERE faq_fts MATCH ?1 AND faq.guild_id = ?2
+             ORDER BY rank LIMIT ?3"
+        ))
+        .bind(fts_query)
+        .bind(sql_id(guild.0)?)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FaqHit {
+                    entry: faq_from_row(r)?,
+                    rank: r.try_get("rank")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Turns free text into an FTS5 query of quoted prefix terms, so no member input can be
+/// read as FTS5 syntax.
+fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+fn faq_from_row(r: &SqliteRow) -> Result<FaqEntry, StoreError> {
+    Ok(FaqEntry {
+        id: r.try_get("id")?,
+        guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
+        title: r.try_get("title")?,
+        answer: r.try_get("answer")?,
+        keywords: r.try_get("keywords")?,
+        author: UserId(from_sql_id(r.try_get("author_id")?)),
+        created_at: Timestamp(r.try_get("created_at")?),
+        updated_at: Timestamp(r.try_get("updated_at")?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::fresh;
+
+    #[tokio::test]
+    async fn search_ranks_by_relevance_within_the_guild() {
+        let (store, _dir) = fresh().await;
+        let g = GuildId(1);
+        let add = |title: &'static str, answer: &'static str, keywords: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .faq_add(g, title, answer, keywords, UserId(9), Timestamp(1))
+                    .await
+                    .unwrap()
+            }
+        };
+        add("How do I get verified?", "React in #rules.", "verify role").await;
+        add("Where are the rules?", "In #rules, pinned.", "rules").await;
+        add("Server IP", "play.example.net", "minecraft address").await;
+        store
+            .faq_add(
+                GuildId(2),
+                "Verification",
+                "other guild",
+                "",
+                UserId(9),
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+
+        let hits = store.faq_search(g, "verif", 5).await.unwrap();
+        assert_eq!(hits.len(), 1, "prefix match, this guild only");
+        assert_eq!(hits[0].entry.title, "How do I get verified?");
+        let hits = store
+            .faq_search(g, "what is the minecraft ip", 5)
+            .await
+            .unwrap();
+        assert_eq!(hits[0].entry.title, "Server IP");
+        assert!(
+            store
+                .faq_search(g, "\"*) OR NEAR(", 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.faq_search(g, "   ", 5).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn edits_and_removals_keep_the_index_in_step() {
+        let (store, _dir) = fresh().await;
+        let g = GuildId(1);
+        store
+            .faq_add(
+                g,
+                "Server IP",
+                "old.example.net",
+                "",
+                UserId(9),
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        let dup = store
+            .faq_add(g, "Server IP", "x", "", UserId(9), Timestamp(1))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))));
+        let edited = store
+            .faq_edit(g, "Server IP", "new.example.net", "minecraft", Timestamp(2))
+            .await
+            .unwrap();
+        assert_eq!(edited.answer, "new.example.net");
+        assert_eq!(store.faq_search(g, "minecraft", 5).await.unwrap().len(), 1);
+        assert!(store.faq_search(g, "old", 5).await.unwrap().is_empty());
+        store.faq_remove(g, "Server IP").await.unwrap();
+        assert!(
+            store
+                .faq_search(g, "minecraft", 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.faq_list(g).await.unwrap().is_empty());
+        assert!(matches!(
+            store.faq_remove(g, "Server IP").await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}

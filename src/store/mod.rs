@@ -1,0 +1,176 @@
+//! Everything steward remembers, in SQLite through sqlx. All SQL lives under this module.
+//!
+//! Snowflakes are stored as INTEGER and times as INTEGER milliseconds since the Unix epoch
+//! (UTC). The database is created on first use, runs in WAL mode with a busy timeout and
+//! foreign keys on, and is migrated from `migrations/` when opened.
+
+pub mod audit;
+pub mod cases;
+pub mod faq;
+pub mod history;
+pub mod timers;
+pub mod warnings;
+
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// The default database when `DATABASE_URL` is unset: a file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db";
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("`{0}` is not a usable database URL or path")]
+    BadUrl(String),
+    #[error("id {0} does not fit in SQLite's INTEGER")]
+    IdOutOfRange(u64),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A handle on the database, cheap to clone (it wraps a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating it if needed) and migrates the database at `url`: a `sqlite:` URL, a
+    /// plain file path, or `:memory:` for a private in-memory database.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let memory = url == ":memory:" || url == "sqlite::memory:";
+        let options = if memory {
+            SqliteConnectOptions::from_str("sqlite::memory:")?
+        } else if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)?
+        } else if url.is_empty() {
+            return Err(StoreError::BadUrl(url.to_string()));
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(StdDuration::from_secs(10))
+            .foreign_keys(true);
+        // Each connection to `:memory:` is its own database, so memory gets exactly one.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 4 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(StdDuration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(StdDuration::from_secs(3600))
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies migrations not yet applied; a no-op on an up-to-date database.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers and accepts writes (for health checks).
+    pub async fn writable(&self) -> bool {
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS health (x INTEGER); DELETE FROM health")
+            .execute(&self.pool)
+            .await
+            .is_ok()
+    }
+
+    /// Waits for running statements and closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction that holds the write lock from its start, so a read followed by
+    /// a write inside it cannot be overtaken by another writer.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// A snowflake as SQLite stores it.
+pub(crate) fn sql_id(id: u64) -> Result<i64, StoreError> {
+    i64::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))
+}
+
+/// A snowflake read back from SQLite.
+pub(crate) fn from_sql_id(id: i64) -> u64 {
+    id as u64
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Store;
+
+    /// A fresh migrated database in a temporary directory that lives as long as the guard.
+    pub async fn fresh() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("steward.db");
+        let store = Store::open(path.to_str().expect("UTF-8 path"))
+            .await
+            .expect("store opens");
+        (store, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_migrates_and_reopens() {
+        let (store, dir) = test_support::fresh().await;
+        assert!(store.writable().await);
+        store.close().await;
+        let again = Store::open(dir.path().join("steward.db").to_str().unwrap())
+            .await
+            .expect("reopens");
+        again.migrate().await.expect("migrating twice is a no-op");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&again.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&again.pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[tokio::test]
+    async fn memory_databases_work_and_bad_urls_are_named() {
+        let store = Store::open(":memory:").await.expect("memory store");
+        assert!(store.writable().await);
+        let err = Store::open("").await.expect_err("empty URL");
+        assert!(err.to_string().contains("not a usable database"), "{err}");
+    }
+}

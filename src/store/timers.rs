@@ -1,0 +1,309 @@
+//! Timed actions: the end of a temporary ban, timeout, lockdown or raid mode.
+//!
+//! A row is `pending` until the scheduler claims it (`running`), then `done` or `failed`.
+//! Claiming is a single UPDATE, so two schedulers never take the same row; after a crash,
+//! [`Store::resume_timed`] returns interrupted rows to `pending`: ending a ban or a timeout
+//! again is harmless, losing it is not.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError, from_sql_id, sql_id};
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::time::Timestamp;
+
+/// What happens when the time comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimedKind {
+    Unban,
+    EndTimeout,
+    EndLockdown,
+    EndRaidMode,
+}
+
+impl TimedKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimedKind::Unban => "unban",
+            TimedKind::EndTimeout => "end_timeout",
+            TimedKind::EndLockdown => "end_lockdown",
+            TimedKind::EndRaidMode => "end_raid_mode",
+        }
+    }
+
+    fn parse(name: &str) -> Option<TimedKind> {
+        [
+            TimedKind::Unban,
+            TimedKind::EndTimeout,
+            TimedKind::EndLockdown,
+            TimedKind::EndRaidMode,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// A timed action about to be scheduled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewTimed {
+    pub guild: GuildId,
+    pub kind: TimedKind,
+    pub target: Option<UserId>,
+    /// Whatever the action needs besides the target (lockdown channels and overwrites).
+    pub detail: serde_json::Value,
+    pub case_id: Option<i64>,
+    pub due_at: Timestamp,
+}
+
+/// A stored timed action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedAction {
+    pub id: i64,
+    pub action: NewTimed,
+    pub attempts: u32,
+}
+
+/// How a claimed action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimedOutcome {
+    Done,
+    Failed,
+}
+
+impl Store {
+    /// Schedules `action`; returns its id.
+    pub async fn schedule(&self, action: &NewTimed) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO timed_actions (guild_id, kind, target_id, detail, case_id, due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+        )
+        .bind(sql_id(action.guild.0)?)
+        .bind(action.kind.as_str())
+        .bind(action.target.map(|t| sql_id(t.0)).transpose()?)
+        .bind(action.detail.to_string())
+        .bind(action.case_id)
+        .bind(action.due_at.0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Takes up to `limit` pending actions due at `now`, in due order, marking them running.
+    pub async fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<TimedAction>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE timed_actions SET state = 'running', attempts = attempts + 1
+             WHERE id IN (SELECT id FROM timed_actions WHERE state = 'pending' AND due_at <= ?1
+                          ORDER BY due_at, id LIMIT ?2)
+             RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
+        )
+        .bind(now.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = rows
+            .iter()
+            .map(timed_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by_key(|t| (t.action.due_at, t.id));
+        Ok(claimed)
+    }
+
+    /// Records how a claimed action ended.
+    pub async fn finish_timed(
+        &self,
+        id: i64,
+        outcome: TimedOutcome,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let state = match outcome {
+            TimedOutcome::Done => "done",
+            TimedOutcome::Failed => "failed",
+        };
+        sqlx::query(
+            "UPDATE timed_actions SET state = ?1, finished_at = ?2 WHERE id = ?3 AND state = 'running'",
+        )
+        .bind(state)
+        .bind(at.0)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts actions a crash left `running` back to `pending`; returns how many.
+    pub async fn resume_timed(&self) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("UPDATE timed_actions SET state = 'pending' WHERE state = 'running'")
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Cancels pending actions of `kind` for `target` (a manual unban makes the scheduled
+    /// one pointless); returns how many.
+    pub async fn cancel_timed(
+        &self,
+        guild: GuildId,
+        kind: TimedKind,
+        target: Option<UserId>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE timed_actions SET state = 'cancelled'
+             WHERE guild_id = ?1 AND kind = ?2 AND target_id IS ?3 AND state = 'pending'",
+        )
+        .bind(sql_id(guild.0)?)
+        .bind(kind.as_str())
+        .bind(target.map(|t| sql_id(t.0)).transpose()?)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Pending actions, soonest first.
+    pub async fn pending_timed(&self) -> Result<Vec<TimedAction>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, guild_id, kind, target_id, detail, case_id, due_at, attempts
+             FROM timed_actions WHERE state = 'pending' ORDER BY due_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(timed_from_row).collect()
+    }
+
+    /// The pending action of `kind` for `target` that ends last, if any (a member who
+    /// rejoins during a timeout gets it back until then).
+    pub async fn pending_until(
+        &self,
+        guild: GuildId,
+        kind: TimedKind,
+        target: UserId,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(due_at) FROM timed_actions
+             WHERE guild_id = ?1 AND kind = ?2 AND target_id = ?3 AND state = 'pending'",
+        )
+        .bind(sql_id(guild.0)?)
+        .bind(kind.as_str())
+        .bind(sql_id(target.0)?)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(due.map(Timestamp))
+    }
+}
+
+fn timed_from_row(r: &SqliteRow) -> Result<TimedAction, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    let detail: String = r.try_get("detail")?;
+    Ok(TimedAction {
+        id: r.try_get("id")?,
+        action: NewTimed {
+            guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
+            kind: TimedKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown timed action `{kind}`")))?,
+            target: r
+                .try_get::<Option<i64>, _>("target_id")?
+                .map(|t| UserId(from_sql_id(t))),
+            detail: serde_json::from_str(&detail)
+                .map_err(|e| StoreError::Corrupt(format!("timed action detail: {e}")))?,
+            case_id: r.try_get("case_id")?,
+            due_at: Timestamp(r.try_get("due_at")?),
+        },
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::fresh;
+
+    fn unban(user: u64, due: i64) -> NewTimed {
+        NewTimed {
+            guild: GuildId(1),
+            kind: TimedKind::Unban,
+            target: Some(UserId(user)),
+            detail: serde_json::json!({}),
+            case_id: None,
+            due_at: Timestamp(due),
+        }
+    }
+
+    #[tokio::test]
+    async fn due_actions_are_claimed_once_in_due_order() {
+        let (store, _dir) = fresh().await;
+        store.schedule(&unban(3, 300)).await.unwrap();
+        store.schedule(&unban(1, 100)).await.unwrap();
+        store.schedule(&unban(2, 200)).await.unwrap();
+        store.schedule(&unban(4, 900)).await.unwrap();
+        let due = store.claim_due(Timestamp(300), 10).await.unwrap();
+        let users: Vec<_> = due.iter().map(|t| t.action.target).collect();
+        assert_eq!(
+            users,
+            vec![Some(UserId(1)), Some(UserId(2)), Some(UserId(3))]
+        );
+        assert!(
+            store
+                .claim_due(Timestamp(300), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        for t in &due {
+            store
+                .finish_timed(t.id, TimedOutcome::Done, Timestamp(300))
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.pending_timed().await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .pending_until(GuildId(1), TimedKind::Unban, UserId(4))
+                .await
+                .unwrap(),
+            Some(Timestamp(900))
+        );
+    }
+
+    #[tokio::test]
+    async fn interrupted_actions_resume_after_a_restart() {
+        let (store, dir) = fresh().await;
+        store.schedule(&unban(1, 100)).await.unwrap();
+        store.schedule(&unban(2, 100)).await.unwrap();
+        let claimed = store.claim_due(Timestamp(100), 1).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        store.close().await;
+
+        let store = Store::open(dir.path().join("steward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(store.resume_timed().await.unwrap(), 1);
+        let again = store.claim_due(Timestamp(100), 10).await.unwrap();
+        assert_eq!(again.len(), 2, "nothing lost");
+        assert_eq!(
+            again[0].attempts, 2,
+            "the interrupted one is on its second attempt"
+        );
+    }
+
+    #[tokio::test]
+    async fn cancelled_actions_never_run() {
+        let (store, _dir) = fresh().await;
+        store.schedule(&unban(1, 100)).await.unwrap();
+        let n = store
+            .cancel_timed(GuildId(1), TimedKind::Unban, Some(UserId(1)))
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        assert!(
+            store
+                .claim_due(Timestamp(1_000), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
