@@ -1,0 +1,177 @@
+//! What the moderation layer asks the outside world to do, and the recorder that stands in
+//! for Discord in replays and tests.
+
+use std::future::Future;
+use std::sync::Mutex;
+
+use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
+use crate::engine::time::{Duration, Timestamp};
+
+/// One request to carry out an action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    Delete {
+        guild: GuildId,
+        channel: ChannelId,
+        message: MessageId,
+    },
+    /// Tell the member (a DM, where the executor supports it).
+    Warn {
+        guild: GuildId,
+        user: UserId,
+        reason: String,
+    },
+    Timeout {
+        guild: GuildId,
+        user: UserId,
+        until: Timestamp,
+        reason: String,
+    },
+    EndTimeout {
+        guild: GuildId,
+        user: UserId,
+    },
+    Kick {
+        guild: GuildId,
+        user: UserId,
+        reason: String,
+    },
+    /// One ban, or a bulk ban when `users` holds several (raids).
+    Ban {
+        guild: GuildId,
+        users: Vec<UserId>,
+        delete_messages: Duration,
+        reason: String,
+    },
+    Unban {
+        guild: GuildId,
+        user: UserId,
+    },
+    /// A post in `channel`, or in the mod-log channel when unset.
+    Alert {
+        guild: GuildId,
+        channel: Option<ChannelId>,
+        text: String,
+    },
+    Lockdown {
+        guild: GuildId,
+        channels: Vec<ChannelId>,
+    },
+    EndLockdown {
+        guild: GuildId,
+        channels: Vec<ChannelId>,
+    },
+    RaidMode {
+        guild: GuildId,
+        until: Timestamp,
+    },
+    EndRaidMode {
+        guild: GuildId,
+    },
+}
+
+impl Request {
+    /// The name audit rows use for this request.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Delete { .. } => "delete",
+            Request::Warn { .. } => "warn",
+            Request::Timeout { .. } => "timeout",
+            Request::EndTimeout { .. } => "end_timeout",
+            Request::Kick { .. } => "kick",
+            Request::Ban { .. } => "ban",
+            Request::Unban { .. } => "unban",
+            Request::Alert { .. } => "alert",
+            Request::Lockdown { .. } => "lockdown",
+            Request::EndLockdown { .. } => "end_lockdown",
+            Request::RaidMode { .. } => "raid_mode",
+            Request::EndRaidMode { .. } => "end_raid_mode",
+        }
+    }
+}
+
+/// How a request ended when it did not fail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecOutcome {
+    Done,
+    /// Not done on purpose: the target is the owner, at or above the bot's top role, has an
+    /// exempt role, or the bot lacks the permission.
+    Refused(String),
+}
+
+/// A request that could not be carried out (after any retries).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ExecError(pub String);
+
+/// Carries out requests: Discord's REST API in the bot, a recorder in replays and tests.
+pub trait Executor: Send + Sync {
+    /// Carries out `request`.
+    fn execute(
+        &self,
+        request: &Request,
+    ) -> impl Future<Output = Result<ExecOutcome, ExecError>> + Send;
+}
+
+/// Remembers every request instead of acting; can be told to refuse some targets or fail.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    requests: Mutex<Vec<Request>>,
+    refuse: Vec<UserId>,
+    fail: bool,
+}
+
+impl Recorder {
+    /// A recorder that refuses requests about `users` (as if they outranked the bot).
+    pub fn refusing(users: Vec<UserId>) -> Self {
+        Recorder {
+            refuse: users,
+            ..Recorder::default()
+        }
+    }
+
+    /// A recorder whose every request fails (as if Discord were down).
+    pub fn failing() -> Self {
+        Recorder {
+            fail: true,
+            ..Recorder::default()
+        }
+    }
+
+    /// The requests so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    fn target(request: &Request) -> Option<UserId> {
+        match request {
+            Request::Warn { user, .. }
+            | Request::Timeout { user, .. }
+            | Request::EndTimeout { user, .. }
+            | Request::Kick { user, .. }
+            | Request::Unban { user, .. } => Some(*user),
+            Request::Ban { users, .. } => users.first().copied(),
+            _ => None,
+        }
+    }
+}
+
+impl Executor for Recorder {
+    async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.push(request.clone());
+        }
+        if self.fail {
+            return Err(ExecError("recorder set to fail".to_string()));
+        }
+        if Recorder::target(request).is_some_and(|t| self.refuse.contains(&t)) {
+            return Ok(ExecOutcome::Refused(
+                "target is at or above the bot's top role".to_string(),
+            ));
+        }
+        Ok(ExecOutcome::Done)
+    }
+}

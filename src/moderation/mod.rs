@@ -1,0 +1,891 @@
+//! Policy shared by the gateway, the slash commands and replay: verdicts and moderators'
+//! commands become audit rows, cases, warnings and escalations, and only then requests to
+//! an [`Executor`].
+//!
+//! Order of writes for every action: audit row (intent) → case / warning → executor →
+//! audit row (outcome). A crash anywhere leaves at least the intent in the log.
+
+pub mod executor;
+
+use serde_json::json;
+
+pub use executor::{ExecError, ExecOutcome, Executor, Recorder, Request};
+
+use crate::engine::event::{ChannelId, Event, GuildId, MessageId, UserId};
+use crate::engine::time::{Duration, Timestamp};
+use crate::engine::verdict::{Action, Evidence, Mode, Verdict};
+use crate::rules::{LoadedRules, WarningPolicy};
+use crate::store::audit::{AuditEntry, Phase};
+use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
+use crate::store::timers::{NewTimed, TimedKind, TimedOutcome};
+use crate::store::warnings::NewWarning;
+use crate::store::{Store, StoreError};
+
+/// The rule name escalations are recorded under.
+pub const ESCALATION: &str = "escalation";
+
+/// What can stop the moderation layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ModerationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Turns decisions into records and actions.
+pub struct Moderator<E> {
+    store: Store,
+    executor: E,
+    policy: WarningPolicy,
+    rules_hash: String,
+}
+
+/// Who and what one action is about.
+#[derive(Clone, Debug)]
+struct Target {
+    guild: GuildId,
+    user: UserId,
+    /// Every account, for raid bans.
+    accounts: Vec<UserId>,
+    channel: Option<ChannelId>,
+    message: Option<MessageId>,
+}
+
+/// One action with everything needed to record and perform it.
+struct Step<'a> {
+    target: &'a Target,
+    actor: Actor,
+    reason: &'a str,
+    evidence: &'a Evidence,
+    action: &'a Action,
+}
+
+/// What a moderator asks for by command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManualAction {
+    pub guild: GuildId,
+    pub moderator: UserId,
+    pub target: UserId,
+    pub action: Action,
+    pub reason: String,
+}
+
+/// The outcome of one performed action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Performed {
+    pub case: Option<Case>,
+    pub outcome: Result<ExecOutcome, ExecError>,
+    /// An escalation the action's warning set off, already carried out.
+    pub escalation: Option<Verdict>,
+}
+
+impl<E: Executor> Moderator<E> {
+    /// A moderator acting under `rules`, recording into `store`, acting through `executor`.
+    pub fn new(store: Store, executor: E, rules: &LoadedRules) -> Self {
+        Moderator {
+            store,
+            executor,
+            policy: rules.warnings.clone(),
+            rules_hash: rules.hash.clone(),
+        }
+    }
+
+    /// The executor, for inspection in tests and replays.
+    pub fn executor(&self) -> &E {
+        &self.executor
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Switches to new rules and records the switch (and the file, once) in the store.
+    pub async fn load_rules(
+        &mut self,
+        rules: &LoadedRules,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        self.store
+            .record_rules(&rules.hash, &rules.source, now, by)
+            .await?;
+        self.store
+            .append_audit(&AuditEntry {
+                at: now,
+                guild: None,
+                actor: None,
+                rule: None,
+                action: "rules_reload".to_string(),
+                phase: Phase::Reload,
+                target: None,
+                case_id: None,
+                detail: json!({"hash": rules.hash, "origin": rules.origin, "by": by}),
+            })
+            .await?;
+        self.policy = rules.warnings.clone();
+        self.rules_hash = rules.hash.clone();
+        Ok(())
+    }
+
+    /// Records and carries out `verdict` about `event`. Returns the escalations it set off
+    /// (already carried out), so callers can report them like any other verdict.
+    pub async fn apply(
+        &self,
+        event: &Event,
+        verdict: &Verdict,
+        now: Timestamp,
+    ) -> Result<Vec<Verdict>, ModerationError> {
+        let message = event.message();
+        let target = Target {
+            guild: event.guild_id(),
+            user: event.user_id(),
+            accounts: verdict.accounts.clone(),
+            channel: message.map(|m| m.channel_id),
+            message: message.map(|m| m.id),
+        };
+        if verdict.mode == Mode::Shadow {
+            self.store
+                .append_audit(&AuditEntry {
+                    at: now,
+                    guild: Some(target.guild),
+                    actor: None,
+                    rule: Some(verdict.rule.to_string()),
+                    action: "match".to_string(),
+                    phase: Phase::Shadow,
+                    target: Some(target.user),
+                    case_id: None,
+                    detail: json!({
+                        "reason": verdict.reason,
+                        "evidence": verdict.evidence.matched,
+                        "would": verdict.actions.iter().map(Action::name).collect::<Vec<_>>(),
+                    }),
+                })
+                .await?;
+            return Ok(Vec::new());
+        }
+        let mut escalations = Vec::new();
+        for action in &verdict.actions {
+            let step = Step {
+                target: &target,
+                actor: Actor::Steward {
+                    rule: verdict.rule.to_string(),
+                },
+                reason: &verdict.reason,
+                evidence: &verdict.evidence,
+                action,
+            };
+            let performed = self.perform(&step, now).await?;
+            escalations.extend(performed.escalation);
+        }
+        Ok(escalations)
+    }
+
+    /// Records and carries out a moderator's command.
+    pub async fn manual(
+        &self,
+        command: &ManualAction,
+        now: Timestamp,
+    ) -> Result<Performed, ModerationError> {
+        let target = Target {
+            guild: command.guild,
+            user: command.target,
+            accounts: Vec::new(),
+            channel: None,
+            message: None,
+        };
+        let step = Step {
+            target: &target,
+            actor: Actor::User(command.moderator),
+            reason: &command.reason,
+            evidence: &Evidence::default(),
+            action: &command.action,
+        };
+        self.perform(&step, now).await
+    }
+
+    /// Carries out the timed actions due at `now` (ends of bans, timeouts, lockdowns and
+    /// raid modes), each once, in due order. Returns how many ran.
+    pub async fn run_due(&self, now: Timestamp) -> Result<usize, ModerationError> {
+        let mut ran = 0;
+        loop {
+            let due = self.store.claim_due(now, 100).await?;
+            if due.is_empty() {
+                return Ok(ran);
+            }
+            for timed in due {
+                let a = &timed.action;
+                let channels = || -> Vec<ChannelId> {
+                    a.detail["channels"]
+                        .as_array()
+                        .map(|c| {
+                            c.iter()
+                                .filter_map(|v| v.as_str()?.parse().ok().map(ChannelId))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let request = match (a.kind, a.target) {
+                    (TimedKind::Unban, Some(user)) => Request::Unban {
+                        guild: a.guild,
+                        user,
+                    },
+                    (TimedKind::EndTimeout, Some(user)) => Request::EndTimeout {
+                        guild: a.guild,
+                        user,
+                    },
+                    (TimedKind::EndLockdown, _) => Request::EndLockdown {
+                        guild: a.guild,
+                        channels: channels(),
+                    },
+                    (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
+                    (_, None) => {
+                        self.store
+                            .finish_timed(timed.id, TimedOutcome::Failed, now)
+                            .await?;
+                        continue;
+                    }
+                };
+                let entry = AuditEntry {
+                    at: now,
+                    guild: Some(a.guild),
+                    actor: None,
+                    rule: None,
+                    action: request.name().to_string(),
+                    phase: Phase::Intent,
+                    target: a.target,
+                    case_id: a.case_id,
+                    detail: json!({"timed_action": timed.id, "due_at": a.due_at.0}),
+                };
+                self.store.append_audit(&entry).await?;
+                let outcome = self.executor.execute(&request).await;
+                let finished = if outcome.is_ok() {
+                    TimedOutcome::Done
+                } else {
+                    TimedOutcome::Failed
+                };
+                if let (Some(case), TimedOutcome::Done) = (a.case_id, finished) {
+                    self.store.close_case(case).await?;
+                }
+                self.store
+                    .append_audit(&outcome_entry(entry, &outcome))
+                    .await?;
+                self.store.finish_timed(timed.id, finished, now).await?;
+                ran += 1;
+            }
+        }
+    }
+
+    async fn perform(&self, step: &Step<'_>, now: Timestamp) -> Result<Performed, ModerationError> {
+        let t = step.target;
+        let request = self.request(step, now);
+        let mut intent = AuditEntry {
+            at: now,
+            guild: Some(t.guild),
+            actor: step.actor.user_id(),
+            rule: step.actor.rule().map(str::to_string),
+            action: step.action.name().to_string(),
+            phase: Phase::Intent,
+            target: Some(t.user),
+            case_id: None,
+            detail: json!({"reason": step.reason, "rules_hash": self.rules_hash}),
+        };
+        if !t.accounts.is_empty() {
+            intent.detail["accounts"] =
+                json!(t.accounts.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        }
+        self.store.append_audit(&intent).await?;
+
+        let case = match case_kind(step.action, t) {
+            Some(kind) => Some(self.open_case(step, kind, now).await?),
+            None => None,
+        };
+        intent.case_id = case.as_ref().map(|c| c.id);
+        let mut escalation = None;
+        if let (Action::Warn { points, expires }, Some(case)) = (step.action, &case) {
+            let expires_at = expires.or(self.policy.expire_after).map(|d| now + d);
+            self.store
+                .add_warning(&NewWarning {
+                    guild: t.guild,
+                    user: t.user,
+                    case_id: case.id,
+                    points: *points,
+                    reason: step.reason.to_string(),
+                    created_at: now,
+                    expires_at,
+                })
+                .await?;
+            escalation = self.escalation(t, *points, now).await?;
+        }
+        let outcome = match &request {
+            Some(request) => self.executor.execute(request).await,
+            None => Ok(ExecOutcome::Done),
+        };
+        if outcome == Ok(ExecOutcome::Done)
+            && let Some(timed) = timed_end(step.action, t, case.as_ref(), now)
+        {
+            self.store.schedule(&timed).await?;
+        }
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        if let Some(verdict) = &escalation {
+            let follow = Step {
+                target: t,
+                actor: Actor::Steward {
+                    rule: ESCALATION.to_string(),
+                },
+                reason: &verdict.reason,
+                evidence: step.evidence,
+                action: &verdict.actions[0],
+            };
+            Box::pin(self.perform(&follow, now)).await?;
+        }
+        Ok(Performed {
+            case,
+            outcome,
+            escalation,
+        })
+    }
+
+    async fn open_case(
+        &self,
+        step: &Step<'_>,
+        kind: CaseKind,
+        now: Timestamp,
+    ) -> Result<Case, ModerationError> {
+        let expires_at = match step.action {
+            Action::Timeout { duration } => Some(now + *duration),
+            Action::Ban {
+                duration: Some(d), ..
+            }
+            | Action::Lockdown {
+                duration: Some(d), ..
+            }
+            | Action::RaidMode { duration: d } => Some(now + *d),
+            _ => None,
+        };
+        let evidence = step.evidence;
+        Ok(self
+            .store
+            .create_case(&NewCase {
+                guild: step.target.guild,
+                kind,
+                target: step.target.user,
+                actor: step.actor.clone(),
+                reason: step.reason.to_string(),
+                evidence: CaseEvidence {
+                    original: (!evidence.matched.is_empty()).then(|| evidence.matched.clone()),
+                    normalized: evidence.normalized.clone(),
+                    span: evidence.span,
+                },
+                rules_hash: Some(self.rules_hash.clone()),
+                created_at: now,
+                expires_at,
+            })
+            .await?)
+    }
+
+    /// The harshest rung of the ladder that the latest warning of `added` points reached.
+    async fn escalation(
+        &self,
+        t: &Target,
+        added: u32,
+        now: Timestamp,
+    ) -> Result<Option<Verdict>, ModerationError> {
+        let mut totals: Vec<(Duration, u32)> = Vec::new();
+        for step in &self.policy.ladder {
+            let since = Timestamp(now.0.saturating_sub(step.within.0 as i64));
+            let points = self
+                .store
+                .active_points(t.guild, t.user, since, now)
+                .await?;
+            totals.push((step.within, points));
+        }
+        let reached = self.policy.reached(added, |within| {
+            totals
+                .iter()
+                .find(|(w, _)| *w == within)
+                .map_or(0, |(_, points)| *points)
+        });
+        Ok(reached.map(|step| Verdict {
+            rule: ESCALATION.into(),
+            mode: Mode::Enforce,
+            reason: format!("{} warning points within {}", step.points, step.within),
+            evidence: Evidence::default(),
+            actions: vec![step.action.clone()],
+            accounts: Vec::new(),
+        }))
+    }
+
+    fn request(&self, step: &Step<'_>, now: Timestamp) -> Option<Request> {
+        let t = step.target;
+        let (guild, user, reason) = (t.guild, t.user, step.reason.to_string());
+        Some(match step.action {
+            Action::Delete => Request::Delete {
+                guild,
+                channel: t.channel?,
+                message: t.message?,
+            },
+            Action::Warn { .. } => Request::Warn {
+                guild,
+                user,
+                reason,
+            },
+            Action::Timeout { duration } => Request::Timeout {
+                guild,
+                user,
+                until: now + *duration,
+                reason,
+            },
+            Action::Kick => Request::Kick {
+                guild,
+                user,
+                reason,
+            },
+            Action::Ban {
+                delete_messages, ..
+            } => Request::Ban {
+                guild,
+                users: if t.accounts.is_empty() {
+                    vec![user]
+                } else {
+                    t.accounts.clone()
+                },
+                delete_messages: *delete_messages,
+                reason,
+            },
+            Action::Alert { channel } => Request::Alert {
+                guild,
+                channel: *channel,
+                text: alert_text(step),
+            },
+            Action::Lockdown { channels, .. } => Request::Lockdown {
+                guild,
+                channels: lockdown_channels(channels, t),
+            },
+            Action::RaidMode { duration } => Request::RaidMode {
+                guild,
+                until: now + *duration,
+            },
+        })
+    }
+}
+
+fn lockdown_channels(channels: &[ChannelId], t: &Target) -> Vec<ChannelId> {
+    if channels.is_empty() {
+        t.channel.into_iter().collect()
+    } else {
+        channels.to_vec()
+    }
+}
+
+/// Cases are opened for sanctions and records, not for alerts.
+fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
+    Some(match action {
+        Action::Delete => CaseKind::Delete,
+        Action::Warn { .. } => CaseKind::Warn,
+        Action::Timeout { .. } => CaseKind::Timeout,
+        Action::Kick => CaseKind::Kick,
+        Action::Ban { .. } if t.accounts.len() > 1 => CaseKind::Raid,
+        Action::Ban { .. } => CaseKind::Ban,
+        Action::Lockdown { .. } => CaseKind::Lockdown,
+        Action::RaidMode { .. } => CaseKind::Raid,
+        Action::Alert { .. } => return None,
+    })
+}
+
+/// The timed action that ends a temporary sanction.
+fn timed_end(action: &Action, t: &Target, case: Option<&Case>, now: Timestamp) -> Option<NewTimed> {
+    let (kind, target, duration, detail) = match action {
+        Action::Timeout { duration } => (TimedKind::EndTimeout, Some(t.user), *duration, json!({})),
+        Action::Ban {
+            duration: Some(d), ..
+        } if t.accounts.len() <= 1 => (TimedKind::Unban, Some(t.user), *d, json!({})),
+        Action::Lockdown {
+            channels,
+            duration: Some(d),
+        } => {
+            let ids: Vec<String> = lockdown_channels(channels, t)
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            (TimedKind::EndLockdown, None, *d, json!({"channels": ids}))
+        }
+        Action::RaidMode { duration } => (TimedKind::EndRaidMode, None, *duration, json!({})),
+        _ => return None,
+    };
+    Some(NewTimed {
+        guild: t.guild,
+        kind,
+        target,
+        detail,
+        case_id: case.map(|c| c.id),
+        due_at: now + duration,
+    })
+}
+
+fn alert_text(step: &Step<'_>) -> String {
+    let who = match &step.actor {
+        Actor::User(id) => format!("moderator {id}"),
+        Actor::Steward { rule } => format!("rule {rule}"),
+    };
+    let mut text = format!("{who}: {} (member {})", step.reason, step.target.user);
+    if !step.evidence.matched.is_empty() {
+        text.push_str(&format!(" — {:?}", step.evidence.matched));
+    }
+    if step.target.accounts.len() > 1 {
+        text.push_str(&format!(" — {} accounts", step.target.accounts.len()));
+    }
+    text
+}
+
+fn outcome_entry(intent: AuditEntry, outcome: &Result<ExecOutcome, ExecError>) -> AuditEntry {
+    let (phase, note) = match outcome {
+        Ok(ExecOutcome::Done) => (Phase::Done, None),
+        Ok(ExecOutcome::Refused(why)) => (Phase::Refused, Some(why.clone())),
+        Err(e) => (Phase::Failed, Some(e.to_string())),
+    };
+    let mut detail = intent.detail;
+    if let Some(note) = note {
+        detail["outcome"] = json!(note);
+    }
+    AuditEntry {
+        phase,
+        detail,
+        ..intent
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{Author, Message};
+    use crate::store::audit::AuditFilter;
+    use crate::store::test_support::fresh;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn rules() -> LoadedRules {
+        crate::rules::example().expect("example rules")
+    }
+
+    fn message(user: u64, at: i64) -> Event {
+        Event::Message(Message {
+            id: MessageId(900 + at as u64 % 1000),
+            guild_id: GuildId(1),
+            channel_id: ChannelId(10),
+            author: Author {
+                id: UserId(user),
+                ..Author::default()
+            },
+            content: "n1gg3r".into(),
+            timestamp: Timestamp(at),
+            ..Message::default()
+        })
+    }
+
+    fn verdict(rule: &str, mode: Mode, actions: Vec<Action>) -> Verdict {
+        Verdict {
+            rule: rule.into(),
+            mode,
+            reason: "blocked word from list slurs".into(),
+            evidence: Evidence {
+                matched: "n1gg3r".into(),
+                normalized: Some("nigger".into()),
+                span: Some((0, 6)),
+            },
+            actions,
+            accounts: Vec::new(),
+        }
+    }
+
+    fn warn() -> Action {
+        Action::Warn {
+            points: 1,
+            expires: None,
+        }
+    }
+
+    async fn phases(store: &Store) -> Vec<(String, &'static str)> {
+        store
+            .audit_rows(&AuditFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.entry.action, r.entry.phase.as_str()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_verdict_becomes_cases_a_warning_requests_and_audit_pairs() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let v = verdict(
+            "slurs",
+            Mode::Enforce,
+            vec![Action::Delete, warn(), Action::Alert { channel: None }],
+        );
+        let escalations = m.apply(&message(5, 0), &v, Timestamp(0)).await.unwrap();
+        assert!(escalations.is_empty());
+        let cases = store.cases_for(GuildId(1), UserId(5)).await.unwrap();
+        let kinds: Vec<_> = cases.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, vec![CaseKind::Delete, CaseKind::Warn]);
+        assert_eq!(cases[1].evidence.normalized.as_deref(), Some("nigger"));
+        assert_eq!(cases[1].rules_hash.as_deref(), Some(rules().hash.as_str()));
+        assert_eq!(
+            cases[1].actor,
+            Actor::Steward {
+                rule: "slurs".into()
+            }
+        );
+        let warnings = store.warnings_for(GuildId(1), UserId(5)).await.unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(
+            warnings[0].expires_at,
+            Some(Timestamp(30 * 24 * HOUR)),
+            "the example's default expiry of 30 days"
+        );
+        let requests = m.executor().requests();
+        assert_eq!(
+            requests.iter().map(Request::name).collect::<Vec<_>>(),
+            vec!["delete", "warn", "alert"]
+        );
+        assert_eq!(
+            phases(&store).await,
+            vec![
+                ("delete".to_string(), "intent"),
+                ("delete".to_string(), "done"),
+                ("warn".to_string(), "intent"),
+                ("warn".to_string(), "done"),
+                ("alert".to_string(), "intent"),
+                ("alert".to_string(), "done"),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_third_warning_in_a_day_escalates_once() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let v = verdict("slurs", Mode::Enforce, vec![warn()]);
+        for i in 0..2 {
+            let e = m
+                .apply(&message(5, i * HOUR), &v, Timestamp(i * HOUR))
+                .await
+                .unwrap();
+            assert!(e.is_empty(), "warning {i} escalated");
+        }
+        let third = m
+            .apply(&message(5, 2 * HOUR), &v, Timestamp(2 * HOUR))
+            .await
+            .unwrap();
+        assert_eq!(third.len(), 1);
+        assert_eq!(&*third[0].rule, ESCALATION);
+        assert_eq!(
+            third[0].actions,
+            vec![Action::Timeout {
+                duration: Duration::from_secs(3600)
+            }]
+        );
+        let fourth = m
+            .apply(&message(5, 3 * HOUR), &v, Timestamp(3 * HOUR))
+            .await
+            .unwrap();
+        assert!(
+            fourth.is_empty(),
+            "4 points: past the first rung, short of the second"
+        );
+        let timeouts = m
+            .executor()
+            .requests()
+            .into_iter()
+            .filter(|r| matches!(r, Request::Timeout { .. }))
+            .count();
+        assert_eq!(timeouts, 1);
+        let cases = store.cases_for(GuildId(1), UserId(5)).await.unwrap();
+        let escalation = cases.iter().find(|c| c.kind == CaseKind::Timeout).unwrap();
+        assert_eq!(
+            escalation.actor,
+            Actor::Steward {
+                rule: ESCALATION.into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn spread_out_or_pardoned_warnings_do_not_escalate() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let v = verdict("slurs", Mode::Enforce, vec![warn()]);
+        // Three warnings, each a day apart: never three within 24 hours.
+        for i in 0..3 {
+            let at = i * 25 * HOUR;
+            assert!(
+                m.apply(&message(5, at), &v, Timestamp(at))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        // Two quick ones for another member, one pardoned, then a third: only two count.
+        m.apply(&message(6, 0), &v, Timestamp(0)).await.unwrap();
+        m.apply(&message(6, 1), &v, Timestamp(1)).await.unwrap();
+        let first = store
+            .warnings_for(GuildId(1), UserId(6))
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        let pardon = crate::store::warnings::Pardon {
+            by: UserId(99),
+            at: Timestamp(2),
+            reason: "false positive".into(),
+        };
+        store
+            .pardon_warning(GuildId(1), first.id, &pardon)
+            .await
+            .unwrap();
+        assert!(
+            m.apply(&message(6, 3), &v, Timestamp(3))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_are_audited_and_schedule_nothing() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::refusing(vec![UserId(5)]), &rules());
+        let ban = Action::Ban {
+            duration: Some(Duration::from_secs(86_400)),
+            delete_messages: Duration(0),
+        };
+        m.apply(
+            &message(5, 0),
+            &verdict("scam-links", Mode::Enforce, vec![ban]),
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
+        let rows = store.audit_rows(&AuditFilter::default()).await.unwrap();
+        assert_eq!(rows[1].entry.phase, Phase::Refused);
+        assert!(
+            rows[1].entry.detail["outcome"]
+                .as_str()
+                .unwrap()
+                .contains("top role")
+        );
+        assert!(store.pending_timed().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn failures_are_audited_as_failed() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::failing(), &rules());
+        m.apply(
+            &message(5, 0),
+            &verdict("flood", Mode::Enforce, vec![Action::Kick]),
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            phases(&store).await,
+            vec![
+                ("kick".to_string(), "intent"),
+                ("kick".to_string(), "failed")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn shadow_rules_only_record() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        m.apply(
+            &message(5, 0),
+            &verdict("slurs", Mode::Shadow, vec![Action::Kick]),
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
+        assert!(m.executor().requests().is_empty());
+        assert!(store.all_cases(None).await.unwrap().is_empty());
+        assert_eq!(phases(&store).await, vec![("match".to_string(), "shadow")]);
+    }
+
+    #[tokio::test]
+    async fn temporary_bans_end_once_when_due() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let command = ManualAction {
+            guild: GuildId(1),
+            moderator: UserId(99),
+            target: UserId(5),
+            action: Action::Ban {
+                duration: Some(Duration::from_secs(3600)),
+                delete_messages: Duration(0),
+            },
+            reason: "cool off".into(),
+        };
+        let performed = m.manual(&command, Timestamp(0)).await.unwrap();
+        let case = performed.case.unwrap();
+        assert_eq!(case.actor, Actor::User(UserId(99)));
+        assert_eq!(case.expires_at, Some(Timestamp(HOUR)));
+        assert_eq!(m.run_due(Timestamp(HOUR - 1)).await.unwrap(), 0);
+        assert_eq!(m.run_due(Timestamp(HOUR)).await.unwrap(), 1);
+        assert_eq!(m.run_due(Timestamp(2 * HOUR)).await.unwrap(), 0);
+        let unbans = m
+            .executor()
+            .requests()
+            .into_iter()
+            .filter(|r| matches!(r, Request::Unban { .. }))
+            .count();
+        assert_eq!(unbans, 1);
+        let closed = store.case(GuildId(1), case.number).await.unwrap().unwrap();
+        assert!(!closed.active);
+    }
+
+    #[tokio::test]
+    async fn raid_bans_go_out_as_one_bulk_request() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let mut v = verdict(
+            "raid",
+            Mode::Enforce,
+            vec![Action::Ban {
+                duration: None,
+                delete_messages: Duration(0),
+            }],
+        );
+        v.accounts = (100..350).map(UserId).collect();
+        m.apply(&message(100, 0), &v, Timestamp(0)).await.unwrap();
+        let requests = m.executor().requests();
+        assert_eq!(requests.len(), 1);
+        let Request::Ban { users, .. } = &requests[0] else {
+            panic!("expected a ban, got {requests:?}");
+        };
+        assert_eq!(users.len(), 250);
+        let cases = store.all_cases(None).await.unwrap();
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].kind, CaseKind::Raid);
+    }
+
+    #[tokio::test]
+    async fn rules_loads_are_recorded_once_per_file() {
+        let (store, _dir) = fresh().await;
+        let rules = rules();
+        let mut m = Moderator::new(store.clone(), Recorder::default(), &rules);
+        m.load_rules(&rules, "startup", Timestamp(0)).await.unwrap();
+        m.load_rules(&rules, "reload", Timestamp(1)).await.unwrap();
+        assert!(store.rules_version(&rules.hash).await.unwrap().is_some());
+        assert_eq!(
+            phases(&store).await,
+            vec![
+                ("rules_reload".to_string(), "reload"),
+                ("rules_reload".to_string(), "reload")
+            ]
+        );
+    }
+}
