@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod export;
 pub mod moderation;
 pub mod replay;
 pub mod rules;

@@ -6,8 +6,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use steward::engine::event::GuildId;
+use steward::export::{self, ExportFormat};
+use steward::moderation::{Moderator, Recorder};
 use steward::replay::{self, output};
 use steward::rules::{self, LoadedRules};
+use steward::store::audit::AuditCheck;
+use steward::store::{DEFAULT_DATABASE_URL, Store};
 
 /// steward: Discord community moderation.
 #[derive(Parser)]
@@ -32,9 +37,55 @@ enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         output: Format,
+        /// Keep the cases, warnings and audit log in this SQLite file (default: in memory).
+        #[arg(long)]
+        database: Option<String>,
         /// Event file, or `-` for standard input.
         file: String,
     },
+    /// Create the database if needed and apply pending migrations.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database: String,
+    },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write cases or the audit log as JSON Lines or CSV to standard output.
+    Export {
+        #[arg(value_enum)]
+        what: ExportWhat,
+        /// Only this guild.
+        #[arg(long)]
+        guild: Option<u64>,
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Jsonl)]
+        format: ExportFormatArg,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first row that was changed or removed.
+    Verify {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportWhat {
+    Cases,
+    Audit,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormatArg {
+    Jsonl,
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,7 +97,17 @@ enum Format {
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    match run(cli) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -62,7 +123,13 @@ fn load_rules(path: Option<&PathBuf>) -> Result<LoadedRules, rules::RulesError> 
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn open_store(database: &str) -> anyhow::Result<Store> {
+    Store::open(database)
+        .await
+        .with_context(|| format!("opening the database {database}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { rules } => match load_rules(rules.as_ref()) {
             Ok(loaded) => {
@@ -77,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay {
             rules,
             output: format,
+            database,
             file,
         } => {
             let loaded = match load_rules(rules.as_ref()) {
@@ -95,7 +163,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let report = replay::run(&loaded, events);
+            let store = open_store(database.as_deref().unwrap_or(":memory:")).await?;
+            let mut moderator = Moderator::new(store.clone(), Recorder::default(), &loaded);
+            let report = replay::run(&loaded, events, &mut moderator)
+                .await
+                .context("recording the replay")?;
+            store.close().await;
             let text = match format {
                 Format::Table => output::table(&report),
                 Format::Jsonl => output::jsonl(&report),
@@ -104,6 +177,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout()
                 .write_all(text.as_bytes())
                 .context("writing the report")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { database } => {
+            let store = open_store(&database).await?;
+            store.close().await;
+            println!("{database}: migrated");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => {
+            let store = open_store(&database).await?;
+            let check = store
+                .verify_audit()
+                .await
+                .context("reading the audit log")?;
+            store.close().await;
+            match check {
+                AuditCheck::Intact { rows } => {
+                    println!("{database}: audit log intact ({rows} rows)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                AuditCheck::Broken { id, why } => {
+                    eprintln!("{database}: audit row {id}: {why}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Export {
+            what,
+            guild,
+            format,
+            database,
+        } => {
+            let store = open_store(&database).await?;
+            let format = match format {
+                ExportFormatArg::Jsonl => ExportFormat::Jsonl,
+                ExportFormatArg::Csv => ExportFormat::Csv,
+            };
+            let guild = guild.map(GuildId);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match what {
+                ExportWhat::Cases => export::cases(&store, guild, format, &mut out).await?,
+                ExportWhat::Audit => export::audit(&store, guild, format, &mut out).await?,
+            }
+            use std::io::Write as _;
+            out.flush().context("writing the export")?;
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -10,6 +10,7 @@ use std::path::Path;
 use crate::engine::Engine;
 use crate::engine::event::Event;
 use crate::engine::verdict::Verdict;
+use crate::moderation::{ModerationError, Moderator, Recorder};
 use crate::rules::LoadedRules;
 use input::SourcedEvent;
 
@@ -91,14 +92,32 @@ pub fn check_order(file: &str, events: &[SourcedEvent]) -> Result<(), ReplayErro
     Ok(())
 }
 
-/// Runs `events` through a fresh engine with `rules`.
-pub fn run(rules: &LoadedRules, events: Vec<SourcedEvent>) -> Report {
+/// Runs `events` through a fresh engine with `rules`, and every verdict through
+/// `moderator`, whose store keeps the cases, warnings and audit rows. Timed actions fall
+/// due on the events' clock. Escalations are reported after the verdict that set them off.
+pub async fn run(
+    rules: &LoadedRules,
+    events: Vec<SourcedEvent>,
+    moderator: &mut Moderator<Recorder>,
+) -> Result<Report, ModerationError> {
     let mut engine = Engine::new(rules.set.clone());
     let mut report = Report::default();
+    if let Some(first) = events.first() {
+        let origin = format!("replay of {}", rules.origin);
+        moderator
+            .load_rules(rules, &origin, first.event.timestamp())
+            .await?;
+    }
     for sourced in events {
         report.events += 1;
         let now = sourced.event.timestamp();
-        let verdicts = engine.handle(&sourced.event, now);
+        moderator.run_due(now).await?;
+        let mut verdicts = engine.handle(&sourced.event, now);
+        let mut escalations = Vec::new();
+        for verdict in &verdicts {
+            escalations.extend(moderator.apply(&sourced.event, verdict, now).await?);
+        }
+        verdicts.extend(escalations);
         if !verdicts.is_empty() {
             report.outcomes.push(Outcome {
                 event: sourced.event,
@@ -108,5 +127,5 @@ pub fn run(rules: &LoadedRules, events: Vec<SourcedEvent>) -> Report {
             });
         }
     }
-    report
+    Ok(report)
 }

@@ -104,6 +104,14 @@ impl Store {
             .is_ok()
     }
 
+    /// Runs SQLite's own consistency check of the file.
+    pub async fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let result: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(result == "ok")
+    }
+
     /// Waits for running statements and closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
