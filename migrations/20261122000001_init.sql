@@ -1,12 +1,8 @@
 -- steward's store. Snowflakes are INTEGER; every time is INTEGER milliseconds since the
 -- Unix epoch (UTC).
 
--- Cases: one numbered record per sanction or note, numbered per guild.
-CREATE TABLE case_numbers (
-    guild_id    INTEGER PRIMARY KEY,
-    last_number INTEGER NOT NULL
-);
-
+-- Cases: one numbered record per sanction or note, numbered per guild (cases are never
+-- deleted, so the next number is one past the guild's highest).
 CREATE TABLE cases (
     id            INTEGER PRIMARY KEY,
     guild_id      INTEGER NOT NULL,

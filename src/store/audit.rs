@@ -117,8 +117,32 @@ const AUDIT_COLUMNS: &str =
 
 impl Store {
     /// Appends `entry` to the chain and returns its row id.
+    ///
+    /// The common case is one statement: insert chained to the head this process knows,
+    /// only if that is still the newest row. When another process wrote in between, the
+    /// head is read again inside a write transaction.
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        let ids = [
+            entry.guild.map(|g| g.0),
+            entry.actor.map(|a| a.0),
+            entry.target.map(|t| t.0),
+        ];
+        for id in ids.into_iter().flatten() {
+            sql_id(id)?;
+        }
         let detail = entry.detail.to_string();
+        let mut head = self.audit_head.lock().await;
+        if let Some((last_id, last_hash)) = head.as_ref() {
+            let id = last_id + 1;
+            let hash = row_hash(id, entry, &detail, last_hash);
+            let inserted = insert_audit(id, entry, &detail, last_hash, &hash)
+                .execute(&self.pool)
+                .await?;
+            if inserted.rows_affected() == 1 {
+                *head = Some((id, hash));
+                return Ok(id);
+            }
+        }
         let mut tx = self.write().await?;
         let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -131,26 +155,11 @@ impl Store {
             None => (1, GENESIS.to_string()),
         };
         let hash = row_hash(id, entry, &detail, &prev_hash);
-        sqlx::query(
-            "INSERT INTO audit_log (id, at, guild_id, actor_id, rule, action, phase, target_id,
-                 case_id, detail, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )
-        .bind(id)
-        .bind(entry.at.0)
-        .bind(entry.guild.map(|g| sql_id(g.0)).transpose()?)
-        .bind(entry.actor.map(|a| sql_id(a.0)).transpose()?)
-        .bind(&entry.rule)
-        .bind(&entry.action)
-        .bind(entry.phase.as_str())
-        .bind(entry.target.map(|t| sql_id(t.0)).transpose()?)
-        .bind(entry.case_id)
-        .bind(&detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        insert_audit(id, entry, &detail, &prev_hash, &hash)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
+        *head = Some((id, hash));
         Ok(id)
     }
 
@@ -216,6 +225,37 @@ impl Store {
         .await?;
         rows.iter().map(audit_from_row).collect()
     }
+}
+
+/// Inserts one audit row, but only when `prev_hash` is the hash of the newest row (or the
+/// genesis hash on an empty log). Ids must have been checked with `sql_id`.
+fn insert_audit<'q>(
+    id: i64,
+    e: &'q AuditEntry,
+    detail: &'q str,
+    prev_hash: &'q str,
+    hash: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    let id_of = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, guild_id, actor_id, rule, action, phase, target_id,
+             case_id, detail, prev_hash, hash)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+         WHERE COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), ?13) = ?11",
+    )
+    .bind(id)
+    .bind(e.at.0)
+    .bind(id_of(e.guild.map(|g| g.0)))
+    .bind(id_of(e.actor.map(|a| a.0)))
+    .bind(e.rule.as_deref())
+    .bind(e.action.as_str())
+    .bind(e.phase.as_str())
+    .bind(id_of(e.target.map(|t| t.0)))
+    .bind(e.case_id)
+    .bind(detail)
+    .bind(prev_hash)
+    .bind(hash)
+    .bind(GENESIS)
 }
 
 /// SHA-256 over the row id, every field and the previous hash, in a fixed layout.

@@ -141,24 +141,18 @@ impl Store {
     /// Opens a case with the guild's next number.
     pub async fn create_case(&self, new: &NewCase) -> Result<Case, StoreError> {
         let guild = sql_id(new.guild.0)?;
-        let mut tx = self.write().await?;
-        let number: i64 = sqlx::query_scalar(
-            "INSERT INTO case_numbers (guild_id, last_number) VALUES (?1, 1)
-             ON CONFLICT (guild_id) DO UPDATE SET last_number = last_number + 1
-             RETURNING last_number",
-        )
-        .bind(guild)
-        .fetch_one(&mut *tx)
-        .await?;
         let span = new.evidence.span;
-        let id: i64 = sqlx::query_scalar(
+        // One statement, so SQLite's write lock covers reading the highest number and
+        // inserting the next.
+        let (id, number): (i64, i64) = sqlx::query_as(
             "INSERT INTO cases (guild_id, number, kind, target_id, moderator_id, rule, reason,
                  evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             RETURNING id",
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?1),
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             RETURNING id, number",
         )
         .bind(guild)
-        .bind(number)
+        .bind(0i64)
         .bind(new.kind.as_str())
         .bind(sql_id(new.target.0)?)
         .bind(new.actor.user_id().map(|u| sql_id(u.0)).transpose()?)
@@ -171,9 +165,8 @@ impl Store {
         .bind(&new.rules_hash)
         .bind(new.created_at.0)
         .bind(new.expires_at.map(|t| t.0))
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(Case {
             id,
             guild: new.guild,

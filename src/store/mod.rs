@@ -12,7 +12,10 @@ pub mod timers;
 pub mod warnings;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
+
+use tokio::sync::Mutex;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -43,6 +46,9 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The newest audit row's id and hash as this process last wrote or read them; appends
+    /// hold the lock, so this process chains its rows one at a time.
+    audit_head: Arc<Mutex<Option<(i64, String)>>>,
 }
 
 impl Store {
@@ -72,6 +78,7 @@ impl Store {
         // Each connection to `:memory:` is its own database, so memory gets exactly one.
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
+            .test_before_acquire(false)
             .min_connections(if memory { 1 } else { 0 })
             .idle_timeout(if memory {
                 None
@@ -85,7 +92,10 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            audit_head: Arc::new(Mutex::new(None)),
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -1,0 +1,72 @@
+//! Write path of the store: moderation actions (audit intent, case, audit outcome, with the
+//! hash chain) per second on one SQLite file.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput};
+use steward::engine::event::{GuildId, UserId};
+use steward::engine::time::Timestamp;
+use steward::engine::verdict::Action;
+use steward::moderation::{ManualAction, Moderator, Recorder};
+use steward::store::Store;
+
+fn command(i: u64) -> ManualAction {
+    ManualAction {
+        guild: GuildId(1 + i % 3),
+        moderator: UserId(42),
+        target: UserId(1000 + i % 500),
+        action: Action::Kick,
+        reason: format!("bench action {i}"),
+    }
+}
+
+async fn moderator(dir: &tempfile::TempDir) -> Moderator<Recorder> {
+    let path = dir.path().join("bench.db");
+    let store = Store::open(path.to_str().expect("UTF-8 path"))
+        .await
+        .expect("store opens");
+    let rules = steward::rules::example().expect("example rules");
+    Moderator::new(store, Recorder::default(), &rules)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let m = runtime.block_on(moderator(&dir));
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("store");
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0u64;
+    group.bench_function("moderation action (case + 2 audit rows)", |b| {
+        b.iter(|| {
+            i += 1;
+            runtime.block_on(async {
+                black_box(
+                    m.manual(&command(i), Timestamp(i as i64))
+                        .await
+                        .expect("action"),
+                )
+            })
+        })
+    });
+    group.finish();
+
+    let actions = 20_000u64;
+    let start = Instant::now();
+    runtime.block_on(async {
+        for n in 0..actions {
+            m.manual(&command(i + n), Timestamp((i + n) as i64))
+                .await
+                .expect("action");
+        }
+    });
+    let per_sec = actions as f64 / start.elapsed().as_secs_f64();
+    println!("{actions} moderation actions: {per_sec:.0} actions/s (target 5000)");
+    let verified = runtime.block_on(m.store().verify_audit()).expect("verify");
+    println!("audit chain after the run: {verified:?}");
+}
