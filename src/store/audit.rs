@@ -411,6 +411,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_writers_on_one_file_keep_one_chain() {
+        let (first, dir) = fresh().await;
+        let second = Store::open(dir.path().join("steward.db").to_str().unwrap())
+            .await
+            .unwrap();
+        for i in 0..6 {
+            let writer = if i % 2 == 0 { &first } else { &second };
+            assert_eq!(writer.append_audit(&entry(i, "warn")).await.unwrap(), i + 1);
+        }
+        assert_eq!(first.verify_audit().await.unwrap(), AuditCheck::Intact { rows: 6 });
+    }
+
+    #[tokio::test]
     async fn searches_filter_by_field() {
         let (store, _dir) = fresh().await;
         store.append_audit(&entry(10, "ban")).await.unwrap();
