@@ -420,7 +420,10 @@ mod tests {
             let writer = if i % 2 == 0 { &first } else { &second };
             assert_eq!(writer.append_audit(&entry(i, "warn")).await.unwrap(), i + 1);
         }
-        assert_eq!(first.verify_audit().await.unwrap(), AuditCheck::Intact { rows: 6 });
+        assert_eq!(
+            first.verify_audit().await.unwrap(),
+            AuditCheck::Intact { rows: 6 }
+        );
     }
 
     #[tokio::test]
