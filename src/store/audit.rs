@@ -5,10 +5,14 @@
 //! triggers refuse UPDATE and DELETE on the table; the chain catches whoever goes around
 //! them.
 
+use std::sync::Mutex as StdMutex;
+
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Sqlite};
+use tokio::sync::oneshot;
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
@@ -116,11 +120,12 @@ const AUDIT_COLUMNS: &str =
     "id, at, guild_id, actor_id, rule, action, phase, target_id, case_id, detail, prev_hash, hash";
 
 impl Store {
-    /// Appends `entry` to the chain and returns its row id.
+    /// Appends `entry` to the chain and returns its row id once the row is committed.
     ///
-    /// The common case is one statement: insert chained to the head this process knows,
-    /// only if that is still the newest row. When another process wrote in between, the
-    /// head is read again inside a write transaction.
+    /// Appends that arrive together are written together: whoever holds the chain's lock
+    /// writes every queued row in one statement, chained to the head this process knows and
+    /// only if that is still the newest row. When another process wrote in between, the head
+    /// is read again inside a write transaction.
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let ids = [
             entry.guild.map(|g| g.0),
@@ -130,37 +135,73 @@ impl Store {
         for id in ids.into_iter().flatten() {
             sql_id(id)?;
         }
-        let detail = entry.detail.to_string();
-        let mut head = self.audit_head.lock().await;
-        if let Some((last_id, last_hash)) = head.as_ref() {
-            let id = last_id + 1;
-            let hash = row_hash(id, entry, &detail, last_hash);
-            let inserted = insert_audit(id, entry, &detail, last_hash, &hash)
-                .execute(&self.pool)
-                .await?;
-            if inserted.rows_affected() == 1 {
-                *head = Some((id, hash));
-                return Ok(id);
+        let (reply, answer) = oneshot::channel();
+        lock_queue(&self.audit_queue).push(Pending {
+            entry: entry.clone(),
+            reply,
+        });
+        {
+            let mut head = self.audit_head.lock().await;
+            let batch: Vec<Pending> = {
+                let mut queue = lock_queue(&self.audit_queue);
+                let n = queue.len().min(MAX_BATCH);
+                queue.drain(..n).collect()
+            };
+            if !batch.is_empty() {
+                let entries: Vec<&AuditEntry> = batch.iter().map(|p| &p.entry).collect();
+                match self.write_audit_batch(&mut head, &entries).await {
+                    Ok(first_id) => {
+                        for (n, pending) in batch.into_iter().enumerate() {
+                            let _ = pending.reply.send(Ok(first_id + n as i64));
+                        }
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        for pending in batch {
+                            let _ = pending.reply.send(Err(message.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        match answer.await {
+            Ok(result) => result.map_err(StoreError::AuditWrite),
+            Err(_) => Err(StoreError::AuditWrite(
+                "the audit write was abandoned".to_string(),
+            )),
+        }
+    }
+
+    /// Writes `entries` after the chain's head; returns the first new row's id.
+    async fn write_audit_batch(
+        &self,
+        head: &mut Option<(i64, String)>,
+        entries: &[&AuditEntry],
+    ) -> Result<i64, StoreError> {
+        if let Some((last_id, last_hash)) = head.clone() {
+            let rows = chain(last_id, &last_hash, entries);
+            let inserted = insert_rows(&rows).build().execute(&self.pool).await?;
+            if inserted.rows_affected() == rows.len() as u64 {
+                *head = rows.last().map(|r| (r.id, r.hash.clone()));
+                return Ok(last_id + 1);
             }
         }
         let mut tx = self.write().await?;
         let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
-        let (id, prev_hash) = match last {
+        let (last_id, last_hash) = match last {
             Some(row) => (
-                row.try_get::<i64, _>("id")? + 1,
+                row.try_get::<i64, _>("id")?,
                 row.try_get::<String, _>("hash")?,
             ),
-            None => (1, GENESIS.to_string()),
+            None => (0, GENESIS.to_string()),
         };
-        let hash = row_hash(id, entry, &detail, &prev_hash);
-        insert_audit(id, entry, &detail, &prev_hash, &hash)
-            .execute(&mut *tx)
-            .await?;
+        let rows = chain(last_id, &last_hash, entries);
+        insert_rows(&rows).build().execute(&mut *tx).await?;
         tx.commit().await?;
-        *head = Some((id, hash));
-        Ok(id)
+        *head = rows.last().map(|r| (r.id, r.hash.clone()));
+        Ok(last_id + 1)
     }
 
     /// Recomputes every hash in order and names the first row that does not match.
@@ -227,35 +268,92 @@ impl Store {
     }
 }
 
-/// Inserts one audit row, but only when `prev_hash` is the hash of the newest row (or the
-/// genesis hash on an empty log). Ids must have been checked with `sql_id`.
-fn insert_audit<'q>(
+/// An append waiting for the chain's lock, and where to send its row id.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    entry: AuditEntry,
+    reply: oneshot::Sender<Result<i64, String>>,
+}
+
+fn lock_queue(queue: &StdMutex<Vec<Pending>>) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+    queue
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A row ready to insert, hashed and chained.
+struct ChainedRow {
     id: i64,
-    e: &'q AuditEntry,
-    detail: &'q str,
-    prev_hash: &'q str,
-    hash: &'q str,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    at: i64,
+    guild: Option<i64>,
+    actor: Option<i64>,
+    rule: Option<String>,
+    action: String,
+    phase: &'static str,
+    target: Option<i64>,
+    case_id: Option<i64>,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Chains `entries` after the row `last_id` whose hash is `last_hash`. Ids must have been
+/// checked with `sql_id`.
+fn chain(last_id: i64, last_hash: &str, entries: &[&AuditEntry]) -> Vec<ChainedRow> {
     let id_of = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
-    sqlx::query(
+    let mut prev = last_hash.to_string();
+    let mut rows = Vec::with_capacity(entries.len());
+    for (n, e) in entries.iter().enumerate() {
+        let id = last_id + 1 + n as i64;
+        let detail = e.detail.to_string();
+        let hash = row_hash(id, e, &detail, &prev);
+        rows.push(ChainedRow {
+            id,
+            at: e.at.0,
+            guild: id_of(e.guild.map(|g| g.0)),
+            actor: id_of(e.actor.map(|a| a.0)),
+            rule: e.rule.clone(),
+            action: e.action.clone(),
+            phase: e.phase.as_str(),
+            target: id_of(e.target.map(|t| t.0)),
+            case_id: e.case_id,
+            detail,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    rows
+}
+
+/// Most rows one statement inserts (SQLite allows 32,766 bound values; a row has 12).
+const MAX_BATCH: usize = 1000;
+
+/// One statement inserting `rows`, but only when the first row's `prev_hash` is the hash
+/// of the newest row (or the genesis hash on an empty log).
+fn insert_rows(rows: &[ChainedRow]) -> QueryBuilder<'_, Sqlite> {
+    let mut query = QueryBuilder::new(
         "INSERT INTO audit_log (id, at, guild_id, actor_id, rule, action, phase, target_id,
-             case_id, detail, prev_hash, hash)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-         WHERE COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), ?13) = ?11",
-    )
-    .bind(id)
-    .bind(e.at.0)
-    .bind(id_of(e.guild.map(|g| g.0)))
-    .bind(id_of(e.actor.map(|a| a.0)))
-    .bind(e.rule.as_deref())
-    .bind(e.action.as_str())
-    .bind(e.phase.as_str())
-    .bind(id_of(e.target.map(|t| t.0)))
-    .bind(e.case_id)
-    .bind(detail)
-    .bind(prev_hash)
-    .bind(hash)
-    .bind(GENESIS)
+             case_id, detail, prev_hash, hash) SELECT * FROM (",
+    );
+    query.push_values(rows, |mut b, r| {
+        b.push_bind(r.id)
+            .push_bind(r.at)
+            .push_bind(r.guild)
+            .push_bind(r.actor)
+            .push_bind(r.rule.as_deref())
+            .push_bind(r.action.as_str())
+            .push_bind(r.phase)
+            .push_bind(r.target)
+            .push_bind(r.case_id)
+            .push_bind(r.detail.as_str())
+            .push_bind(r.prev_hash.as_str())
+            .push_bind(r.hash.as_str());
+    });
+    query.push(") WHERE COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), ");
+    query.push_bind(GENESIS);
+    query.push(") = ");
+    query.push_bind(rows.first().map_or(GENESIS, |r| r.prev_hash.as_str()));
+    query
 }
 
 /// SHA-256 over the row id, every field and the previous hash, in a fixed layout.
@@ -424,6 +522,37 @@ mod tests {
             first.verify_audit().await.unwrap(),
             AuditCheck::Intact { rows: 6 }
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appends_share_statements_and_keep_one_chain() {
+        let (store, _dir) = fresh().await;
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.append_audit(&entry(i, "timeout")).await })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for task in tasks {
+            ids.push(task.await.unwrap().unwrap());
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=200).collect::<Vec<i64>>());
+        assert_eq!(
+            store.verify_audit().await.unwrap(),
+            AuditCheck::Intact { rows: 200 }
+        );
+        let rows = store.audit_rows(&AuditFilter::default()).await.unwrap();
+        for row in &rows {
+            let at = row.entry.at.0;
+            assert_eq!(
+                row.entry,
+                entry(at, "timeout"),
+                "row {} kept its own content",
+                row.id
+            );
+        }
     }
 
     #[tokio::test]

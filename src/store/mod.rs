@@ -38,6 +38,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("cannot write to the audit log: {0}")]
+    AuditWrite(String),
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
 }
@@ -49,6 +51,8 @@ pub struct Store {
     /// The newest audit row's id and hash as this process last wrote or read them; appends
     /// hold the lock, so this process chains its rows one at a time.
     audit_head: Arc<Mutex<Option<(i64, String)>>>,
+    /// Audit rows waiting for the lock; whoever takes it writes them all.
+    audit_queue: Arc<std::sync::Mutex<Vec<audit::Pending>>>,
 }
 
 impl Store {
@@ -95,6 +99,7 @@ impl Store {
         let store = Store {
             pool,
             audit_head: Arc::new(Mutex::new(None)),
+            audit_queue: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
