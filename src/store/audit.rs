@@ -11,7 +11,7 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::oneshot;
 
 use super::{Store, StoreError, from_sql_id, sql_id};
@@ -180,13 +180,17 @@ impl Store {
     ) -> Result<i64, StoreError> {
         if let Some((last_id, last_hash)) = head.clone() {
             let rows = chain(last_id, &last_hash, entries);
-            let inserted = insert_rows(&rows).build().execute(&self.pool).await?;
+            let inserted = insert_rows(&rows)
+                .build()
+                .execute(&mut *self.writer().await)
+                .await?;
             if inserted.rows_affected() == rows.len() as u64 {
                 *head = rows.last().map(|r| (r.id, r.hash.clone()));
                 return Ok(last_id + 1);
             }
         }
-        let mut tx = self.write().await?;
+        let mut conn = self.writer().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;

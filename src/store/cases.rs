@@ -1,7 +1,7 @@
 //! Cases: the numbered record of each sanction or note, per guild.
 
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, Row};
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
@@ -165,7 +165,7 @@ impl Store {
         .bind(&new.rules_hash)
         .bind(new.created_at.0)
         .bind(new.expires_at.map(|t| t.0))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.writer().await)
         .await?;
         Ok(Case {
             id,
@@ -228,7 +228,8 @@ impl Store {
         editor: Option<UserId>,
         at: Timestamp,
     ) -> Result<Case, StoreError> {
-        let mut tx = self.write().await?;
+        let mut conn = self.writer().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT id, reason FROM cases WHERE guild_id = ?1 AND number = ?2")
             .bind(sql_id(guild.0)?)
             .bind(number as i64)
@@ -253,6 +254,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        drop(conn);
         self.case(guild, number)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("there is no case #{number}")))
@@ -285,7 +287,7 @@ impl Store {
     pub async fn close_case(&self, case_id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE cases SET active = 0 WHERE id = ?1")
             .bind(case_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await)
             .await?;
         Ok(())
     }

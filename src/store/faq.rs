@@ -51,7 +51,7 @@ impl Store {
         .bind(keywords)
         .bind(sql_id(author.0)?)
         .bind(at.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer().await)
         .await?;
         let Some(id) = inserted else {
             return Err(StoreError::Conflict(format!(
@@ -89,7 +89,7 @@ impl Store {
         .bind(at.0)
         .bind(sql_id(guild.0)?)
         .bind(title)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer().await)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("there is no entry titled `{title}`")))?;
         faq_from_row(&row)
@@ -100,7 +100,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM faq WHERE guild_id = ?1 AND title = ?2")
             .bind(sql_id(guild.0)?)
             .bind(title)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(

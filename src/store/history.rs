@@ -30,7 +30,7 @@ impl Store {
         .bind(content)
         .bind(at.0)
         .bind(by)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await)
         .await?;
         Ok(done.rows_affected() == 1)
     }

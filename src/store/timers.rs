@@ -84,7 +84,7 @@ impl Store {
         .bind(action.detail.to_string())
         .bind(action.case_id)
         .bind(action.due_at.0)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.writer().await)
         .await?)
     }
 
@@ -102,7 +102,7 @@ impl Store {
         )
         .bind(now.0)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.writer().await)
         .await?;
         let mut claimed = rows
             .iter()
@@ -129,7 +129,7 @@ impl Store {
         .bind(state)
         .bind(at.0)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await)
         .await?;
         Ok(())
     }
@@ -138,7 +138,7 @@ impl Store {
     pub async fn resume_timed(&self) -> Result<u64, StoreError> {
         let done =
             sqlx::query("UPDATE timed_actions SET state = 'pending' WHERE state = 'running'")
-                .execute(&self.pool)
+                .execute(&mut *self.writer().await)
                 .await?;
         Ok(done.rows_affected())
     }
@@ -158,7 +158,7 @@ impl Store {
         .bind(sql_id(guild.0)?)
         .bind(kind.as_str())
         .bind(target.map(|t| sql_id(t.0)).transpose()?)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await)
         .await?;
         Ok(done.rows_affected())
     }

@@ -65,7 +65,7 @@ impl Store {
         .bind(&new.reason)
         .bind(new.created_at.0)
         .bind(new.expires_at.map(|t| t.0))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.writer().await)
         .await?;
         Ok(Warning {
             id,
@@ -136,7 +136,7 @@ impl Store {
         .bind(&pardon.reason)
         .bind(id)
         .bind(sql_id(guild.0)?)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await)
         .await?;
         let row = sqlx::query(&format!(
             "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = ?1 AND guild_id = ?2"
