@@ -5,14 +5,11 @@
 //! triggers refuse UPDATE and DELETE on the table; the chain catches whoever goes around
 //! them.
 
-use std::sync::Mutex as StdMutex;
-
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, QueryBuilder, Sqlite};
-use tokio::sync::oneshot;
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
@@ -122,10 +119,10 @@ const AUDIT_COLUMNS: &str =
 impl Store {
     /// Appends `entry` to the chain and returns its row id once the row is committed.
     ///
-    /// Appends that arrive together are written together: whoever holds the chain's lock
-    /// writes every queued row in one statement, chained to the head this process knows and
-    /// only if that is still the newest row. When another process wrote in between, the head
-    /// is read again inside a write transaction.
+    /// Appends that arrive together are written together (see [`super::batch`]), in one
+    /// statement chained to the head this process knows and only if that is still the newest
+    /// row. When another process wrote in between, the head is read again inside a write
+    /// transaction.
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let ids = [
             entry.guild.map(|g| g.0),
@@ -135,41 +132,21 @@ impl Store {
         for id in ids.into_iter().flatten() {
             sql_id(id)?;
         }
-        let (reply, answer) = oneshot::channel();
-        lock_queue(&self.audit_queue).push(Pending {
-            entry: entry.clone(),
-            reply,
-        });
-        {
-            let mut head = self.audit_head.lock().await;
-            let batch: Vec<Pending> = {
-                let mut queue = lock_queue(&self.audit_queue);
-                let n = queue.len().min(MAX_BATCH);
-                queue.drain(..n).collect()
-            };
-            if !batch.is_empty() {
-                let entries: Vec<&AuditEntry> = batch.iter().map(|p| &p.entry).collect();
-                match self.write_audit_batch(&mut head, &entries).await {
-                    Ok(first_id) => {
-                        for (n, pending) in batch.into_iter().enumerate() {
-                            let _ = pending.reply.send(Ok(first_id + n as i64));
-                        }
-                    }
-                    Err(e) => {
-                        let message = e.to_string();
-                        for pending in batch {
-                            let _ = pending.reply.send(Err(message.clone()));
-                        }
-                    }
+        let mut ticket = self.audit_queue.push(entry.clone());
+        tokio::select! {
+            biased;
+            answer = ticket.answer() => return answer,
+            mut head = self.audit_head.lock() => {
+                let batch = self.audit_queue.take(MAX_BATCH);
+                if !batch.is_empty() {
+                    let items = batch.items();
+                    let n = items.len() as i64;
+                    let written = self.write_audit_batch(&mut head, &items).await;
+                    batch.answer(written.map(|first| (first..first + n).collect()));
                 }
             }
         }
-        match answer.await {
-            Ok(result) => result.map_err(StoreError::AuditWrite),
-            Err(_) => Err(StoreError::AuditWrite(
-                "the audit write was abandoned".to_string(),
-            )),
-        }
+        ticket.answer().await
     }
 
     /// Writes `entries` after the chain's head; returns the first new row's id.
@@ -270,19 +247,6 @@ impl Store {
         .await?;
         rows.iter().map(audit_from_row).collect()
     }
-}
-
-/// An append waiting for the chain's lock, and where to send its row id.
-#[derive(Debug)]
-pub(crate) struct Pending {
-    entry: AuditEntry,
-    reply: oneshot::Sender<Result<i64, String>>,
-}
-
-fn lock_queue(queue: &StdMutex<Vec<Pending>>) -> std::sync::MutexGuard<'_, Vec<Pending>> {
-    queue
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A row ready to insert, hashed and chained.

@@ -1,7 +1,9 @@
 //! Cases: the numbered record of each sanction or note, per guild.
 
+use std::collections::HashMap;
+
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
@@ -138,39 +140,32 @@ const CASE_COLUMNS: &str = "id, guild_id, number, kind, target_id, moderator_id,
      evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at, active";
 
 impl Store {
-    /// Opens a case with the guild's next number.
+    /// Opens a case with the guild's next number. Cases opened together are written
+    /// together (see [`super::batch`]).
     pub async fn create_case(&self, new: &NewCase) -> Result<Case, StoreError> {
-        let guild = sql_id(new.guild.0)?;
-        let span = new.evidence.span;
-        // One statement, so SQLite's write lock covers reading the highest number and
-        // inserting the next.
-        let (id, number): (i64, i64) = sqlx::query_as(
-            "INSERT INTO cases (guild_id, number, kind, target_id, moderator_id, rule, reason,
-                 evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at)
-             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM cases WHERE guild_id = ?1),
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             RETURNING id, number",
-        )
-        .bind(guild)
-        .bind(0i64)
-        .bind(new.kind.as_str())
-        .bind(sql_id(new.target.0)?)
-        .bind(new.actor.user_id().map(|u| sql_id(u.0)).transpose()?)
-        .bind(new.actor.rule())
-        .bind(&new.reason)
-        .bind(&new.evidence.original)
-        .bind(&new.evidence.normalized)
-        .bind(span.map(|s| s.0 as i64))
-        .bind(span.map(|s| s.1 as i64))
-        .bind(&new.rules_hash)
-        .bind(new.created_at.0)
-        .bind(new.expires_at.map(|t| t.0))
-        .fetch_one(&mut *self.writer().await)
-        .await?;
+        sql_id(new.guild.0)?;
+        sql_id(new.target.0)?;
+        if let Some(user) = new.actor.user_id() {
+            sql_id(user.0)?;
+        }
+        let mut ticket = self.case_queue.push(new.clone());
+        let (id, number) = tokio::select! {
+            biased;
+            answer = ticket.answer() => answer?,
+            mut conn = self.writer() => {
+                let batch = self.case_queue.take(MAX_CASE_BATCH);
+                if !batch.is_empty() {
+                    let written = insert_cases(&mut conn, &batch.items()).await;
+                    batch.answer(written);
+                }
+                drop(conn);
+                ticket.answer().await?
+            }
+        };
         Ok(Case {
             id,
             guild: new.guild,
-            number: number as u64,
+            number,
             kind: new.kind,
             target: new.target,
             actor: new.actor.clone(),
@@ -293,6 +288,79 @@ impl Store {
     }
 }
 
+/// Most cases one statement inserts (SQLite allows 32,766 bound values; a case has 15).
+const MAX_CASE_BATCH: usize = 500;
+
+/// Inserts `cases` in one statement and returns each one's row id and number, in order.
+///
+/// Each case's number is its guild's highest so far plus its place among this batch's
+/// cases of the same guild. The statement reads the table it writes, so SQLite evaluates
+/// every number before inserting any row, and the writer lock keeps other writers out.
+async fn insert_cases(
+    conn: &mut SqliteConnection,
+    cases: &[&NewCase],
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    let mut place: HashMap<GuildId, i64> = HashMap::new();
+    let places: Vec<i64> = cases
+        .iter()
+        .map(|c| {
+            let n = place.entry(c.guild).or_insert(0);
+            *n += 1;
+            *n
+        })
+        .collect();
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO cases (guild_id, number, kind, target_id, moderator_id, rule, reason,
+             evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at)
+         SELECT v.column1,
+             (SELECT COALESCE(MAX(number), 0) FROM cases WHERE guild_id = v.column1) + v.column2,
+             v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9,
+             v.column10, v.column11, v.column12, v.column13, v.column14
+         FROM (",
+    );
+    query.push_values(cases.iter().zip(&places), |mut b, (c, place)| {
+        let span = c.evidence.span;
+        b.push_bind(c.guild.0 as i64)
+            .push_bind(*place)
+            .push_bind(c.kind.as_str())
+            .push_bind(c.target.0 as i64)
+            .push_bind(c.actor.user_id().map(|u| u.0 as i64))
+            .push_bind(c.actor.rule())
+            .push_bind(c.reason.as_str())
+            .push_bind(c.evidence.original.as_deref())
+            .push_bind(c.evidence.normalized.as_deref())
+            .push_bind(span.map(|s| s.0 as i64))
+            .push_bind(span.map(|s| s.1 as i64))
+            .push_bind(c.rules_hash.as_deref())
+            .push_bind(c.created_at.0)
+            .push_bind(c.expires_at.map(|t| t.0));
+    });
+    query.push(") AS v RETURNING id, guild_id, number");
+    let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    // RETURNING gives no order; within a guild, numbers follow the batch's order.
+    let mut by_guild: HashMap<GuildId, Vec<(u64, i64)>> = HashMap::new();
+    for (id, guild, number) in rows {
+        by_guild
+            .entry(GuildId(from_sql_id(guild)))
+            .or_default()
+            .push((number as u64, id));
+    }
+    for numbers in by_guild.values_mut() {
+        numbers.sort_unstable();
+        numbers.reverse();
+    }
+    cases
+        .iter()
+        .map(|c| {
+            by_guild
+                .get_mut(&c.guild)
+                .and_then(Vec::pop)
+                .map(|(number, id)| (id, number))
+                .ok_or_else(|| StoreError::Corrupt("a new case was not returned".to_string()))
+        })
+        .collect()
+}
+
 fn case_from_row(r: &SqliteRow) -> Result<Case, StoreError> {
     let kind: String = r.try_get("kind")?;
     let kind = CaseKind::parse(&kind)
@@ -367,6 +435,40 @@ mod tests {
         );
         assert_eq!(store.all_cases(None).await.unwrap().len(), 3);
         assert_eq!(store.case(GuildId(1), 9).await.unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cases_opened_together_get_distinct_numbers_in_order() {
+        let (store, _dir) = fresh().await;
+        store.create_case(&new_case(1, 1)).await.unwrap();
+        let tasks: Vec<_> = (0..120u64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.create_case(&new_case(1 + i % 3, 100 + i)).await })
+            })
+            .collect();
+        let mut cases = Vec::new();
+        for t in tasks {
+            cases.push(t.await.unwrap().unwrap());
+        }
+        for guild in 1..=3u64 {
+            let mut numbers: Vec<u64> = cases
+                .iter()
+                .filter(|c| c.guild == GuildId(guild))
+                .map(|c| c.number)
+                .collect();
+            numbers.sort_unstable();
+            let first = if guild == 1 { 2 } else { 1 };
+            assert_eq!(
+                numbers,
+                (first..first + 40).collect::<Vec<u64>>(),
+                "guild {guild}"
+            );
+        }
+        for case in &cases {
+            let stored = store.case(case.guild, case.number).await.unwrap().unwrap();
+            assert_eq!(&stored, case, "each caller got its own row back");
+        }
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 //! foreign keys on, and is migrated from `migrations/` when opened.
 
 pub mod audit;
+mod batch;
 pub mod cases;
 pub mod faq;
 pub mod history;
@@ -38,8 +39,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("cannot write to the audit log: {0}")]
-    AuditWrite(String),
+    #[error("write failed: {0}")]
+    BatchWrite(String),
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
 }
@@ -51,8 +52,10 @@ pub struct Store {
     /// The newest audit row's id and hash as this process last wrote or read them; appends
     /// hold the lock, so this process chains its rows one at a time.
     audit_head: Arc<Mutex<Option<(i64, String)>>>,
-    /// Audit rows waiting for the lock; whoever takes it writes them all.
-    audit_queue: Arc<std::sync::Mutex<Vec<audit::Pending>>>,
+    /// Audit rows waiting for the chain's lock.
+    audit_queue: Arc<batch::Queue<audit::AuditEntry, i64>>,
+    /// Cases waiting for the writer.
+    case_queue: Arc<batch::Queue<cases::NewCase, (i64, u64)>>,
     writer: Arc<Mutex<SqliteConnection>>,
 }
 
@@ -103,6 +106,7 @@ impl Store {
             pool,
             audit_head: Arc::new(Mutex::new(None)),
             audit_queue: Arc::default(),
+            case_queue: Arc::default(),
             writer: Arc::new(Mutex::new(writer)),
         };
         store.migrate().await?;
