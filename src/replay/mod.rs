@@ -102,6 +102,8 @@ pub async fn run(
 ) -> Result<Report, ModerationError> {
     let mut engine = Engine::new(rules.set.clone());
     let mut report = Report::default();
+    // Timed actions a killed run left half-done are due again, never lost.
+    moderator.store().resume_timed().await?;
     if let Some(first) = events.first() {
         let origin = format!("replay of {}", rules.origin);
         moderator
