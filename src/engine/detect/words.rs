@@ -41,6 +41,14 @@ struct Entry {
     key: Box<str>,
 }
 
+/// Everything listed under one collapsed key.
+#[derive(Clone, Debug, Default)]
+struct Slot {
+    candidates: Vec<Candidate>,
+    /// Whether some phrase starts with this word.
+    phrase_start: bool,
+}
+
 #[derive(Clone, Debug)]
 struct Candidate {
     entry: u32,
@@ -61,12 +69,10 @@ const MAX_SPELLED: usize = 40;
 pub struct WordMatcher {
     lists: Vec<Arc<str>>,
     entries: Vec<Entry>,
-    /// Collapsed key → candidates.
-    index: FxHashMap<Box<str>, Vec<Candidate>>,
+    /// Collapsed key → candidates, and whether a phrase starts there: one lookup a token.
+    index: FxHashMap<Box<str>, Slot>,
     /// Key length → entries, for wildcard tokens.
     by_len: FxHashMap<usize, Vec<u32>>,
-    /// Collapsed keys of the first word of every phrase entry.
-    phrase_starts: FxHashSet<Box<str>>,
     max_words: usize,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
@@ -110,7 +116,10 @@ impl WordMatcher {
                     let mut first_collapsed = String::new();
                     let mut first_runs = Vec::new();
                     collapse(first, &mut first_collapsed, &mut first_runs);
-                    m.phrase_starts.insert(first_collapsed.into_boxed_str());
+                    m.index
+                        .entry(first_collapsed.into_boxed_str())
+                        .or_default()
+                        .phrase_start = true;
                 } else {
                     m.by_len.entry(key.len()).or_default().push(id);
                 }
@@ -123,6 +132,7 @@ impl WordMatcher {
                 m.index
                     .entry(collapsed.as_str().into())
                     .or_default()
+                    .candidates
                     .push(Candidate {
                         entry: id,
                         runs: runs.as_slice().into(),
@@ -150,10 +160,13 @@ impl WordMatcher {
         let mut scratch = Scratch::default();
         let tokens = &text.tokens;
         for (i, token) in tokens.iter().enumerate() {
-            if let Some(hit) = self.check_token(text, token, &mut scratch) {
+            let slot = self.index.get(text.collapsed(token).0);
+            if let Some(hit) = self.check_token(text, token, slot, &mut scratch) {
                 return Some(hit);
             }
-            if let Some(hit) = self.check_phrases(text, i, &mut scratch) {
+            if slot.is_some_and(|s| s.phrase_start)
+                && let Some(hit) = self.check_phrases(text, i, &mut scratch)
+            {
                 return Some(hit);
             }
             if let Some(next) = tokens.get(i + 1)
@@ -166,7 +179,14 @@ impl WordMatcher {
         self.check_spelled(text, &mut scratch)
     }
 
-    fn check_token(&self, text: &Normalized, token: &Token, s: &mut Scratch) -> Option<WordHit> {
+    /// `slot` is what the index holds under the token's collapsed key.
+    fn check_token(
+        &self,
+        text: &Normalized,
+        token: &Token,
+        slot: Option<&Slot>,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
         let key = text.key(token);
         if key.contains('*') {
             let trimmed = key.trim_matches('*');
@@ -177,7 +197,7 @@ impl WordMatcher {
         let head = usize::from(token.symbol_head);
         let tail = usize::from(token.symbol_tail);
         if !key.contains(['*', I_OR_L])
-            && let Some(entry) = self.lookup_plain(key, Some(text.collapsed(token)), s)
+            && let Some(entry) = self.lookup_plain(key, Some((slot, text.collapsed(token).1)), s)
         {
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
@@ -201,16 +221,7 @@ impl WordMatcher {
     }
 
     fn check_phrases(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
-        if self.max_words < 2 {
-            return None;
-        }
         let first = text.key(&text.tokens[i]);
-        if !self
-            .phrase_starts
-            .contains(text.collapsed(&text.tokens[i]).0)
-        {
-            return None;
-        }
         let mut joined = String::from(first);
         for n in 1..self.max_words {
             let Some(next) = text.tokens.get(i + n) else {
@@ -319,18 +330,18 @@ impl WordMatcher {
     }
 
     /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
-    /// `collapsed` is the key already collapsed, when the caller has it.
+    /// `looked_up` is the key's slot and runs, when the caller has them.
     fn lookup_plain(
         &self,
         key: &str,
-        collapsed: Option<(&str, &[u8])>,
+        looked_up: Option<(Option<&Slot>, &[u8])>,
         s: &mut Scratch,
     ) -> Option<u32> {
         if key.is_empty() || self.allowed(key) {
             return None;
         }
-        let found = match collapsed {
-            Some((collapsed, runs)) => self.lookup_collapsed(collapsed, runs, 0),
+        let found = match looked_up {
+            Some((slot, runs)) => slot.and_then(|slot| self.pick(slot, runs, 0)),
             None => self.lookup_exact(key, s, 0),
         };
         if found.is_some() {
@@ -358,8 +369,12 @@ impl WordMatcher {
     }
 
     fn lookup_collapsed(&self, collapsed: &str, runs: &[u8], min_len: usize) -> Option<u32> {
-        let candidates = self.index.get(collapsed)?;
-        candidates
+        self.pick(self.index.get(collapsed)?, runs, min_len)
+    }
+
+    /// The first candidate of `slot` whose letters `runs` repeat at least as often.
+    fn pick(&self, slot: &Slot, runs: &[u8], min_len: usize) -> Option<u32> {
+        slot.candidates
             .iter()
             .find(|c| {
                 c.runs.len() == runs.len()
