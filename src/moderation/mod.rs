@@ -6,10 +6,12 @@
 //! audit row (outcome). A crash anywhere leaves at least the intent in the log.
 
 pub mod executor;
+pub mod records;
 
 use serde_json::json;
 
 pub use executor::{ExecError, ExecOutcome, Executor, Recorder, Request};
+pub use records::Command;
 
 use crate::engine::event::{ChannelId, Event, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
@@ -556,6 +558,18 @@ fn outcome_entry(intent: AuditEntry, outcome: &Result<ExecOutcome, ExecError>) -
     }
 }
 
+/// A moderator's (user 99) command against member 5 of guild 1, for tests.
+#[cfg(test)]
+pub(crate) fn test_command(action: Action, reason: &str) -> ManualAction {
+    ManualAction {
+        guild: GuildId(1),
+        moderator: UserId(99),
+        target: UserId(5),
+        action,
+        reason: reason.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -819,16 +833,11 @@ mod tests {
     async fn temporary_bans_end_once_when_due() {
         let (store, _dir) = fresh().await;
         let m = Moderator::new(store.clone(), Recorder::default(), &rules());
-        let command = ManualAction {
-            guild: GuildId(1),
-            moderator: UserId(99),
-            target: UserId(5),
-            action: Action::Ban {
-                duration: Some(Duration::from_secs(3600)),
-                delete_messages: Duration(0),
-            },
-            reason: "cool off".into(),
+        let ban = Action::Ban {
+            duration: Some(Duration::from_secs(3600)),
+            delete_messages: Duration(0),
         };
+        let command = test_command(ban, "cool off");
         let performed = m.manual(&command, Timestamp(0)).await.unwrap();
         let case = performed.case.unwrap();
         assert_eq!(case.actor, Actor::User(UserId(99)));

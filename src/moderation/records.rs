@@ -1,0 +1,342 @@
+//! Moderators' commands that are not engine actions: lifting a ban, a softban (ban to
+//! remove recent messages, then unban), notes, pardons and reason edits. Each is audited
+//! like every other decision.
+
+use serde_json::json;
+
+use super::{ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, outcome_entry};
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::time::{Duration, Timestamp};
+use crate::store::audit::{AuditEntry, Phase};
+use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
+use crate::store::timers::TimedKind;
+use crate::store::warnings::{Pardon, Warning};
+
+/// Who is doing what to whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub guild: GuildId,
+    pub moderator: UserId,
+    pub target: UserId,
+    pub reason: String,
+}
+
+impl<E: Executor> Moderator<E> {
+    /// Lifts a ban now, cancelling any scheduled unban.
+    pub async fn unban(&self, c: &Command, now: Timestamp) -> Result<Performed, ModerationError> {
+        let requests = [Request::Unban {
+            guild: c.guild,
+            user: c.target,
+        }];
+        let performed = self.command(c, CaseKind::Unban, &requests, now).await?;
+        if performed.outcome == Ok(ExecOutcome::Done) {
+            self.store
+                .cancel_timed(c.guild, TimedKind::Unban, Some(c.target))
+                .await?;
+        }
+        Ok(performed)
+    }
+
+    /// Bans to delete `delete_messages` of the member's messages, then unbans at once.
+    pub async fn softban(
+        &self,
+        c: &Command,
+        delete_messages: Duration,
+        now: Timestamp,
+    ) -> Result<Performed, ModerationError> {
+        let requests = [
+            Request::Ban {
+                guild: c.guild,
+                users: vec![c.target],
+                delete_messages,
+                reason: c.reason.clone(),
+            },
+            Request::Unban {
+                guild: c.guild,
+                user: c.target,
+            },
+        ];
+        self.command(c, CaseKind::Softban, &requests, now).await
+    }
+
+    /// Writes a note about a member: a case, nothing done on Discord.
+    pub async fn note(&self, c: &Command, now: Timestamp) -> Result<Case, ModerationError> {
+        let case = self.command_case(c, CaseKind::Note, now).await?;
+        self.record(
+            c.guild,
+            c.moderator,
+            Some(c.target),
+            "note",
+            Some(case.id),
+            json!({"note": c.reason}),
+            now,
+        )
+        .await?;
+        Ok(case)
+    }
+
+    /// Forgives a warning: it stops counting toward escalation.
+    pub async fn pardon(
+        &self,
+        guild: GuildId,
+        moderator: UserId,
+        warning: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Warning, ModerationError> {
+        let pardon = Pardon {
+            by: moderator,
+            at: now,
+            reason: reason.to_string(),
+        };
+        let pardoned = self.store.pardon_warning(guild, warning, &pardon).await?;
+        let detail = json!({"warning": warning, "points": pardoned.points, "reason": reason});
+        self.record(
+            guild,
+            moderator,
+            Some(pardoned.user),
+            "pardon",
+            Some(pardoned.case_id),
+            detail,
+            now,
+        )
+        .await?;
+        Ok(pardoned)
+    }
+
+    /// Replaces a case's reason; the old one stays in the case's history and the audit log.
+    pub async fn edit_reason(
+        &self,
+        guild: GuildId,
+        moderator: UserId,
+        number: u64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Case, ModerationError> {
+        let before = self.store.case(guild, number).await?;
+        let case = self
+            .store
+            .edit_case_reason(guild, number, reason, Some(moderator), now)
+            .await?;
+        let detail = json!({
+            "case": number,
+            "old_reason": before.map(|c| c.reason),
+            "new_reason": reason,
+        });
+        self.record(
+            guild,
+            moderator,
+            Some(case.target),
+            "reason_edit",
+            Some(case.id),
+            detail,
+            now,
+        )
+        .await?;
+        Ok(case)
+    }
+
+    /// Intent, case, every request in turn (stopping at the first that is not done), outcome.
+    async fn command(
+        &self,
+        c: &Command,
+        kind: CaseKind,
+        requests: &[Request],
+        now: Timestamp,
+    ) -> Result<Performed, ModerationError> {
+        let mut intent = AuditEntry {
+            at: now,
+            guild: Some(c.guild),
+            actor: Some(c.moderator),
+            rule: None,
+            action: kind.as_str().to_string(),
+            phase: Phase::Intent,
+            target: Some(c.target),
+            case_id: None,
+            detail: json!({"reason": c.reason}),
+        };
+        self.store.append_audit(&intent).await?;
+        let case = self.command_case(c, kind, now).await?;
+        intent.case_id = Some(case.id);
+        let mut outcome = Ok(ExecOutcome::Done);
+        for request in requests {
+            outcome = self.executor.execute(request).await;
+            if outcome != Ok(ExecOutcome::Done) {
+                break;
+            }
+        }
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        Ok(Performed {
+            case: Some(case),
+            outcome,
+            escalation: None,
+        })
+    }
+
+    async fn command_case(
+        &self,
+        c: &Command,
+        kind: CaseKind,
+        now: Timestamp,
+    ) -> Result<Case, ModerationError> {
+        Ok(self
+            .store
+            .create_case(&NewCase {
+                guild: c.guild,
+                kind,
+                target: c.target,
+                actor: Actor::User(c.moderator),
+                reason: c.reason.clone(),
+                evidence: CaseEvidence::default(),
+                rules_hash: Some(self.rules_hash.clone()),
+                created_at: now,
+                expires_at: None,
+            })
+            .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        guild: GuildId,
+        moderator: UserId,
+        target: Option<UserId>,
+        action: &str,
+        case_id: Option<i64>,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        self.store
+            .append_audit(&AuditEntry {
+                at: now,
+                guild: Some(guild),
+                actor: Some(moderator),
+                rule: None,
+                action: action.to_string(),
+                phase: Phase::Record,
+                target,
+                case_id,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::verdict::Action;
+    use crate::moderation::{Recorder, test_command};
+    use crate::store::StoreError;
+    use crate::store::audit::AuditFilter;
+    use crate::store::test_support::fresh;
+
+    fn command(reason: &str) -> Command {
+        Command {
+            guild: GuildId(1),
+            moderator: UserId(99),
+            target: UserId(5),
+            reason: reason.into(),
+        }
+    }
+
+    fn moderator(store: &crate::store::Store) -> Moderator<Recorder> {
+        Moderator::new(
+            store.clone(),
+            Recorder::default(),
+            &crate::rules::example().unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_unban_cancels_the_scheduled_one() {
+        let (store, _dir) = fresh().await;
+        let m = moderator(&store);
+        let ban = Action::Ban {
+            duration: Some(Duration::from_secs(3600)),
+            delete_messages: Duration(0),
+        };
+        let ban = test_command(ban, "cool off");
+        m.manual(&ban, Timestamp(0)).await.unwrap();
+        assert_eq!(store.pending_timed().await.unwrap().len(), 1);
+        let lifted = m
+            .unban(&command("appeal accepted"), Timestamp(10))
+            .await
+            .unwrap();
+        assert_eq!(lifted.case.unwrap().kind, CaseKind::Unban);
+        assert!(store.pending_timed().await.unwrap().is_empty());
+        assert_eq!(m.run_due(Timestamp(7_200_000)).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_softban_bans_then_unbans_in_one_case() {
+        let (store, _dir) = fresh().await;
+        let m = moderator(&store);
+        let done = m
+            .softban(
+                &command("spam cleanup"),
+                Duration::from_secs(86_400),
+                Timestamp(0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.case.unwrap().kind, CaseKind::Softban);
+        let names: Vec<_> = m.executor().requests().iter().map(Request::name).collect();
+        assert_eq!(names, vec!["ban", "unban"]);
+    }
+
+    #[tokio::test]
+    async fn notes_pardons_and_reason_edits_are_audited() {
+        let (store, _dir) = fresh().await;
+        let m = moderator(&store);
+        let note = m
+            .note(&command("asked to calm down"), Timestamp(0))
+            .await
+            .unwrap();
+        assert_eq!(note.kind, CaseKind::Note);
+        let warn = Action::Warn {
+            points: 1,
+            expires: None,
+        };
+        let warn = test_command(warn, "rude");
+        m.manual(&warn, Timestamp(1)).await.unwrap();
+        let warning = store.warnings_for(GuildId(1), UserId(5)).await.unwrap()[0].clone();
+        m.pardon(
+            GuildId(1),
+            UserId(99),
+            warning.id,
+            "apologised",
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+        let again = m
+            .pardon(GuildId(1), UserId(99), warning.id, "twice", Timestamp(3))
+            .await;
+        assert!(matches!(
+            again,
+            Err(ModerationError::Store(StoreError::Conflict(_)))
+        ));
+        m.edit_reason(
+            GuildId(1),
+            UserId(99),
+            note.number,
+            "asked twice",
+            Timestamp(4),
+        )
+        .await
+        .unwrap();
+        let records: Vec<String> = store
+            .audit_rows(&AuditFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.entry.phase == Phase::Record)
+            .map(|r| r.entry.action)
+            .collect();
+        assert_eq!(records, vec!["note", "pardon", "reason_edit"]);
+    }
+}
