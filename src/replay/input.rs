@@ -64,10 +64,7 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
 
 /// Formats engine time as RFC 3339 (UTC).
 pub fn format_time(t: Timestamp) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-        .unwrap_or_else(|| t.0.to_string())
+    t.rfc3339()
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,368 @@
+//! Carries out moderation requests through Discord's REST API.
+//!
+//! Before a sanction it checks that steward is not acting above its station: never the
+//! server owner, never itself, never a member whose top role is at or above steward's, never
+//! a member with an exempt role. Such requests come back `Refused`, and the moderation layer
+//! audits the refusal. Server errors and network failures are retried with backoff.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use serde_json::json;
+use serenity::http::{Http, HttpError};
+use serenity::model::id as sid;
+
+use crate::engine::event::{ChannelId, GuildId, RoleId, UserId};
+use crate::engine::time::{Duration, Timestamp};
+use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
+
+/// Discord bans at most this many users per bulk-ban call.
+pub const BULK_BAN_CHUNK: usize = 200;
+
+/// What the executor needs to know besides the REST client.
+#[derive(Clone, Debug, Default)]
+pub struct ExecutorSettings {
+    /// Where alerts go when the rule names no channel.
+    pub mod_log_channel: Option<ChannelId>,
+    /// Members with any of these roles are never sanctioned.
+    pub exempt_roles: Vec<RoleId>,
+    /// Send warned members a direct message.
+    pub dm_members: bool,
+    /// Attempts per call on server and network errors (at least 1).
+    pub attempts: u32,
+    /// Wait before the first retry; doubled each time.
+    pub backoff: StdDuration,
+}
+
+impl ExecutorSettings {
+    /// Three attempts, half a second apart at first.
+    pub fn with_defaults(mod_log_channel: Option<ChannelId>, exempt_roles: Vec<RoleId>) -> Self {
+        ExecutorSettings {
+            mod_log_channel,
+            exempt_roles,
+            dm_members: false,
+            attempts: 3,
+            backoff: StdDuration::from_millis(500),
+        }
+    }
+}
+
+/// The executor of the live bot.
+pub struct DiscordExecutor {
+    http: Arc<Http>,
+    bot: UserId,
+    settings: ExecutorSettings,
+}
+
+type SResult<T> = Result<T, serenity::Error>;
+
+impl DiscordExecutor {
+    /// An executor acting as the bot user `bot`.
+    pub fn new(http: Arc<Http>, bot: UserId, settings: ExecutorSettings) -> Self {
+        DiscordExecutor {
+            http,
+            bot,
+            settings,
+        }
+    }
+
+    /// Why steward must not sanction `user` in `guild`, if it must not.
+    async fn refusal(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        if user == self.bot {
+            return Ok(Some("steward does not act on itself".to_string()));
+        }
+        let g = sid::GuildId::new(guild.0);
+        let info = self.call(|| self.http.get_guild(g)).await.map_err(failed)?;
+        if info.owner_id.get() == user.0 {
+            return Ok(Some("the target owns the server".to_string()));
+        }
+        let Some(target) = self.member_roles(g, user).await? else {
+            return Ok(None); // not a member: nothing outranks a ban of a stranger
+        };
+        if let Some(role) = target
+            .iter()
+            .find(|r| self.settings.exempt_roles.contains(&RoleId(**r)))
+        {
+            return Ok(Some(format!("the target has the exempt role {role}")));
+        }
+        let position = |roles: &[u64]| {
+            roles
+                .iter()
+                .filter_map(|r| info.roles.get(&sid::RoleId::new(*r)))
+                .map(|r| r.position)
+                .max()
+                .unwrap_or(0)
+        };
+        let mine = self.member_roles(g, self.bot).await?.unwrap_or_default();
+        if position(&target) >= position(&mine) {
+            return Ok(Some(
+                "the target's top role is at or above steward's".to_string(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// A member's role ids, or `None` when the user is not in the guild.
+    async fn member_roles(
+        &self,
+        guild: sid::GuildId,
+        user: UserId,
+    ) -> Result<Option<Vec<u64>>, ExecError> {
+        let u = sid::UserId::new(user.0);
+        match self.call(|| self.http.get_member(guild, u)).await {
+            Ok(member) => Ok(Some(member.roles.iter().map(|r| r.get()).collect())),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Runs `call`, retrying server and network errors with doubling waits.
+    async fn call<T, F, Fut>(&self, mut call: F) -> SResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = SResult<T>>,
+    {
+        let mut wait = self.settings.backoff;
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(e) if attempt < self.settings.attempts.max(1) && transient(&e) => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn ban(
+        &self,
+        guild: GuildId,
+        users: &[UserId],
+        delete_messages: Duration,
+        reason: &str,
+    ) -> Result<ExecOutcome, ExecError> {
+        let g = sid::GuildId::new(guild.0);
+        if let [user] = users {
+            if let Some(why) = self.refusal(guild, *user).await? {
+                return Ok(ExecOutcome::Refused(why));
+            }
+            // The single-ban call counts in whole days.
+            let days = delete_messages.0.div_ceil(86_400_000).min(7) as u8;
+            let u = sid::UserId::new(user.0);
+            self.call(|| self.http.ban_user(g, u, days, Some(reason)))
+                .await
+                .map_err(failed)?;
+            return Ok(ExecOutcome::Done);
+        }
+        // A raid: never the owner or steward itself; new accounts hold no roles to check.
+        let owner = self
+            .call(|| self.http.get_guild(g))
+            .await
+            .map_err(failed)?
+            .owner_id
+            .get();
+        let targets: Vec<String> = users
+            .iter()
+            .filter(|u| u.0 != owner && **u != self.bot)
+            .map(|u| u.0.to_string())
+            .collect();
+        for chunk in targets.chunks(BULK_BAN_CHUNK) {
+            let body = json!({
+                "user_ids": chunk,
+                "delete_message_seconds": delete_messages.0 / 1000,
+            });
+            self.call(|| self.http.bulk_ban_users(g, &body, Some(reason)))
+                .await
+                .map_err(failed)?;
+        }
+        if targets.len() < users.len() {
+            return Ok(ExecOutcome::Refused(format!(
+                "banned {} of {} accounts; the owner and steward itself are never banned",
+                targets.len(),
+                users.len()
+            )));
+        }
+        Ok(ExecOutcome::Done)
+    }
+
+    async fn alert(
+        &self,
+        channel: Option<ChannelId>,
+        text: &str,
+    ) -> Result<ExecOutcome, ExecError> {
+        let Some(channel) = channel.or(self.settings.mod_log_channel) else {
+            return Err(ExecError(
+                "no alert channel: set settings.mod_log_channel".to_string(),
+            ));
+        };
+        let body = json!({
+            "embeds": [{"title": "steward", "description": truncate(text, 4000), "color": 0xE6_7E_22}],
+            "allowed_mentions": {"parse": []},
+        });
+        let c = sid::ChannelId::new(channel.0);
+        self.call(|| self.http.send_message(c, Vec::new(), &body))
+            .await
+            .map_err(failed)?;
+        Ok(ExecOutcome::Done)
+    }
+
+    async fn sanction(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        act: impl AsyncFnOnce(sid::GuildId, sid::UserId) -> SResult<()>,
+    ) -> Result<ExecOutcome, ExecError> {
+        if let Some(why) = self.refusal(guild, user).await? {
+            return Ok(ExecOutcome::Refused(why));
+        }
+        act(sid::GuildId::new(guild.0), sid::UserId::new(user.0))
+            .await
+            .map_err(failed)?;
+        Ok(ExecOutcome::Done)
+    }
+
+    async fn set_timeout(
+        &self,
+        g: sid::GuildId,
+        u: sid::UserId,
+        until: Option<Timestamp>,
+        reason: &str,
+    ) -> SResult<()> {
+        let body = json!({"communication_disabled_until": until.map(Timestamp::rfc3339)});
+        self.call(|| self.http.edit_member(g, u, &body, Some(reason)))
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Executor for DiscordExecutor {
+    async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {
+        match request {
+            Request::Delete {
+                channel, message, ..
+            } => {
+                let (c, m) = (
+                    sid::ChannelId::new(channel.0),
+                    sid::MessageId::new(message.0),
+                );
+                self.call(|| self.http.delete_message(c, m, Some("steward: rule match")))
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
+            }
+            Request::Warn {
+                guild,
+                user,
+                reason,
+            } => {
+                if !self.settings.dm_members {
+                    return Ok(ExecOutcome::Done);
+                }
+                let dm = json!({"recipient_id": user.0.to_string()});
+                let channel = self
+                    .call(|| self.http.create_private_channel(&dm))
+                    .await
+                    .map_err(failed)?;
+                let body = json!({
+                    "content": truncate(&format!("You were warned in server {guild}: {reason}"), 1900),
+                    "allowed_mentions": {"parse": []},
+                });
+                self.call(|| self.http.send_message(channel.id, Vec::new(), &body))
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
+            }
+            Request::Timeout {
+                guild,
+                user,
+                until,
+                reason,
+            } => {
+                self.sanction(*guild, *user, async |g, u| {
+                    self.set_timeout(g, u, Some(*until), reason).await
+                })
+                .await
+            }
+            Request::EndTimeout { guild, user } => {
+                let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
+                match self.set_timeout(g, u, None, "steward: timeout over").await {
+                    Err(e) if status(&e) == Some(404) => Ok(ExecOutcome::Done), // left meanwhile
+                    other => other.map(|()| ExecOutcome::Done).map_err(failed),
+                }
+            }
+            Request::Kick {
+                guild,
+                user,
+                reason,
+            } => {
+                self.sanction(*guild, *user, async |g, u| {
+                    self.call(|| self.http.kick_member(g, u, Some(reason)))
+                        .await
+                })
+                .await
+            }
+            Request::Ban {
+                guild,
+                users,
+                delete_messages,
+                reason,
+            } => self.ban(*guild, users, *delete_messages, reason).await,
+            Request::Unban { guild, user } => {
+                let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
+                match self
+                    .call(|| self.http.remove_ban(g, u, Some("steward: ban over")))
+                    .await
+                {
+                    Err(e) if status(&e) == Some(404) => Ok(ExecOutcome::Done), // already lifted
+                    other => other.map(|()| ExecOutcome::Done).map_err(failed),
+                }
+            }
+            Request::Alert { channel, text, .. } => self.alert(*channel, text).await,
+            Request::Lockdown { .. } | Request::EndLockdown { .. } => Err(ExecError(
+                "channel lockdown is not supported by the Discord executor yet".to_string(),
+            )),
+            // Raid mode lives in the engine; Discord has nothing to change.
+            Request::RaidMode { .. } | Request::EndRaidMode { .. } => Ok(ExecOutcome::Done),
+        }
+    }
+}
+
+fn status(e: &serenity::Error) -> Option<u16> {
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
+        _ => None,
+    }
+}
+
+/// Server errors and failed connections may pass; anything else will fail again.
+fn transient(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Http(HttpError::Request(_)) => true,
+        _ => status(e).is_some_and(|s| s >= 500),
+    }
+}
+
+/// The error as the audit log keeps it: for a refused request, the status and Discord's
+/// message.
+fn failed(e: serenity::Error) -> ExecError {
+    match &e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => ExecError(format!(
+            "Discord answered {} to {:?} {}: {}",
+            r.status_code.as_u16(),
+            r.method,
+            r.url.split("/api/v10").nth(1).unwrap_or(&r.url),
+            r.error.message
+        )),
+        _ => ExecError(e.to_string()),
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}

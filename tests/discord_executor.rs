@@ -1,0 +1,239 @@
+//! The Discord executor against a local fake of Discord's REST API: the calls it makes, the
+//! checks it does before acting, retries and bulk bans.
+
+mod support;
+
+use std::time::Duration as StdDuration;
+
+use serde_json::Value;
+use steward::discord::{self, DiscordExecutor, ExecutorSettings};
+use steward::engine::event::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use steward::engine::time::{Duration, Timestamp};
+use steward::moderation::{ExecOutcome, Executor, Request};
+use support::fake_rest::{FakeRest, State};
+
+const GUILD: u64 = 1;
+const BOT: u64 = 42;
+const OWNER: u64 = 7;
+const MEMBER: u64 = 500;
+const MOD: u64 = 600;
+const EXEMPT: u64 = 700;
+
+/// A guild where steward's role (position 5) is above members (1), below moderators (9).
+fn guild_state() -> State {
+    let mut state = State::default();
+    state.owners.insert(GUILD, OWNER);
+    state
+        .roles
+        .insert(GUILD, vec![(11, 1), (12, 5), (13, 9), (14, 2)]);
+    state.members.insert((GUILD, BOT), vec![12]);
+    state.members.insert((GUILD, MEMBER), vec![11]);
+    state.members.insert((GUILD, MOD), vec![13]);
+    state.members.insert((GUILD, EXEMPT), vec![14]);
+    state.members.insert((GUILD, OWNER), vec![]);
+    state
+}
+
+async fn setup(mod_log: Option<u64>) -> (FakeRest, DiscordExecutor) {
+    let fake = FakeRest::start(guild_state()).await;
+    let http = discord::http("test-token", Some(&fake.url));
+    let settings = ExecutorSettings {
+        mod_log_channel: mod_log.map(ChannelId),
+        exempt_roles: vec![RoleId(14)],
+        dm_members: false,
+        attempts: 3,
+        backoff: StdDuration::from_millis(5),
+    };
+    (fake, DiscordExecutor::new(http, UserId(BOT), settings))
+}
+
+fn timeout(user: u64) -> Request {
+    Request::Timeout {
+        guild: GuildId(GUILD),
+        user: UserId(user),
+        until: Timestamp(1_790_000_000_000),
+        reason: "flood: 6 messages in 5s".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_checks_rank_then_patches_the_member_with_a_reason() {
+    let (fake, executor) = setup(None).await;
+    let outcome = executor.execute(&timeout(MEMBER)).await.expect("executes");
+    assert_eq!(outcome, ExecOutcome::Done);
+    let actions = fake.actions();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let patch = &actions[0];
+    assert_eq!(patch.method, "PATCH");
+    assert_eq!(patch.path, format!("/guilds/{GUILD}/members/{MEMBER}"));
+    let until = patch.body["communication_disabled_until"]
+        .as_str()
+        .expect("a time");
+    assert!(until.starts_with("2026-09-21T"), "{until}");
+    assert_eq!(patch.reason().as_deref(), Some("flood: 6 messages in 5s"));
+}
+
+#[tokio::test]
+async fn steward_never_acts_above_its_station() {
+    let (fake, executor) = setup(None).await;
+    for (user, why) in [
+        (MOD, "at or above"),
+        (OWNER, "owns the server"),
+        (BOT, "itself"),
+        (EXEMPT, "exempt role"),
+    ] {
+        match executor.execute(&timeout(user)).await.expect("executes") {
+            ExecOutcome::Refused(reason) => assert!(reason.contains(why), "{user}: {reason}"),
+            ExecOutcome::Done => panic!("acted on {user}"),
+        }
+        let kick = Request::Kick {
+            guild: GuildId(GUILD),
+            user: UserId(user),
+            reason: "x".into(),
+        };
+        assert!(matches!(
+            executor.execute(&kick).await.expect("executes"),
+            ExecOutcome::Refused(_)
+        ));
+    }
+    assert!(fake.actions().is_empty(), "{:?}", fake.actions());
+}
+
+#[tokio::test]
+async fn raid_bans_go_out_in_chunks_of_two_hundred() {
+    let (fake, executor) = setup(None).await;
+    let users: Vec<UserId> = (10_000..10_450).map(UserId).collect();
+    let ban = Request::Ban {
+        guild: GuildId(GUILD),
+        users,
+        delete_messages: Duration::from_secs(3600),
+        reason: "raid: 450 joins in 20s".into(),
+    };
+    assert_eq!(
+        executor.execute(&ban).await.expect("executes"),
+        ExecOutcome::Done
+    );
+    let calls = fake.actions();
+    let sizes: Vec<usize> = calls
+        .iter()
+        .map(|c| c.body["user_ids"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(sizes, vec![200, 200, 50]);
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.path == format!("/guilds/{GUILD}/bulk-ban"))
+    );
+    assert_eq!(calls[0].body["delete_message_seconds"], 3600);
+}
+
+#[tokio::test]
+async fn a_raid_ban_spares_the_owner() {
+    let (fake, executor) = setup(None).await;
+    let ban = Request::Ban {
+        guild: GuildId(GUILD),
+        users: vec![UserId(10_000), UserId(OWNER), UserId(10_001)],
+        delete_messages: Duration(0),
+        reason: "raid".into(),
+    };
+    assert!(matches!(
+        executor.execute(&ban).await.expect("executes"),
+        ExecOutcome::Refused(_)
+    ));
+    let ids = &fake.actions()[0].body["user_ids"];
+    assert_eq!(ids, &serde_json::json!(["10000", "10001"]));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let (fake, executor) = setup(None).await;
+    fake.state.lock().unwrap().fail_next = 2;
+    let delete = Request::Delete {
+        guild: GuildId(GUILD),
+        channel: ChannelId(10),
+        message: MessageId(20),
+    };
+    assert_eq!(
+        executor.execute(&delete).await.expect("third try works"),
+        ExecOutcome::Done
+    );
+    assert_eq!(fake.actions().len(), 3);
+    assert!(
+        fake.actions()
+            .iter()
+            .all(|r| r.path == "/channels/10/messages/20")
+    );
+
+    fake.state.lock().unwrap().fail_next = 3;
+    let err = executor
+        .execute(&delete)
+        .await
+        .expect_err("gives up after three");
+    assert!(err.0.contains("502"), "{err}");
+}
+
+#[tokio::test]
+async fn alerts_go_to_the_mod_log_without_live_mentions() {
+    let (fake, executor) = setup(Some(300)).await;
+    let alert = Request::Alert {
+        guild: GuildId(GUILD),
+        channel: None,
+        text: "rule slurs: blocked word (member 500) — \"@everyone n1gg3r\"".into(),
+    };
+    assert_eq!(
+        executor.execute(&alert).await.expect("executes"),
+        ExecOutcome::Done
+    );
+    let post = &fake.actions()[0];
+    assert_eq!(post.path, "/channels/300/messages");
+    assert_eq!(
+        post.body["allowed_mentions"]["parse"],
+        Value::Array(Vec::new())
+    );
+    let description = post.body["embeds"][0]["description"].as_str().unwrap();
+    assert!(description.contains("@everyone n1gg3r"));
+
+    let (_fake, no_log) = setup(None).await;
+    let err = no_log.execute(&alert).await.expect_err("nowhere to post");
+    assert!(err.0.contains("mod_log_channel"), "{err}");
+}
+
+#[tokio::test]
+async fn ending_sanctions_of_people_who_left_is_not_an_error() {
+    let (fake, executor) = setup(None).await;
+    let end = Request::EndTimeout {
+        guild: GuildId(GUILD),
+        user: UserId(9_999),
+    };
+    assert_eq!(
+        executor.execute(&end).await.expect("executes"),
+        ExecOutcome::Done
+    );
+    let unban = Request::Unban {
+        guild: GuildId(GUILD),
+        user: UserId(9_999),
+    };
+    assert_eq!(
+        executor.execute(&unban).await.expect("executes"),
+        ExecOutcome::Done
+    );
+    let methods: Vec<String> = fake.actions().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, vec!["PATCH", "DELETE"]);
+}
+
+/// serenity drops payloads that do not match its models, so every shape the fake serves is
+/// checked against them here.
+#[test]
+fn fake_payloads_match_serenitys_models() {
+    use serenity::model::prelude::{Member, Message, PartialGuild, Role, User};
+    use support::payloads;
+    let user = payloads::user(5, "alice", false);
+    serde_json::from_value::<User>(user.clone()).expect("user");
+    let mut role = payloads::role(11, "member", 1);
+    role["guild_id"] = GUILD.to_string().into();
+    serde_json::from_value::<Role>(role.clone()).expect("role");
+    serde_json::from_value::<Member>(payloads::member(GUILD, 5, "alice", &[11])).expect("member");
+    serde_json::from_value::<PartialGuild>(payloads::guild(GUILD, OWNER, &[role])).expect("guild");
+    let message = payloads::message(9, 10, user, "hi", Value::Array(Vec::new()));
+    serde_json::from_value::<Message>(message).expect("message");
+}

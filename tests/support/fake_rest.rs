@@ -1,0 +1,219 @@
+//! A local fake of Discord's REST API on 127.0.0.1: it records every request and answers
+//! with payloads serenity accepts. Bots reach it through `HttpBuilder::proxy`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::payloads;
+
+/// One request as the fake saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path without the `/api/v10` prefix and without the query string.
+    pub path: String,
+    pub query: String,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+impl Recorded {
+    /// The audit-log reason the request carried, decoded.
+    pub fn reason(&self) -> Option<String> {
+        let raw = self.headers.get("x-audit-log-reason")?;
+        Some(percent_decode(raw))
+    }
+}
+
+/// The server state tests arrange and inspect.
+#[derive(Default)]
+pub struct State {
+    pub requests: Vec<Recorded>,
+    /// Guild owner per guild.
+    pub owners: HashMap<u64, u64>,
+    /// Roles (id → position) per guild.
+    pub roles: HashMap<u64, Vec<(u64, i64)>>,
+    /// Roles of each member, by (guild, user).
+    pub members: HashMap<(u64, u64), Vec<u64>>,
+    /// Answer this many requests with 502 first (to test retries).
+    pub fail_next: usize,
+}
+
+/// A running fake; it stops when dropped.
+pub struct FakeRest {
+    pub url: String,
+    pub state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeRest {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeRest {
+    /// Starts the fake on a free port.
+    pub async fn start(state: State) -> FakeRest {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let state = Arc::new(Mutex::new(state));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, state).await;
+                });
+            }
+        });
+        FakeRest { url, state, task }
+    }
+
+    /// Every request so far that is not a lookup (GET).
+    pub fn actions(&self) -> Vec<Recorded> {
+        self.state
+            .lock()
+            .expect("state")
+            .requests
+            .iter()
+            .filter(|r| r.method != "GET")
+            .cloned()
+            .collect()
+    }
+}
+
+async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_string();
+        let target = parts.next().unwrap_or_default().to_string();
+        let mut headers = HashMap::new();
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).await?;
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).await?;
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let path = path.trim_start_matches("/api/v10").to_string();
+        let recorded = Recorded {
+            method,
+            path,
+            query: query.to_string(),
+            headers,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        };
+        let (status, reply) = answer(&recorded, &mut state.lock().expect("state"));
+        state.lock().expect("state").requests.push(recorded);
+        let text = if status == 204 {
+            String::new()
+        } else {
+            reply.to_string()
+        };
+        let response = format!(
+            "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+            if status < 300 { "OK" } else { "Error" },
+            text.len()
+        );
+        write.write_all(response.as_bytes()).await?;
+    }
+}
+
+/// Status and body for one request.
+fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
+    if state.fail_next > 0 {
+        state.fail_next -= 1;
+        return (502, json!({"message": "bad gateway", "code": 0}));
+    }
+    let segments: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    let id = |i: usize| {
+        segments
+            .get(i)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    match (r.method.as_str(), segments.as_slice()) {
+        ("GET", ["guilds", _]) => {
+            let guild = id(1);
+            let roles: Vec<Value> = state
+                .roles
+                .get(&guild)
+                .map(|roles| {
+                    roles
+                        .iter()
+                        .map(|(role, pos)| payloads::role(*role, "role", *pos))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let owner = state.owners.get(&guild).copied().unwrap_or(1);
+            (200, payloads::guild(guild, owner, &roles))
+        }
+        ("GET" | "PATCH", ["guilds", _, "members", _]) => {
+            let (guild, user) = (id(1), id(3));
+            match state.members.get(&(guild, user)) {
+                Some(roles) => (200, payloads::member(guild, user, "member", roles)),
+                None => (404, json!({"message": "Unknown Member", "code": 10007})),
+            }
+        }
+        ("POST", ["guilds", _, "bulk-ban"]) => {
+            let users = r.body["user_ids"].clone();
+            (200, json!({"banned_users": users, "failed_users": []}))
+        }
+        ("POST", ["channels", _, "messages"]) => {
+            let author = payloads::user(42, "steward", true);
+            let content = r.body["content"].as_str().unwrap_or_default().to_string();
+            let embeds = r.body.get("embeds").cloned().unwrap_or(json!([]));
+            (
+                200,
+                payloads::message(9_000, id(1), author, &content, embeds),
+            )
+        }
+        ("POST", ["users", "@me", "channels"]) => (
+            200,
+            json!({"id": "7000", "type": 1, "recipients": [payloads::user(id(0), "member", false)]}),
+        ),
+        ("DELETE", _) | ("PUT", _) => (204, Value::Null),
+        _ => (404, json!({"message": "Unknown route", "code": 0})),
+    }
+}
+
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = raw.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,6 @@
+//! A local fake Discord for end-to-end tests; nothing here reaches the internet.
+
+#![allow(dead_code)]
+
+pub mod fake_rest;
+pub mod payloads;

@@ -1,0 +1,117 @@
+//! Discord JSON payloads the fake serves, shaped like the real API so serenity's models
+//! accept them (a test checks each against serenity's types).
+
+use serde_json::{Value, json};
+
+/// A user object.
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": null,
+        "bot": bot,
+        "public_flags": 0,
+    })
+}
+
+/// A role object at `position`.
+pub fn role(id: u64, name: &str, position: i64) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+        "hoist": false,
+        "icon": null,
+        "unicode_emoji": null,
+        "position": position,
+        "permissions": "0",
+        "managed": false,
+        "mentionable": false,
+        "flags": 0,
+    })
+}
+
+/// A guild member with `roles`.
+pub fn member(guild: u64, user_id: u64, name: &str, roles: &[u64]) -> Value {
+    json!({
+        "guild_id": guild.to_string(),
+        "user": user(user_id, name, false),
+        "nick": null,
+        "avatar": null,
+        "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "communication_disabled_until": null,
+    })
+}
+
+/// A guild as `GET /guilds/{id}` returns it.
+pub fn guild(id: u64, owner: u64, roles: &[Value]) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": "Test Server",
+        "icon": null,
+        "icon_hash": null,
+        "splash": null,
+        "discovery_splash": null,
+        "owner_id": owner.to_string(),
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "widget_enabled": false,
+        "widget_channel_id": null,
+        "verification_level": 1,
+        "default_message_notifications": 1,
+        "explicit_content_filter": 2,
+        "roles": roles,
+        "emojis": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": null,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "rules_channel_id": null,
+        "max_presences": null,
+        "max_members": 500000,
+        "vanity_url_code": null,
+        "description": null,
+        "banner": null,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": null,
+        "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "nsfw_level": 0,
+        "stickers": [],
+        "premium_progress_bar_enabled": false,
+        "safety_alerts_channel_id": null,
+    })
+}
+
+/// A message as `POST /channels/{id}/messages` returns it.
+pub fn message(id: u64, channel: u64, author: Value, content: &str, embeds: Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "channel_id": channel.to_string(),
+        "author": author,
+        "content": content,
+        "timestamp": "2026-11-22T10:00:00.000000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": embeds,
+        "pinned": false,
+        "type": 0,
+        "flags": 0,
+    })
+}
