@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use steward::discord::bot::{self, BotConfig};
 use steward::engine::event::GuildId;
 use steward::export::{self, ExportFormat};
 use steward::moderation::{Moderator, Recorder};
@@ -42,6 +43,15 @@ enum Command {
         database: Option<String>,
         /// Event file, or `-` for standard input.
         file: String,
+    },
+    /// Connect to Discord and moderate. The token comes from DISCORD_TOKEN (environment or
+    /// .env); DISCORD_PROXY sends REST calls through a proxy that owns rate limiting.
+    Run {
+        /// Rules file (default: the built-in example rules).
+        #[arg(long, env = "STEWARD_RULES")]
+        rules: Option<PathBuf>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database: String,
     },
     /// Create the database if needed and apply pending migrations.
     Migrate {
@@ -97,7 +107,7 @@ enum Format {
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
@@ -121,6 +131,32 @@ fn load_rules(path: Option<&PathBuf>) -> Result<LoadedRules, rules::RulesError> 
         Some(p) => rules::load(p),
         None => rules::example(),
     }
+}
+
+/// Logs to standard error, level from RUST_LOG (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn open_store(database: &str) -> anyhow::Result<Store> {
@@ -177,6 +213,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdout()
                 .write_all(text.as_bytes())
                 .context("writing the report")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { rules, database } => {
+            init_logging();
+            let loaded = match load_rules(rules.as_ref()) {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let Ok(token) = std::env::var("DISCORD_TOKEN") else {
+                eprintln!("DISCORD_TOKEN is not set (environment or .env)");
+                return Ok(ExitCode::FAILURE);
+            };
+            let config = BotConfig {
+                token,
+                proxy: std::env::var("DISCORD_PROXY")
+                    .ok()
+                    .filter(|p| !p.is_empty()),
+                rules: loaded,
+                database,
+            };
+            bot::run(config, shutdown_signal())
+                .await
+                .context("running the bot")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database } => {

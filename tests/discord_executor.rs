@@ -36,7 +36,7 @@ fn guild_state() -> State {
 
 async fn setup(mod_log: Option<u64>) -> (FakeRest, DiscordExecutor) {
     let fake = FakeRest::start(guild_state()).await;
-    let http = discord::http("test-token", Some(&fake.url));
+    let http = std::sync::Arc::new(discord::http("test-token", Some(&fake.url)));
     let settings = ExecutorSettings {
         mod_log_channel: mod_log.map(ChannelId),
         exempt_roles: vec![RoleId(14)],

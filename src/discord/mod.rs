@@ -1,22 +1,22 @@
 //! The Discord adapter: serenity on one side, the moderation layer on the other. No policy
 //! lives here; it carries requests out and turns gateway events into engine events.
 
+pub mod bot;
+pub mod convert;
 pub mod executor;
 
 pub use executor::{DiscordExecutor, ExecutorSettings};
-
-use std::sync::Arc;
 
 use serenity::http::{Http, HttpBuilder};
 
 /// The REST client: straight to Discord, or through `proxy` (for example
 /// twilight-http-proxy, or the tests' fake), which then owns rate limiting, so serenity's
 /// own limiter is off in that mode.
-pub fn http(token: &str, proxy: Option<&str>) -> Arc<Http> {
+pub fn http(token: &str, proxy: Option<&str>) -> Http {
     let builder = HttpBuilder::new(token);
     let builder = match proxy {
         Some(proxy) => builder.proxy(proxy).ratelimiter_disabled(true),
         None => builder,
     };
-    Arc::new(builder.build())
+    builder.build()
 }

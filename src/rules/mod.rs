@@ -88,6 +88,8 @@ pub struct LoadedRules {
     pub source: String,
     pub origin: String,
     pub mod_log_channel: Option<u64>,
+    /// Roles no rule ever sanctions (`settings.exempt_roles`).
+    pub exempt_roles: Vec<u64>,
     /// Warning expiry and the escalation ladder.
     pub warnings: WarningPolicy,
 }
@@ -136,6 +138,7 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
             problems: vec![serde_problem(source, file, &e)],
         })?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
+    let exempt_roles = raw.settings.exempt_roles.iter().map(|s| s.0).collect();
     let cx = compile::Context { source, file, base };
     let warnings = compile::compile_warnings(&raw.settings.warnings, &cx);
     let set = compile::compile(raw, &cx);
@@ -153,6 +156,7 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
         source: source.to_string(),
         origin: file.display().to_string(),
         mod_log_channel,
+        exempt_roles,
         warnings,
     })
 }

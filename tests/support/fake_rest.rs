@@ -41,6 +41,10 @@ pub struct State {
     pub members: HashMap<(u64, u64), Vec<u64>>,
     /// Answer this many requests with 502 first (to test retries).
     pub fail_next: usize,
+    /// What `GET /gateway` points at.
+    pub gateway_url: String,
+    /// The bot user `GET /users/@me` describes.
+    pub bot: u64,
 }
 
 /// A running fake; it stops when dropped.
@@ -155,6 +159,15 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             .unwrap_or(0)
     };
     match (r.method.as_str(), segments.as_slice()) {
+        ("GET", ["gateway"]) => (200, json!({"url": state.gateway_url})),
+        ("GET", ["users", "@me"]) => (200, payloads::user(state.bot, "steward", true)),
+        ("GET", ["oauth2", "applications", "@me"]) => (
+            200,
+            json!({"id": state.bot.to_string(), "name": "steward", "icon": null,
+                   "description": "", "bot_public": false, "bot_require_code_grant": false,
+                   "verify_key": "0", "flags": 0, "team": null,
+                   "owner": payloads::user(1, "owner", false)}),
+        ),
         ("GET", ["guilds", _]) => {
             let guild = id(1);
             let roles: Vec<Value> = state

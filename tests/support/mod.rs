@@ -2,5 +2,6 @@
 
 #![allow(dead_code)]
 
+pub mod fake_gateway;
 pub mod fake_rest;
 pub mod payloads;

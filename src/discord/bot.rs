@@ -1,0 +1,201 @@
+//! `steward run`: the gateway connection, events into the engine, verdicts into the
+//! moderation layer, and the scheduler that ends temporary sanctions.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+
+use serenity::all::{
+    Context, EventHandler, GatewayIntents, GuildId as SGuildId, Member, Message as SMessage, Ready,
+    User,
+};
+use serenity::client::ClientBuilder;
+
+use super::executor::{DiscordExecutor, ExecutorSettings};
+use super::{convert, http};
+use crate::engine::Engine;
+use crate::engine::event::{ChannelId, Event, RoleId, UserId};
+use crate::engine::time::Timestamp;
+use crate::moderation::{ModerationError, Moderator};
+use crate::rules::LoadedRules;
+use crate::store::{Store, StoreError};
+
+/// What `steward run` needs.
+pub struct BotConfig {
+    /// The bot token; never logged.
+    pub token: String,
+    /// Base URL of a REST proxy (`DISCORD_PROXY`), which then owns rate limiting.
+    pub proxy: Option<String>,
+    pub rules: LoadedRules,
+    pub database: String,
+}
+
+impl std::fmt::Debug for BotConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotConfig")
+            .field("token", &"<hidden>")
+            .field("proxy", &self.proxy)
+            .field("rules", &self.rules.origin)
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+/// Why the bot stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("Discord: {0}")]
+    Discord(#[from] serenity::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Moderation(#[from] ModerationError),
+}
+
+/// The intents steward needs: messages and their content, members, and moderation events.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_MEMBERS
+        | GatewayIntents::GUILD_MODERATION
+}
+
+/// Connects and moderates until `shutdown` resolves, then closes the gateway and database.
+pub async fn run(
+    config: BotConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), BotError> {
+    let slot = Arc::new(OnceLock::new());
+    let handler = Handler {
+        engine: Arc::new(Mutex::new(Engine::new(config.rules.set.clone()))),
+        moderator: slot.clone(),
+    };
+    let mut client =
+        ClientBuilder::new_with_http(http(&config.token, config.proxy.as_deref()), intents())
+            .event_handler(handler)
+            .await?;
+    let http = client.http.clone();
+    let me = http.get_current_user().await?;
+    tracing::info!(user = %me.name, id = %me.id, "logged in");
+    let store = Store::open(&config.database).await?;
+    let resumed = store.resume_timed().await?;
+    if resumed > 0 {
+        tracing::info!(
+            resumed,
+            "resuming timed actions a previous run left half-done"
+        );
+    }
+    let rules = &config.rules;
+    let settings = ExecutorSettings::with_defaults(
+        rules.mod_log_channel.map(ChannelId),
+        rules.exempt_roles.iter().map(|r| RoleId(*r)).collect(),
+    );
+    let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings);
+    let mut moderator = Moderator::new(store.clone(), executor, rules);
+    moderator.load_rules(rules, "startup", now()).await?;
+    let moderator = Arc::new(moderator);
+    // Events only arrive once the client starts, so every event finds the moderator set.
+    let _ = slot.set(moderator.clone());
+
+    let scheduler = tokio::spawn(schedule(moderator.clone()));
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    let result = client.start().await;
+    scheduler.abort();
+    store.close().await;
+    result.map_err(BotError::from)
+}
+
+/// Ends temporary sanctions when they fall due, every second.
+async fn schedule(moderator: Arc<Moderator<DiscordExecutor>>) {
+    let mut tick = tokio::time::interval(StdDuration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = moderator.run_due(now()).await {
+            tracing::error!(error = %e, "running timed actions");
+        }
+    }
+}
+
+/// The wall clock as engine time.
+fn now() -> Timestamp {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+struct Handler {
+    engine: Arc<Mutex<Engine>>,
+    moderator: Arc<OnceLock<Arc<Moderator<DiscordExecutor>>>>,
+}
+
+impl Handler {
+    async fn decide(&self, event: Event) {
+        // Windows are measured on Discord's clock, as in a replay; sanctions run on ours.
+        let at = now();
+        let event_time = event.timestamp();
+        let verdicts = match self.engine.lock() {
+            Ok(mut engine) => engine.handle(&event, event_time),
+            Err(poisoned) => poisoned.into_inner().handle(&event, event_time),
+        };
+        let Some(moderator) = self.moderator.get() else {
+            return;
+        };
+        for verdict in &verdicts {
+            tracing::info!(rule = %verdict.rule, user = %event.user_id(), reason = %verdict.reason, "verdict");
+            if let Err(e) = moderator.apply(&event, verdict, at).await {
+                tracing::error!(error = %e, rule = %verdict.rule, "recording a verdict");
+            }
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        tracing::info!(guilds = ready.guilds.len(), "gateway ready");
+    }
+
+    async fn message(&self, ctx: Context, msg: SMessage) {
+        if msg.author.id == ctx.cache.current_user().id {
+            return;
+        }
+        let category = msg.guild_id.and_then(|g| {
+            let guild = ctx.cache.guild(g)?;
+            guild
+                .channels
+                .get(&msg.channel_id)?
+                .parent_id
+                .map(|p| p.get())
+        });
+        if let Some(message) = convert::message(&msg, category) {
+            self.decide(Event::Message(message)).await;
+        }
+    }
+
+    async fn guild_member_addition(&self, _ctx: Context, member: Member) {
+        self.decide(Event::MemberJoin(convert::join(&member, now())))
+            .await;
+    }
+
+    async fn guild_member_removal(
+        &self,
+        _ctx: Context,
+        guild: SGuildId,
+        user: User,
+        _member: Option<Member>,
+    ) {
+        self.decide(Event::MemberLeave(convert::leave(
+            guild.get(),
+            &user,
+            now(),
+        )))
+        .await;
+    }
+}

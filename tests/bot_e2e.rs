@@ -1,0 +1,327 @@
+//! `steward run` end to end: the real binary, its real serenity client, a local fake of
+//! Discord's gateway and REST API. Nothing reaches the internet.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use steward::engine::event::{GuildId, UserId};
+use steward::store::Store;
+use steward::store::audit::AuditCheck;
+use steward::store::cases::CaseKind;
+use support::fake_gateway::FakeGateway;
+use support::fake_rest::{FakeRest, Recorded, State};
+use support::payloads;
+
+const GUILD: u64 = 1;
+const BOT: u64 = 42;
+const MOD_LOG: u64 = 300;
+const CHANNEL: u64 = 10;
+
+struct Bot {
+    child: Child,
+    rest: FakeRest,
+    gateway: FakeGateway,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Bot {
+    /// Starts the fakes and `steward run` against them; returns once the bot identified.
+    async fn start() -> Bot {
+        let gateway = FakeGateway::start(BOT, vec![GUILD]).await;
+        let mut state = State {
+            gateway_url: gateway.url.clone(),
+            bot: BOT,
+            ..State::default()
+        };
+        state.owners.insert(GUILD, 7);
+        state.roles.insert(GUILD, vec![(11, 1), (12, 5)]);
+        state.members.insert((GUILD, BOT), vec![12]);
+        for member in 500..510 {
+            state.members.insert((GUILD, member), vec![11]);
+        }
+        let rest = FakeRest::start(state).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rules = steward::rules::EXAMPLE_RULES.replacen(
+            "# mod_log_channel: \"123456789012345678\"",
+            &format!("mod_log_channel: \"{MOD_LOG}\""),
+            1,
+        );
+        assert_ne!(
+            rules,
+            steward::rules::EXAMPLE_RULES,
+            "the example's mod-log line moved"
+        );
+        std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
+        let child = Command::new(env!("CARGO_BIN_EXE_steward"))
+            .args(["run", "--rules"])
+            .arg(dir.path().join("rules.yaml"))
+            .arg("--database")
+            .arg(dir.path().join("steward.db"))
+            .env("DISCORD_TOKEN", "fake-token-never-printed")
+            .env("DISCORD_PROXY", &rest.url)
+            .env("RUST_LOG", "steward=info,serenity=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("steward run starts");
+        let ready = gateway.ready.clone();
+        tokio::time::timeout(Duration::from_secs(60), ready.notified())
+            .await
+            .expect("the bot identified within a minute");
+        Bot {
+            child,
+            rest,
+            gateway,
+            dir,
+        }
+    }
+
+    /// Waits until the fake REST API has seen a request matching `want`.
+    async fn wait_for(&self, what: &str, want: impl Fn(&Recorded) -> bool) -> Recorded {
+        let start = Instant::now();
+        loop {
+            if let Some(found) = self.rest.actions().into_iter().find(|r| want(r)) {
+                return found;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what}; requests: {:#?}",
+                self.rest.actions()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the bot with SIGTERM and checks it shut down cleanly.
+    fn stop(mut self) -> tempfile::TempDir {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "SIGTERM sent");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no shutdown after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut stderr);
+        }
+        assert!(status.success(), "exit {status}: {stderr}");
+        assert!(
+            !stderr.contains("fake-token-never-printed"),
+            "the token was logged"
+        );
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
+    }
+}
+
+fn message(id: u64, author: u64, content: &str) -> Value {
+    let mut m = payloads::message(
+        id,
+        CHANNEL,
+        payloads::user(author, "member", false),
+        content,
+        json!([]),
+    );
+    m["guild_id"] = json!(GUILD.to_string());
+    m["timestamp"] = json!(now_rfc3339());
+    m["member"] = json!({
+        "roles": ["11"], "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "deaf": false, "mute": false, "flags": 0
+    });
+    m
+}
+
+fn now_rfc3339() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis();
+    steward::engine::time::Timestamp(millis as i64).rfc3339()
+}
+
+async fn store(dir: &Path) -> Store {
+    Store::open(dir.join("steward.db").to_str().expect("UTF-8"))
+        .await
+        .expect("store")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evasive_slur_is_deleted_warned_and_reported() {
+    let bot = Bot::start().await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(1001, 500, "you are a n1gg3r"));
+    let delete = bot
+        .wait_for("delete", |r| {
+            r.method == "DELETE" && r.path == format!("/channels/{CHANNEL}/messages/1001")
+        })
+        .await;
+    assert!(delete.reason().is_some_and(|r| r.contains("steward")));
+    let alert = bot
+        .wait_for("alert", |r| {
+            r.method == "POST" && r.path == format!("/channels/{MOD_LOG}/messages")
+        })
+        .await;
+    assert_eq!(alert.body["allowed_mentions"]["parse"], json!([]));
+    // Three warning points from the slur rule reach the first rung: a one-hour timeout.
+    let timeout = bot
+        .wait_for("escalation timeout", |r| {
+            r.method == "PATCH" && r.path == format!("/guilds/{GUILD}/members/500")
+        })
+        .await;
+    assert!(timeout.body["communication_disabled_until"].is_string());
+    let dir = bot.stop();
+
+    let store = store(dir.path()).await;
+    let kinds: Vec<CaseKind> = store
+        .cases_for(GuildId(GUILD), UserId(500))
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![CaseKind::Delete, CaseKind::Warn, CaseKind::Timeout]
+    );
+    assert_eq!(
+        store
+            .warnings_for(GuildId(GUILD), UserId(500))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        store.verify_audit().await.unwrap(),
+        AuditCheck::Intact { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_earns_a_timeout() {
+    let bot = Bot::start().await;
+    for i in 0..4 {
+        bot.gateway.send(
+            "MESSAGE_CREATE",
+            message(2000 + i, 501, "JOIN MY CLAN JOIN MY CLAN"),
+        );
+    }
+    let timeout = bot
+        .wait_for("timeout", |r| {
+            r.method == "PATCH" && r.path == format!("/guilds/{GUILD}/members/501")
+        })
+        .await;
+    assert!(
+        timeout
+            .reason()
+            .is_some_and(|r| r.contains("near-identical")),
+        "{:?}",
+        timeout.reason()
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scam_link_is_deleted_and_its_poster_banned() {
+    let bot = Bot::start().await;
+    let scam = "free nitro for everyone https://dlscord-nltro.gift/claim";
+    bot.gateway.send("MESSAGE_CREATE", message(3001, 502, scam));
+    bot.wait_for("delete", |r| {
+        r.method == "DELETE" && r.path == format!("/channels/{CHANNEL}/messages/3001")
+    })
+    .await;
+    let ban = bot
+        .wait_for("ban", |r| {
+            r.method == "PUT" && r.path == format!("/guilds/{GUILD}/bans/502")
+        })
+        .await;
+    assert!(
+        ban.query.contains("delete_message_seconds=86400"),
+        "{}",
+        ban.query
+    );
+    assert!(
+        ban.reason()
+            .is_some_and(|r| r.contains("dlscord-nltro.gift"))
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raid_of_three_hundred_joins_is_banned_in_bulk_chunks() {
+    let bot = Bot::start().await;
+    let raiders: Vec<u64> = (900_000..900_300).collect();
+    for id in &raiders {
+        let mut member = payloads::member(GUILD, *id, &format!("raider{id}"), &[]);
+        member["joined_at"] = json!(now_rfc3339());
+        bot.gateway.send("GUILD_MEMBER_ADD", member);
+    }
+    // Every raider ends up banned: the first wave in bulk, later joiners as they arrive.
+    let start = Instant::now();
+    let banned = loop {
+        let mut banned = std::collections::HashSet::new();
+        for r in bot.rest.actions() {
+            if r.path.ends_with("/bulk-ban") {
+                let ids = r.body["user_ids"].as_array().cloned().unwrap_or_default();
+                assert!(ids.len() <= 200, "a bulk ban of {}", ids.len());
+                banned.extend(ids.iter().filter_map(|v| v.as_str()?.parse::<u64>().ok()));
+            } else if r.method == "PUT" && r.path.starts_with(&format!("/guilds/{GUILD}/bans/")) {
+                banned.extend(
+                    r.path
+                        .rsplit('/')
+                        .next()
+                        .and_then(|id| id.parse::<u64>().ok()),
+                );
+            }
+        }
+        if banned.len() >= raiders.len() || start.elapsed() > Duration::from_secs(60) {
+            break banned;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let missing: Vec<&u64> = raiders.iter().filter(|r| !banned.contains(r)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} raiders not banned: {missing:?}",
+        missing.len()
+    );
+    assert!(
+        bot.rest
+            .actions()
+            .iter()
+            .any(|r| r.path.ends_with("/bulk-ban")),
+        "the first wave went out as a bulk ban"
+    );
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let raid_cases = store
+        .all_cases(Some(GuildId(GUILD)))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.kind == CaseKind::Raid)
+        .count();
+    assert!(
+        raid_cases >= 1,
+        "raid mode and the bulk ban are recorded as raid cases"
+    );
+}
