@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use steward::engine::event::{GuildId, UserId};
+use steward::engine::time::Timestamp;
 use steward::store::Store;
-use steward::store::audit::AuditCheck;
+use steward::store::audit::{AuditCheck, AuditFilter, Phase};
 use steward::store::cases::CaseKind;
+use steward::store::timers::{NewTimed, TimedKind};
 use support::fake_gateway::FakeGateway;
 use support::fake_rest::{FakeRest, Recorded, State};
 use support::payloads;
@@ -20,6 +22,23 @@ const GUILD: u64 = 1;
 const BOT: u64 = 42;
 const MOD_LOG: u64 = 300;
 const CHANNEL: u64 = 10;
+/// A member whose top role is above steward's.
+const MODERATOR: u64 = 520;
+
+/// The example rules with alerts going to the mod-log channel.
+fn rules() -> String {
+    let rules = steward::rules::EXAMPLE_RULES.replacen(
+        "# mod_log_channel: \"123456789012345678\"",
+        &format!("mod_log_channel: \"{MOD_LOG}\""),
+        1,
+    );
+    assert_ne!(
+        rules,
+        steward::rules::EXAMPLE_RULES,
+        "the example's mod-log line moved"
+    );
+    rules
+}
 
 struct Bot {
     child: Child,
@@ -36,8 +55,14 @@ impl Drop for Bot {
 }
 
 impl Bot {
-    /// Starts the fakes and `steward run` against them; returns once the bot identified.
+    /// Starts the fakes and `steward run` against them with the example rules (alerts to
+    /// the mod-log channel); returns once the bot identified.
     async fn start() -> Bot {
+        Bot::launch(&rules(), tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// Like [`Bot::start`] with `rules` and a prepared working directory.
+    async fn launch(rules: &str, dir: tempfile::TempDir) -> Bot {
         let gateway = FakeGateway::start(BOT, vec![GUILD]).await;
         let mut state = State {
             gateway_url: gateway.url.clone(),
@@ -45,23 +70,13 @@ impl Bot {
             ..State::default()
         };
         state.owners.insert(GUILD, 7);
-        state.roles.insert(GUILD, vec![(11, 1), (12, 5)]);
+        state.roles.insert(GUILD, vec![(11, 1), (12, 5), (13, 9)]);
         state.members.insert((GUILD, BOT), vec![12]);
         for member in 500..510 {
             state.members.insert((GUILD, member), vec![11]);
         }
+        state.members.insert((GUILD, MODERATOR), vec![13]);
         let rest = FakeRest::start(state).await;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let rules = steward::rules::EXAMPLE_RULES.replacen(
-            "# mod_log_channel: \"123456789012345678\"",
-            &format!("mod_log_channel: \"{MOD_LOG}\""),
-            1,
-        );
-        assert_ne!(
-            rules,
-            steward::rules::EXAMPLE_RULES,
-            "the example's mod-log line moved"
-        );
         std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
         let child = Command::new(env!("CARGO_BIN_EXE_steward"))
             .args(["run", "--rules"])
@@ -75,10 +90,7 @@ impl Bot {
             .stderr(Stdio::piped())
             .spawn()
             .expect("steward run starts");
-        let ready = gateway.ready.clone();
-        tokio::time::timeout(Duration::from_secs(60), ready.notified())
-            .await
-            .expect("the bot identified within a minute");
+        gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
         Bot {
             child,
             rest,
@@ -323,5 +335,138 @@ async fn a_raid_of_three_hundred_joins_is_banned_in_bulk_chunks() {
     assert!(
         raid_cases >= 1,
         "raid mode and the bulk ban are recorded as raid cases"
+    );
+}
+
+async fn audit_phases(store: &Store, action: &str, target: u64) -> Vec<Phase> {
+    store
+        .audit_rows(&AuditFilter {
+            action: Some(action.to_string()),
+            target: Some(UserId(target)),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry.phase)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_above_the_bot_is_refused_and_audited() {
+    let bot = Bot::start().await;
+    bot.gateway.send(
+        "MESSAGE_CREATE",
+        message(4001, MODERATOR, "you are a n1gg3r"),
+    );
+    bot.wait_for("delete", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/4001")
+    })
+    .await;
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    // The escalation's timeout is refused: the moderator outranks steward.
+    assert_eq!(
+        audit_phases(&store, "timeout", MODERATOR).await,
+        vec![Phase::Intent, Phase::Refused]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_is_retried_and_the_outcome_audited() {
+    let bot = Bot::start().await;
+    bot.rest.state.lock().unwrap().fail_next = 1;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(5001, 503, "what the fuck"));
+    let path = format!("/channels/{CHANNEL}/messages/5001");
+    bot.wait_for("delete", |r| r.path == path).await;
+    let start = Instant::now();
+    while bot.rest.actions().iter().filter(|r| r.path == path).count() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no retry");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    assert_eq!(
+        audit_phases(&store, "delete", 503).await,
+        vec![Phase::Intent, Phase::Done]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_resumes_after_the_connection_drops() {
+    let bot = Bot::start().await;
+    bot.gateway.drop_connection();
+    bot.gateway
+        .wait_for_sessions(2, Duration::from_secs(60))
+        .await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(6001, 504, "you are a n1gg3r"));
+    bot.wait_for("delete after the reconnect", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/6001")
+    })
+    .await;
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_unban_is_issued_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = store(dir.path()).await;
+        store
+            .schedule(&NewTimed {
+                guild: GuildId(GUILD),
+                kind: TimedKind::Unban,
+                target: Some(UserId(777)),
+                detail: json!({}),
+                case_id: None,
+                due_at: Timestamp(0),
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let bot = Bot::launch(&rules(), dir).await;
+    bot.wait_for("unban", |r| {
+        r.method == "DELETE" && r.path == format!("/guilds/{GUILD}/bans/777")
+    })
+    .await;
+    let dir = bot.stop();
+    assert!(
+        store(dir.path())
+            .await
+            .pending_timed()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raid_mode_ends_by_itself() {
+    let short = rules().replacen("      - raid_mode: 30m", "      - raid_mode: 2s", 1);
+    assert_ne!(short, rules(), "the example's raid_mode line moved");
+    let bot = Bot::launch(&short, tempfile::tempdir().expect("temp dir")).await;
+    for id in 800_000..800_020u64 {
+        let mut member = payloads::member(GUILD, id, &format!("raider{id}"), &[]);
+        member["joined_at"] = json!(now_rfc3339());
+        bot.gateway.send("GUILD_MEMBER_ADD", member);
+    }
+    bot.wait_for("bulk ban", |r| r.path.ends_with("/bulk-ban"))
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let ended = store
+        .audit_rows(&AuditFilter {
+            action: Some("end_raid_mode".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        ended.iter().any(|r| r.entry.phase == Phase::Done),
+        "raid mode ended: {ended:?}"
     );
 }

@@ -169,7 +169,7 @@ async fn server_errors_are_retried() {
         .execute(&delete)
         .await
         .expect_err("gives up after three");
-    assert!(err.0.contains("502"), "{err}");
+    assert!(err.0.contains("500"), "{err}");
 }
 
 #[tokio::test]

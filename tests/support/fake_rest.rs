@@ -39,7 +39,7 @@ pub struct State {
     pub roles: HashMap<u64, Vec<(u64, i64)>>,
     /// Roles of each member, by (guild, user).
     pub members: HashMap<(u64, u64), Vec<u64>>,
-    /// Answer this many requests with 502 first (to test retries).
+    /// Answer this many requests with 500 first (to test retries).
     pub fail_next: usize,
     /// What `GET /gateway` points at.
     pub gateway_url: String,
@@ -149,7 +149,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
 fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
     if state.fail_next > 0 {
         state.fail_next -= 1;
-        return (502, json!({"message": "bad gateway", "code": 0}));
+        return (500, json!({"message": "internal server error", "code": 0}));
     }
     let segments: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     let id = |i: usize| {
