@@ -470,3 +470,102 @@ async fn raid_mode_ends_by_itself() {
         "raid mode ended: {ended:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_made_in_discord_becomes_a_case() {
+    let bot = Bot::start().await;
+    bot.gateway.send(
+        "GUILD_AUDIT_LOG_ENTRY_CREATE",
+        json!({"guild_id": GUILD.to_string(), "id": "1", "action_type": 22,
+               "user_id": MODERATOR.to_string(), "target_id": "505", "reason": "raid alt"}),
+    );
+    // The same event for steward's own ban is not recorded twice.
+    bot.gateway.send(
+        "GUILD_AUDIT_LOG_ENTRY_CREATE",
+        json!({"guild_id": GUILD.to_string(), "id": "2", "action_type": 22,
+               "user_id": BOT.to_string(), "target_id": "506", "reason": "steward"}),
+    );
+    // A message afterwards proves both events were handled before the bot stops.
+    bot.gateway
+        .send("MESSAGE_CREATE", message(7001, 507, "you are a n1gg3r"));
+    bot.wait_for("delete", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/7001")
+    })
+    .await;
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let cases = store.cases_for(GuildId(GUILD), UserId(505)).await.unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0].kind, CaseKind::Ban);
+    assert_eq!(cases[0].reason, "raid alt");
+    assert_eq!(
+        cases[0].actor,
+        steward::store::cases::Actor::User(UserId(MODERATOR))
+    );
+    assert!(
+        store
+            .cases_for(GuildId(GUILD), UserId(506))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_rejoins_during_a_timeout_is_timed_out_again() {
+    let bot = Bot::start().await;
+    for i in 0..4 {
+        bot.gateway.send(
+            "MESSAGE_CREATE",
+            message(8000 + i, 508, "JOIN MY CLAN JOIN MY CLAN"),
+        );
+    }
+    let path = format!("/guilds/{GUILD}/members/508");
+    let first = bot
+        .wait_for("timeout", |r| r.method == "PATCH" && r.path == path)
+        .await;
+    bot.gateway.send(
+        "GUILD_MEMBER_REMOVE",
+        json!({"guild_id": GUILD.to_string(), "user": payloads::user(508, "member", false)}),
+    );
+    let mut member = payloads::member(GUILD, 508, "member", &[11]);
+    member["joined_at"] = json!(now_rfc3339());
+    bot.gateway.send("GUILD_MEMBER_ADD", member);
+    let start = Instant::now();
+    let again = loop {
+        let patches: Vec<Recorded> = bot
+            .rest
+            .actions()
+            .into_iter()
+            .filter(|r| r.method == "PATCH" && r.path == path)
+            .collect();
+        if patches.len() >= 2 {
+            break patches[1].clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no second timeout"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        again.body["communication_disabled_until"], first.body["communication_disabled_until"],
+        "the same end time"
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_adds_a_slur_is_moderated() {
+    let bot = Bot::start().await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(9001, 509, "hello everyone"));
+    let mut edit = message(9001, 509, "hello you n1gg3r");
+    edit["edited_timestamp"] = json!(now_rfc3339());
+    bot.gateway.send("MESSAGE_UPDATE", edit);
+    bot.wait_for("delete of the edited message", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/9001")
+    })
+    .await;
+    bot.stop();
+}

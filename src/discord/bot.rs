@@ -5,18 +5,20 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
+use tokio::sync::RwLock;
+
 use serenity::all::{
-    Context, EventHandler, GatewayIntents, GuildId as SGuildId, Member, Message as SMessage, Ready,
-    User,
+    AuditLogEntry, Context, EventHandler, GatewayIntents, GuildId as SGuildId, Member,
+    Message as SMessage, MessageUpdateEvent, Ready, User,
 };
 use serenity::client::ClientBuilder;
 
 use super::executor::{DiscordExecutor, ExecutorSettings};
 use super::{convert, http};
 use crate::engine::Engine;
-use crate::engine::event::{ChannelId, Event, RoleId, UserId};
+use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
 use crate::engine::time::Timestamp;
-use crate::moderation::{ModerationError, Moderator};
+use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::LoadedRules;
 use crate::store::{Store, StoreError};
 
@@ -67,9 +69,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), BotError> {
     let slot = Arc::new(OnceLock::new());
+    let in_flight = Arc::new(RwLock::new(()));
     let handler = Handler {
         engine: Arc::new(Mutex::new(Engine::new(config.rules.set.clone()))),
         moderator: slot.clone(),
+        in_flight: in_flight.clone(),
     };
     let mut client =
         ClientBuilder::new_with_http(http(&config.token, config.proxy.as_deref()), intents())
@@ -106,6 +110,8 @@ pub async fn run(
         shards.shutdown_all().await;
     });
     let result = client.start().await;
+    // No more events arrive; let the ones being handled finish their actions and records.
+    let _all_done = in_flight.write().await;
     scheduler.abort();
     store.close().await;
     result.map_err(BotError::from)
@@ -133,10 +139,13 @@ fn now() -> Timestamp {
 struct Handler {
     engine: Arc<Mutex<Engine>>,
     moderator: Arc<OnceLock<Arc<Moderator<DiscordExecutor>>>>,
+    /// Held (shared) while an event is handled; shutdown takes it exclusively.
+    in_flight: Arc<RwLock<()>>,
 }
 
 impl Handler {
     async fn decide(&self, event: Event) {
+        let _handling = self.in_flight.read().await;
         // Windows are measured on Discord's clock, as in a replay; sanctions run on ours.
         let at = now();
         let event_time = event.timestamp();
@@ -179,9 +188,61 @@ impl EventHandler for Handler {
         }
     }
 
+    async fn message_update(
+        &self,
+        _ctx: Context,
+        _old: Option<SMessage>,
+        _new: Option<SMessage>,
+        event: MessageUpdateEvent,
+    ) {
+        if let Some(message) = convert::edit(&event) {
+            self.decide(Event::MessageEdit(message)).await;
+        }
+    }
+
     async fn guild_member_addition(&self, _ctx: Context, member: Member) {
-        self.decide(Event::MemberJoin(convert::join(&member, now())))
-            .await;
+        let join = convert::join(&member, now());
+        let handling = self.in_flight.read().await;
+        if let Some(moderator) = self.moderator.get()
+            && let Err(e) = moderator
+                .restore_timeout(join.guild_id, join.user.id, now())
+                .await
+        {
+            tracing::error!(error = %e, "restoring a timeout");
+        }
+        drop(handling);
+        self.decide(Event::MemberJoin(join)).await;
+    }
+
+    async fn guild_audit_log_entry_create(
+        &self,
+        ctx: Context,
+        entry: AuditLogEntry,
+        guild: SGuildId,
+    ) {
+        if entry.user_id == ctx.cache.current_user().id {
+            return; // steward's own actions are recorded already
+        }
+        let _handling = self.in_flight.read().await;
+        let (Some(sanction), Some(moderator)) =
+            (convert::external_sanction(&entry), self.moderator.get())
+        else {
+            return;
+        };
+        let command = Command {
+            guild: GuildId(guild.get()),
+            moderator: sanction.moderator,
+            target: sanction.target,
+            reason: sanction
+                .reason
+                .unwrap_or_else(|| "no reason given".to_string()),
+        };
+        if let Err(e) = moderator
+            .record_external(&command, sanction.kind, sanction.until, now())
+            .await
+        {
+            tracing::error!(error = %e, "recording a sanction applied in Discord");
+        }
     }
 
     async fn guild_member_removal(

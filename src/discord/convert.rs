@@ -1,7 +1,9 @@
 //! serenity's models into the engine's plain events.
 
 use serenity::model::channel::Message as SMessage;
+use serenity::model::event::MessageUpdateEvent;
 use serenity::model::guild::Member as SMember;
+use serenity::model::guild::audit_log::{Action, AuditLogEntry, Change, MemberAction};
 use serenity::model::user::User as SUser;
 
 use crate::engine::event::{
@@ -9,6 +11,7 @@ use crate::engine::event::{
     UserId,
 };
 use crate::engine::time::Timestamp;
+use crate::store::cases::CaseKind;
 
 /// Milliseconds of a serenity timestamp.
 fn millis(t: &serenity::model::Timestamp) -> Timestamp {
@@ -69,6 +72,84 @@ pub fn message(msg: &SMessage, category: Option<u64>) -> Option<Message> {
     })
 }
 
+/// An edited guild message, when the edit carries its author and text.
+pub fn edit(event: &MessageUpdateEvent) -> Option<Message> {
+    let guild = event.guild_id?;
+    let user = event.author.as_ref()?;
+    let content = event.content.clone()?;
+    let member = event.member.as_ref().and_then(|m| m.as_deref()).map(|m| {
+        let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
+        (roles, m.joined_at.as_ref().map(millis))
+    });
+    let time = event.edited_timestamp.or(event.timestamp)?;
+    Some(Message {
+        id: MessageId(event.id.get()),
+        guild_id: GuildId(guild.get()),
+        channel_id: ChannelId(event.channel_id.get()),
+        category_id: None,
+        author: author(
+            user,
+            member
+                .as_ref()
+                .map(|(roles, joined)| (roles.as_slice(), *joined)),
+        ),
+        content,
+        mentions: event
+            .mentions
+            .iter()
+            .flatten()
+            .map(|u| UserId(u.id.get()))
+            .collect(),
+        mention_roles: event
+            .mention_roles
+            .iter()
+            .flatten()
+            .map(|r| RoleId(r.get()))
+            .collect(),
+        mention_everyone: event.mention_everyone.unwrap_or(false),
+        attachments: Vec::new(),
+        timestamp: millis(&time),
+    })
+}
+
+/// A sanction a person applied in Discord's own interface, read from the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalSanction {
+    pub kind: CaseKind,
+    pub moderator: UserId,
+    pub target: UserId,
+    pub reason: Option<String>,
+    /// For timeouts: when it ends.
+    pub until: Option<Timestamp>,
+}
+
+/// The ban, unban, kick or timeout an audit-log entry records, if it records one.
+pub fn external_sanction(entry: &AuditLogEntry) -> Option<ExternalSanction> {
+    let target = UserId(entry.target_id?.get());
+    let mut until = None;
+    let kind = match entry.action {
+        Action::Member(MemberAction::BanAdd) => CaseKind::Ban,
+        Action::Member(MemberAction::BanRemove) => CaseKind::Unban,
+        Action::Member(MemberAction::Kick) => CaseKind::Kick,
+        Action::Member(MemberAction::Update) => {
+            let new = entry.changes.iter().flatten().find_map(|c| match c {
+                Change::CommunicationDisabledUntil { new, .. } => Some(*new),
+                _ => None,
+            })?;
+            until = Some(millis(&new?));
+            CaseKind::Timeout
+        }
+        _ => return None,
+    };
+    Some(ExternalSanction {
+        kind,
+        moderator: UserId(entry.user_id.get()),
+        target,
+        reason: entry.reason.clone(),
+        until,
+    })
+}
+
 /// A member who just joined.
 pub fn join(member: &SMember, now: Timestamp) -> MemberJoin {
     let roles: Vec<u64> = member.roles.iter().map(|r| r.get()).collect();
@@ -126,6 +207,53 @@ mod tests {
         assert!(m.mention_everyone);
         assert_eq!(m.mention_roles, vec![RoleId(30)]);
         assert_eq!(m.attachments[0].size, 48213);
+    }
+
+    #[test]
+    fn edits_carry_the_new_text() {
+        let event: MessageUpdateEvent = serde_json::from_value(json!({
+            "id": "1001", "channel_id": "10", "guild_id": "1", "author": user(),
+            "content": "now with a slur", "edited_timestamp": "2026-11-22T10:05:00.000000+00:00",
+            "timestamp": "2026-11-22T10:00:00.000000+00:00"
+        }))
+        .expect("a MESSAGE_UPDATE payload");
+        let m = edit(&event).expect("an edit with text");
+        assert_eq!(m.content, "now with a slur");
+        assert_eq!(m.timestamp, Timestamp(1_795_341_900_000));
+        let embed_only: MessageUpdateEvent = serde_json::from_value(json!({
+            "id": "1001", "channel_id": "10", "guild_id": "1", "embeds": []
+        }))
+        .expect("an embed-only update");
+        assert_eq!(edit(&embed_only), None);
+    }
+
+    #[test]
+    fn audit_log_entries_become_external_sanctions() {
+        let ban: AuditLogEntry = serde_json::from_value(json!({
+            "id": "1", "action_type": 22, "user_id": "600", "target_id": "500",
+            "reason": "spam", "changes": []
+        }))
+        .expect("a ban entry");
+        let found = external_sanction(&ban).expect("a ban");
+        assert_eq!(
+            (found.kind, found.moderator, found.target),
+            (CaseKind::Ban, UserId(600), UserId(500))
+        );
+        let timeout: AuditLogEntry = serde_json::from_value(json!({
+            "id": "2", "action_type": 24, "user_id": "600", "target_id": "500",
+            "changes": [{"key": "communication_disabled_until",
+                         "new_value": "2026-11-22T11:00:00.000000+00:00"}]
+        }))
+        .expect("a timeout entry");
+        let found = external_sanction(&timeout).expect("a timeout");
+        assert_eq!(found.kind, CaseKind::Timeout);
+        assert_eq!(found.until, Some(Timestamp(1_795_345_200_000)));
+        let nick: AuditLogEntry = serde_json::from_value(json!({
+            "id": "3", "action_type": 24, "user_id": "600", "target_id": "500",
+            "changes": [{"key": "nick", "new_value": "bob"}]
+        }))
+        .expect("a nickname entry");
+        assert_eq!(external_sanction(&nick), None);
     }
 
     #[test]

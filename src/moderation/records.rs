@@ -136,6 +136,84 @@ impl<E: Executor> Moderator<E> {
         Ok(case)
     }
 
+    /// Records a sanction a person applied in Discord's own interface: a case under their
+    /// name and an audit row, nothing done (it is done already).
+    pub async fn record_external(
+        &self,
+        c: &Command,
+        kind: CaseKind,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Case, ModerationError> {
+        let case = self
+            .store
+            .create_case(&NewCase {
+                guild: c.guild,
+                kind,
+                target: c.target,
+                actor: Actor::User(c.moderator),
+                reason: c.reason.clone(),
+                evidence: CaseEvidence::default(),
+                rules_hash: None,
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        let detail = json!({"reason": c.reason, "source": "Discord audit log"});
+        self.record(
+            c.guild,
+            c.moderator,
+            Some(c.target),
+            kind.as_str(),
+            Some(case.id),
+            detail,
+            now,
+        )
+        .await?;
+        Ok(case)
+    }
+
+    /// Puts a member who left and came back during a timeout back in it, until the time
+    /// it was due to end. Returns whether there was a timeout to restore.
+    pub async fn restore_timeout(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool, ModerationError> {
+        let Some(until) = self
+            .store
+            .pending_until(guild, TimedKind::EndTimeout, user)
+            .await?
+            .filter(|until| *until > now)
+        else {
+            return Ok(false);
+        };
+        let intent = AuditEntry {
+            at: now,
+            guild: Some(guild),
+            actor: None,
+            rule: None,
+            action: "timeout".to_string(),
+            phase: Phase::Intent,
+            target: Some(user),
+            case_id: None,
+            detail: json!({"reason": "rejoined during a timeout", "until": until.0}),
+        };
+        self.store.append_audit(&intent).await?;
+        let request = Request::Timeout {
+            guild,
+            user,
+            until,
+            reason: "steward: rejoined during a timeout".to_string(),
+        };
+        let outcome = self.executor.execute(&request).await;
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        Ok(true)
+    }
+
     /// Intent, case, every request in turn (stopping at the first that is not done), outcome.
     async fn command(
         &self,
@@ -286,6 +364,61 @@ mod tests {
         assert_eq!(done.case.unwrap().kind, CaseKind::Softban);
         let names: Vec<_> = m.executor().requests().iter().map(Request::name).collect();
         assert_eq!(names, vec!["ban", "unban"]);
+    }
+
+    #[tokio::test]
+    async fn a_member_who_rejoins_during_a_timeout_gets_it_back() {
+        let (store, _dir) = fresh().await;
+        let m = moderator(&store);
+        let timeout = Action::Timeout {
+            duration: Duration::from_secs(3600),
+        };
+        m.manual(&test_command(timeout, "flood"), Timestamp(0))
+            .await
+            .unwrap();
+        assert!(
+            m.restore_timeout(GuildId(1), UserId(5), Timestamp(60_000))
+                .await
+                .unwrap()
+        );
+        let last = m.executor().requests().pop().unwrap();
+        assert_eq!(
+            last,
+            Request::Timeout {
+                guild: GuildId(1),
+                user: UserId(5),
+                until: Timestamp(3_600_000),
+                reason: "steward: rejoined during a timeout".into(),
+            }
+        );
+        assert!(
+            !m.restore_timeout(GuildId(1), UserId(5), Timestamp(3_600_001))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !m.restore_timeout(GuildId(1), UserId(6), Timestamp(60_000))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn sanctions_applied_in_discord_become_cases() {
+        let (store, _dir) = fresh().await;
+        let m = moderator(&store);
+        let case = m
+            .record_external(&command("raiding"), CaseKind::Ban, None, Timestamp(5))
+            .await
+            .unwrap();
+        assert_eq!(case.actor, Actor::User(UserId(99)));
+        assert!(m.executor().requests().is_empty(), "nothing is done again");
+        let rows = store.audit_rows(&AuditFilter::default()).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].entry.action.as_str(), rows[0].entry.phase),
+            ("ban", Phase::Record)
+        );
     }
 
     #[tokio::test]
