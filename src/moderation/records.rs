@@ -61,7 +61,7 @@ impl<E: Executor> Moderator<E> {
 
     /// Writes a note about a member: a case, nothing done on Discord.
     pub async fn note(&self, c: &Command, now: Timestamp) -> Result<Case, ModerationError> {
-        let case = self.command_case(c, CaseKind::Note, now).await?;
+        let case = self.command_case(c, CaseKind::Note, None, now).await?;
         self.record(
             c.guild,
             c.moderator,
@@ -145,20 +145,7 @@ impl<E: Executor> Moderator<E> {
         expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<Case, ModerationError> {
-        let case = self
-            .store
-            .create_case(&NewCase {
-                guild: c.guild,
-                kind,
-                target: c.target,
-                actor: Actor::User(c.moderator),
-                reason: c.reason.clone(),
-                evidence: CaseEvidence::default(),
-                rules_hash: None,
-                created_at: now,
-                expires_at,
-            })
-            .await?;
+        let case = self.command_case(c, kind, expires_at, now).await?;
         let detail = json!({"reason": c.reason, "source": "Discord audit log"});
         self.record(
             c.guild,
@@ -234,7 +221,7 @@ impl<E: Executor> Moderator<E> {
             detail: json!({"reason": c.reason}),
         };
         self.store.append_audit(&intent).await?;
-        let case = self.command_case(c, kind, now).await?;
+        let case = self.command_case(c, kind, None, now).await?;
         intent.case_id = Some(case.id);
         let mut outcome = Ok(ExecOutcome::Done);
         for request in requests {
@@ -257,6 +244,7 @@ impl<E: Executor> Moderator<E> {
         &self,
         c: &Command,
         kind: CaseKind,
+        expires_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<Case, ModerationError> {
         Ok(self
@@ -270,7 +258,7 @@ impl<E: Executor> Moderator<E> {
                 evidence: CaseEvidence::default(),
                 rules_hash: Some(self.rules_hash.clone()),
                 created_at: now,
-                expires_at: None,
+                expires_at,
             })
             .await?)
     }
