@@ -234,6 +234,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .ok()
                     .filter(|p| !p.is_empty()),
                 rules: loaded,
+                rules_path: rules,
+                reload_every: std::time::Duration::from_secs(2),
                 database,
             };
             bot::run(config, shutdown_signal())

@@ -569,3 +569,79 @@ async fn an_edit_that_adds_a_slur_is_moderated() {
     .await;
     bot.stop();
 }
+
+fn hang_up(bot: &Bot) {
+    let pid = bot.child.id().to_string();
+    let sent = Command::new("kill").args(["-HUP", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "SIGHUP sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_rules_take_effect_on_sighup() {
+    let bot = Bot::start().await;
+    let path = bot.dir.path().join("rules.yaml");
+    let rules = std::fs::read_to_string(&path).expect("rules");
+    let banned = rules.replacen(
+        "    words: []              # e.g. [badword, \"two words\"]",
+        "    words: [pineapple]",
+        1,
+    );
+    assert_ne!(banned, rules, "the example's banned list moved");
+    std::fs::write(&path, banned).expect("write rules");
+    hang_up(&bot);
+    // Until the reload lands, "pineapple" is fine; keep asking until it is not.
+    let start = Instant::now();
+    for id in 10_000u64.. {
+        bot.gateway
+            .send("MESSAGE_CREATE", message(id, 500, "I love pineapple"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if bot.rest.actions().iter().any(|r| r.method == "DELETE") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the new word list never applied"
+        );
+    }
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let reloads = store
+        .audit_rows(&AuditFilter {
+            action: Some("rules_reload".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reloads.len(), 2, "startup and the reload: {reloads:?}");
+    assert_ne!(
+        reloads[0].entry.detail["hash"],
+        reloads[1].entry.detail["hash"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rules_file_changes_nothing_and_is_reported() {
+    let bot = Bot::start().await;
+    let path = bot.dir.path().join("rules.yaml");
+    let rules = std::fs::read_to_string(&path).expect("rules");
+    std::fs::write(
+        &path,
+        rules.replacen("  - name: slurs", "  - nmae: slurs", 1),
+    )
+    .expect("write");
+    hang_up(&bot);
+    let alert = bot
+        .wait_for("rejection alert", |r| {
+            r.path == format!("/channels/{MOD_LOG}/messages")
+                && r.body.to_string().contains("old rules stay in force")
+        })
+        .await;
+    assert!(alert.body.to_string().contains("nmae"), "{}", alert.body);
+    bot.gateway
+        .send("MESSAGE_CREATE", message(11_001, 501, "you are a n1gg3r"));
+    bot.wait_for("delete under the old rules", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/11001")
+    })
+    .await;
+    bot.stop();
+}

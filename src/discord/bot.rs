@@ -2,6 +2,7 @@
 //! moderation layer, and the scheduler that ends temporary sanctions.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
@@ -29,6 +30,11 @@ pub struct BotConfig {
     /// Base URL of a REST proxy (`DISCORD_PROXY`), which then owns rate limiting.
     pub proxy: Option<String>,
     pub rules: LoadedRules,
+    /// Where the rules came from; watched for changes (and re-read on SIGHUP). `None` for
+    /// the built-in example rules.
+    pub rules_path: Option<PathBuf>,
+    /// How often the rules file is checked for changes.
+    pub reload_every: StdDuration,
     pub database: String,
 }
 
@@ -38,6 +44,7 @@ impl std::fmt::Debug for BotConfig {
             .field("token", &"<hidden>")
             .field("proxy", &self.proxy)
             .field("rules", &self.rules.origin)
+            .field("rules_path", &self.rules_path)
             .field("database", &self.database)
             .finish()
     }
@@ -70,8 +77,9 @@ pub async fn run(
 ) -> Result<(), BotError> {
     let slot = Arc::new(OnceLock::new());
     let in_flight = Arc::new(RwLock::new(()));
+    let engine = Arc::new(Mutex::new(Engine::new(config.rules.set.clone())));
     let handler = Handler {
-        engine: Arc::new(Mutex::new(Engine::new(config.rules.set.clone()))),
+        engine: engine.clone(),
         moderator: slot.clone(),
         in_flight: in_flight.clone(),
     };
@@ -96,13 +104,22 @@ pub async fn run(
         rules.exempt_roles.iter().map(|r| RoleId(*r)).collect(),
     );
     let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings);
-    let mut moderator = Moderator::new(store.clone(), executor, rules);
+    let moderator = Moderator::new(store.clone(), executor, rules);
     moderator.load_rules(rules, "startup", now()).await?;
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
     let _ = slot.set(moderator.clone());
 
     let scheduler = tokio::spawn(schedule(moderator.clone()));
+    let watcher = config.rules_path.clone().map(|path| {
+        let reloader = Reloader {
+            path,
+            engine,
+            moderator: moderator.clone(),
+            hash: config.rules.hash.clone(),
+        };
+        tokio::spawn(reloader.watch(config.reload_every))
+    });
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -113,6 +130,9 @@ pub async fn run(
     // No more events arrive; let the ones being handled finish their actions and records.
     let _all_done = in_flight.write().await;
     scheduler.abort();
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     store.close().await;
     result.map_err(BotError::from)
 }
@@ -126,6 +146,89 @@ async fn schedule(moderator: Arc<Moderator<DiscordExecutor>>) {
             tracing::error!(error = %e, "running timed actions");
         }
     }
+}
+
+/// Re-reads the rules file when it changes or on SIGHUP. A file with errors changes
+/// nothing: the errors are logged, audited and posted to the mod-log channel.
+struct Reloader {
+    path: PathBuf,
+    engine: Arc<Mutex<Engine>>,
+    moderator: Arc<Moderator<DiscordExecutor>>,
+    /// Hash of the rules in force.
+    hash: String,
+}
+
+impl Reloader {
+    async fn watch(mut self, every: StdDuration) {
+        let mut seen = modified(&self.path);
+        let mut hangup = hangups();
+        loop {
+            let asked = tokio::select! {
+                () = tokio::time::sleep(every) => false,
+                Some(()) = next_hangup(&mut hangup) => true,
+            };
+            let now_seen = modified(&self.path);
+            if !asked && now_seen == seen {
+                continue;
+            }
+            seen = now_seen;
+            self.reload().await;
+        }
+    }
+
+    async fn reload(&mut self) {
+        match crate::rules::load(&self.path) {
+            Ok(loaded) if loaded.hash == self.hash => {}
+            Ok(loaded) => {
+                match self.engine.lock() {
+                    Ok(mut engine) => engine.set_rules(loaded.set.clone()),
+                    Err(poisoned) => poisoned.into_inner().set_rules(loaded.set.clone()),
+                }
+                self.hash = loaded.hash.clone();
+                tracing::info!(rules = %loaded.summary(), "rules reloaded");
+                if let Err(e) = self.moderator.load_rules(&loaded, "reload", now()).await {
+                    tracing::error!(error = %e, "recording the rules reload");
+                }
+            }
+            Err(problems) => {
+                tracing::error!(%problems, "the rules file has errors; the old rules stay in force");
+                if let Err(e) = self
+                    .moderator
+                    .rules_rejected(&problems.to_string(), now())
+                    .await
+                {
+                    tracing::error!(error = %e, "reporting the rejected rules");
+                }
+            }
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+#[cfg(unix)]
+fn hangups() -> Hangups {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+
+#[cfg(not(unix))]
+fn hangups() -> Hangups {}
+
+/// The next SIGHUP; never resolves where there are none.
+async fn next_hangup(hangups: &mut Hangups) -> Option<()> {
+    #[cfg(unix)]
+    if let Some(signal) = hangups {
+        return signal.recv().await;
+    }
+    let _ = hangups;
+    std::future::pending().await
 }
 
 /// The wall clock as engine time.

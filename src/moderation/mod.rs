@@ -8,6 +8,8 @@
 pub mod executor;
 pub mod records;
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 pub use executor::{ExecError, ExecOutcome, Executor, Recorder, Request};
@@ -37,8 +39,15 @@ pub enum ModerationError {
 pub struct Moderator<E> {
     store: Store,
     executor: E,
+    /// The rules in force; swapped whole on reload while events are being handled.
+    rules: std::sync::RwLock<Arc<RulesInForce>>,
+}
+
+/// What the moderation layer takes from the rules file.
+#[derive(Debug)]
+struct RulesInForce {
     policy: WarningPolicy,
-    rules_hash: String,
+    hash: String,
 }
 
 /// Who and what one action is about.
@@ -86,8 +95,17 @@ impl<E: Executor> Moderator<E> {
         Moderator {
             store,
             executor,
-            policy: rules.warnings.clone(),
-            rules_hash: rules.hash.clone(),
+            rules: std::sync::RwLock::new(Arc::new(RulesInForce {
+                policy: rules.warnings.clone(),
+                hash: rules.hash.clone(),
+            })),
+        }
+    }
+
+    fn in_force(&self) -> Arc<RulesInForce> {
+        match self.rules.read() {
+            Ok(rules) => rules.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -103,7 +121,7 @@ impl<E: Executor> Moderator<E> {
 
     /// Switches to new rules and records the switch (and the file, once) in the store.
     pub async fn load_rules(
-        &mut self,
+        &self,
         rules: &LoadedRules,
         by: &str,
         now: Timestamp,
@@ -124,8 +142,48 @@ impl<E: Executor> Moderator<E> {
                 detail: json!({"hash": rules.hash, "origin": rules.origin, "by": by}),
             })
             .await?;
-        self.policy = rules.warnings.clone();
-        self.rules_hash = rules.hash.clone();
+        let new = Arc::new(RulesInForce {
+            policy: rules.warnings.clone(),
+            hash: rules.hash.clone(),
+        });
+        match self.rules.write() {
+            Ok(mut current) => *current = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        Ok(())
+    }
+
+    /// Records a rules file that failed to load (the old rules stay in force) and tells the
+    /// moderators in the mod-log channel.
+    pub async fn rules_rejected(
+        &self,
+        problems: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        let entry = AuditEntry {
+            at: now,
+            guild: None,
+            actor: None,
+            rule: None,
+            action: "rules_reload".to_string(),
+            phase: Phase::Failed,
+            target: None,
+            case_id: None,
+            detail: json!({"problems": problems, "kept": self.in_force().hash}),
+        };
+        self.store.append_audit(&entry).await?;
+        let alert = Request::Alert {
+            guild: GuildId(0),
+            channel: None,
+            text: format!(
+                "The new rules file has errors; the old rules stay in force.\n{problems}"
+            ),
+        };
+        if let Err(e) = self.executor.execute(&alert).await {
+            self.store
+                .append_audit(&outcome_entry(entry, &Err(e)))
+                .await?;
+        }
         Ok(())
     }
 
@@ -289,7 +347,7 @@ impl<E: Executor> Moderator<E> {
             phase: Phase::Intent,
             target: Some(t.user),
             case_id: None,
-            detail: json!({"reason": step.reason, "rules_hash": self.rules_hash}),
+            detail: json!({"reason": step.reason, "rules_hash": self.in_force().hash}),
         };
         if !t.accounts.is_empty() {
             intent.detail["accounts"] =
@@ -304,7 +362,9 @@ impl<E: Executor> Moderator<E> {
         intent.case_id = case.as_ref().map(|c| c.id);
         let mut escalation = None;
         if let (Action::Warn { points, expires }, Some(case)) = (step.action, &case) {
-            let expires_at = expires.or(self.policy.expire_after).map(|d| now + d);
+            let expires_at = expires
+                .or(self.in_force().policy.expire_after)
+                .map(|d| now + d);
             self.store
                 .add_warning(&NewWarning {
                     guild: t.guild,
@@ -380,7 +440,7 @@ impl<E: Executor> Moderator<E> {
                     normalized: evidence.normalized.clone(),
                     span: evidence.span,
                 },
-                rules_hash: Some(self.rules_hash.clone()),
+                rules_hash: Some(self.in_force().hash.clone()),
                 created_at: now,
                 expires_at,
             })
@@ -395,7 +455,8 @@ impl<E: Executor> Moderator<E> {
         now: Timestamp,
     ) -> Result<Option<Verdict>, ModerationError> {
         let mut totals: Vec<(Duration, u32)> = Vec::new();
-        for step in &self.policy.ladder {
+        let rules = self.in_force();
+        for step in &rules.policy.ladder {
             let since = Timestamp(now.0.saturating_sub(step.within.0 as i64));
             let points = self
                 .store
@@ -403,7 +464,7 @@ impl<E: Executor> Moderator<E> {
                 .await?;
             totals.push((step.within, points));
         }
-        let reached = self.policy.reached(added, |within| {
+        let reached = rules.policy.reached(added, |within| {
             totals
                 .iter()
                 .find(|(w, _)| *w == within)
@@ -885,7 +946,7 @@ mod tests {
     async fn rules_loads_are_recorded_once_per_file() {
         let (store, _dir) = fresh().await;
         let rules = rules();
-        let mut m = Moderator::new(store.clone(), Recorder::default(), &rules);
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules);
         m.load_rules(&rules, "startup", Timestamp(0)).await.unwrap();
         m.load_rules(&rules, "reload", Timestamp(1)).await.unwrap();
         assert!(store.rules_version(&rules.hash).await.unwrap().is_some());

@@ -256,7 +256,7 @@ impl<E: Executor> Moderator<E> {
                 actor: Actor::User(c.moderator),
                 reason: c.reason.clone(),
                 evidence: CaseEvidence::default(),
-                rules_hash: Some(self.rules_hash.clone()),
+                rules_hash: Some(self.in_force().hash.clone()),
                 created_at: now,
                 expires_at,
             })
