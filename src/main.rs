@@ -133,14 +133,19 @@ fn load_rules(path: Option<&PathBuf>) -> Result<LoadedRules, rules::RulesError> 
     }
 }
 
-/// Logs to standard error, level from RUST_LOG (default `info`).
+/// Logs to standard error, level from RUST_LOG (default `info`), one JSON object a line
+/// when STEWARD_LOG_FORMAT=json.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("STEWARD_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -224,6 +229,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
+            let metrics_addr = match std::env::var("STEWARD_METRICS_ADDR") {
+                Ok(addr) if !addr.is_empty() => match addr.parse() {
+                    Ok(addr) => Some(addr),
+                    Err(e) => {
+                        eprintln!(
+                            "STEWARD_METRICS_ADDR `{addr}` is not an address like 127.0.0.1:9100: {e}"
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
+                },
+                _ => None,
+            };
             let Ok(token) = std::env::var("DISCORD_TOKEN") else {
                 eprintln!("DISCORD_TOKEN is not set (environment or .env)");
                 return Ok(ExitCode::FAILURE);
@@ -236,6 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rules: loaded,
                 rules_path: rules,
                 reload_every: std::time::Duration::from_secs(2),
+                metrics_addr,
                 database,
             };
             bot::run(config, shutdown_signal())

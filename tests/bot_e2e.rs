@@ -42,6 +42,8 @@ fn rules() -> String {
 
 struct Bot {
     child: Child,
+    /// Where the bot serves /metrics and /healthz.
+    metrics: String,
     rest: FakeRest,
     gateway: FakeGateway,
     dir: tempfile::TempDir,
@@ -78,6 +80,10 @@ impl Bot {
         state.members.insert((GUILD, MODERATOR), vec![13]);
         let rest = FakeRest::start(state).await;
         std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
+        let metrics = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            probe.local_addr().expect("address").to_string()
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_steward"))
             .args(["run", "--rules"])
             .arg(dir.path().join("rules.yaml"))
@@ -86,6 +92,8 @@ impl Bot {
             .env("DISCORD_TOKEN", "fake-token-never-printed")
             .env("DISCORD_PROXY", &rest.url)
             .env("RUST_LOG", "steward=info,serenity=warn")
+            .env("STEWARD_METRICS_ADDR", &metrics)
+            .env("STEWARD_LOG_FORMAT", "json")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -93,6 +101,7 @@ impl Bot {
         gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
         Bot {
             child,
+            metrics,
             rest,
             gateway,
             dir,
@@ -643,5 +652,67 @@ async fn a_bad_rules_file_changes_nothing_and_is_reported() {
         r.path == format!("/channels/{CHANNEL}/messages/11001")
     })
     .await;
+    bot.stop();
+}
+
+/// A plain HTTP GET against the bot's metrics server: status line and body.
+async fn get(addr: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("metrics server");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_are_served() {
+    let bot = Bot::start().await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(12_001, 500, "you are a n1gg3r"));
+    bot.wait_for("delete", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/12001")
+    })
+    .await;
+    let (status, health) = get(&bot.metrics, "/healthz").await;
+    assert!(status.contains("200"), "{status}: {health}");
+    assert!(health.contains("gateway: connected") && health.contains("database: writable"));
+    // The alert and the escalation may still be on their way; wait for the counters.
+    let start = Instant::now();
+    let text = loop {
+        let (_, text) = get(&bot.metrics, "/metrics").await;
+        if text.contains("action=\"alert\",outcome=\"done\"")
+            || start.elapsed() > Duration::from_secs(10)
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        text.contains("steward_events_total{kind=\"message\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("steward_verdicts_total{rule=\"slurs\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("steward_actions_total{action=\"delete\",outcome=\"done\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("steward_event_to_action_seconds_count 1"),
+        "{text}"
+    );
+    assert!(text.contains("steward_gateway_connected 1"), "{text}");
+    let (missing, _) = get(&bot.metrics, "/nothing").await;
+    assert!(missing.contains("404"), "{missing}");
     bot.stop();
 }

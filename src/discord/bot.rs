@@ -2,19 +2,23 @@
 //! moderation layer, and the scheduler that ends temporary sanctions.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration as StdDuration, Instant, SystemTime, UNIX_EPOCH};
 
+use tokio::net::TcpListener;
 use tokio::sync::RwLock;
 
 use serenity::all::{
-    AuditLogEntry, Context, EventHandler, GatewayIntents, GuildId as SGuildId, Member,
-    Message as SMessage, MessageUpdateEvent, Ready, User,
+    AuditLogEntry, ConnectionStage, Context, EventHandler, GatewayIntents, GuildId as SGuildId,
+    Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent, ShardStageUpdateEvent,
+    User,
 };
 use serenity::client::ClientBuilder;
 
 use super::executor::{DiscordExecutor, ExecutorSettings};
+use super::metrics::{self, Metered, Metrics};
 use super::{convert, http};
 use crate::engine::Engine;
 use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
@@ -35,6 +39,8 @@ pub struct BotConfig {
     pub rules_path: Option<PathBuf>,
     /// How often the rules file is checked for changes.
     pub reload_every: StdDuration,
+    /// Where to serve `/metrics` and `/healthz` (`STEWARD_METRICS_ADDR`), if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: String,
 }
 
@@ -59,7 +65,15 @@ pub enum BotError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Moderation(#[from] ModerationError),
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
+
+/// The moderator of the live bot: Discord's REST API, counted.
+type LiveModerator = Moderator<Metered<DiscordExecutor>>;
 
 /// The intents steward needs: messages and their content, members, and moderation events.
 pub fn intents() -> GatewayIntents {
@@ -77,11 +91,13 @@ pub async fn run(
 ) -> Result<(), BotError> {
     let slot = Arc::new(OnceLock::new());
     let in_flight = Arc::new(RwLock::new(()));
+    let metrics = Arc::new(Metrics::default());
     let engine = Arc::new(Mutex::new(Engine::new(config.rules.set.clone())));
     let handler = Handler {
         engine: engine.clone(),
         moderator: slot.clone(),
         in_flight: in_flight.clone(),
+        metrics: metrics.clone(),
     };
     let mut client =
         ClientBuilder::new_with_http(http(&config.token, config.proxy.as_deref()), intents())
@@ -104,12 +120,27 @@ pub async fn run(
         rules.exempt_roles.iter().map(|r| RoleId(*r)).collect(),
     );
     let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings);
+    let executor = Metered::new(executor, metrics.clone());
     let moderator = Moderator::new(store.clone(), executor, rules);
     moderator.load_rules(rules, "startup", now()).await?;
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
     let _ = slot.set(moderator.clone());
 
+    let server = match config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| BotError::Metrics { addr, source })?;
+            tracing::info!(%addr, "serving /metrics and /healthz");
+            Some(tokio::spawn(metrics::serve(
+                listener,
+                metrics,
+                store.clone(),
+            )))
+        }
+        None => None,
+    };
     let scheduler = tokio::spawn(schedule(moderator.clone()));
     let watcher = config.rules_path.clone().map(|path| {
         let reloader = Reloader {
@@ -130,15 +161,15 @@ pub async fn run(
     // No more events arrive; let the ones being handled finish their actions and records.
     let _all_done = in_flight.write().await;
     scheduler.abort();
-    if let Some(watcher) = watcher {
-        watcher.abort();
+    for task in [watcher, server].into_iter().flatten() {
+        task.abort();
     }
     store.close().await;
     result.map_err(BotError::from)
 }
 
 /// Ends temporary sanctions when they fall due, every second.
-async fn schedule(moderator: Arc<Moderator<DiscordExecutor>>) {
+async fn schedule(moderator: Arc<LiveModerator>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(1));
     loop {
         tick.tick().await;
@@ -153,7 +184,7 @@ async fn schedule(moderator: Arc<Moderator<DiscordExecutor>>) {
 struct Reloader {
     path: PathBuf,
     engine: Arc<Mutex<Engine>>,
-    moderator: Arc<Moderator<DiscordExecutor>>,
+    moderator: Arc<LiveModerator>,
     /// Hash of the rules in force.
     hash: String,
 }
@@ -241,14 +272,17 @@ fn now() -> Timestamp {
 
 struct Handler {
     engine: Arc<Mutex<Engine>>,
-    moderator: Arc<OnceLock<Arc<Moderator<DiscordExecutor>>>>,
+    moderator: Arc<OnceLock<Arc<LiveModerator>>>,
     /// Held (shared) while an event is handled; shutdown takes it exclusively.
     in_flight: Arc<RwLock<()>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Handler {
     async fn decide(&self, event: Event) {
         let _handling = self.in_flight.read().await;
+        let arrived = Instant::now();
+        self.metrics.event(event.kind().as_str());
         // Windows are measured on Discord's clock, as in a replay; sanctions run on ours.
         let at = now();
         let event_time = event.timestamp();
@@ -260,10 +294,14 @@ impl Handler {
             return;
         };
         for verdict in &verdicts {
+            self.metrics.verdict(&verdict.rule);
             tracing::info!(rule = %verdict.rule, user = %event.user_id(), reason = %verdict.reason, "verdict");
             if let Err(e) = moderator.apply(&event, verdict, at).await {
                 tracing::error!(error = %e, rule = %verdict.rule, "recording a verdict");
             }
+        }
+        if !verdicts.is_empty() {
+            self.metrics.latency(arrived.elapsed());
         }
     }
 }
@@ -271,7 +309,18 @@ impl Handler {
 #[serenity::async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
+        self.metrics.set_connected(true);
         tracing::info!(guilds = ready.guilds.len(), "gateway ready");
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        self.metrics.set_connected(true);
+        tracing::info!("gateway session resumed");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        self.metrics
+            .set_connected(event.new == ConnectionStage::Connected);
     }
 
     async fn message(&self, ctx: Context, msg: SMessage) {

@@ -4,6 +4,7 @@
 pub mod bot;
 pub mod convert;
 pub mod executor;
+pub mod metrics;
 
 pub use executor::{DiscordExecutor, ExecutorSettings};
 
