@@ -241,6 +241,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 _ => None,
             };
+            let shards = match std::env::var("STEWARD_SHARDS").unwrap_or_default().parse() {
+                Ok(plan) => plan,
+                Err(e) => {
+                    eprintln!("STEWARD_SHARDS: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
             let Ok(token) = std::env::var("DISCORD_TOKEN") else {
                 eprintln!("DISCORD_TOKEN is not set (environment or .env)");
                 return Ok(ExitCode::FAILURE);
@@ -254,6 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rules_path: rules,
                 reload_every: std::time::Duration::from_secs(2),
                 metrics_addr,
+                shards,
                 database,
             };
             bot::run(config, shutdown_signal())

@@ -60,11 +60,11 @@ impl Bot {
     /// Starts the fakes and `steward run` against them with the example rules (alerts to
     /// the mod-log channel); returns once the bot identified.
     async fn start() -> Bot {
-        Bot::launch(&rules(), tempfile::tempdir().expect("temp dir")).await
+        Bot::launch(&rules(), tempfile::tempdir().expect("temp dir"), &[]).await
     }
 
     /// Like [`Bot::start`] with `rules` and a prepared working directory.
-    async fn launch(rules: &str, dir: tempfile::TempDir) -> Bot {
+    async fn launch(rules: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Bot {
         let gateway = FakeGateway::start(BOT, vec![GUILD]).await;
         let mut state = State {
             gateway_url: gateway.url.clone(),
@@ -94,6 +94,7 @@ impl Bot {
             .env("RUST_LOG", "steward=info,serenity=warn")
             .env("STEWARD_METRICS_ADDR", &metrics)
             .env("STEWARD_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -436,7 +437,7 @@ async fn a_pending_unban_is_issued_after_a_restart() {
             .unwrap();
         store.close().await;
     }
-    let bot = Bot::launch(&rules(), dir).await;
+    let bot = Bot::launch(&rules(), dir, &[]).await;
     bot.wait_for("unban", |r| {
         r.method == "DELETE" && r.path == format!("/guilds/{GUILD}/bans/777")
     })
@@ -456,7 +457,7 @@ async fn a_pending_unban_is_issued_after_a_restart() {
 async fn raid_mode_ends_by_itself() {
     let short = rules().replacen("      - raid_mode: 30m", "      - raid_mode: 2s", 1);
     assert_ne!(short, rules(), "the example's raid_mode line moved");
-    let bot = Bot::launch(&short, tempfile::tempdir().expect("temp dir")).await;
+    let bot = Bot::launch(&short, tempfile::tempdir().expect("temp dir"), &[]).await;
     for id in 800_000..800_020u64 {
         let mut member = payloads::member(GUILD, id, &format!("raider{id}"), &[]);
         member["joined_at"] = json!(now_rfc3339());
@@ -714,5 +715,21 @@ async fn metrics_and_health_are_served() {
     assert!(text.contains("steward_gateway_connected 1"), "{text}");
     let (missing, _) = get(&bot.metrics, "/nothing").await;
     assert!(missing.contains("404"), "{missing}");
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_range_identifies_as_those_shards() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bot = Bot::launch(&rules(), dir, &[("STEWARD_SHARDS", "1-1/2")]).await;
+    let identify = bot.gateway.identifies.lock().unwrap()[0].clone();
+    assert_eq!(identify["op"], 2);
+    assert_eq!(identify["d"]["shard"], json!([1, 2]));
+    assert!(
+        identify["d"]["intents"]
+            .as_u64()
+            .is_some_and(|i| i & (1 << 15) != 0),
+        "message content intent"
+    );
     bot.stop();
 }

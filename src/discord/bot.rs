@@ -41,6 +41,8 @@ pub struct BotConfig {
     pub reload_every: StdDuration,
     /// Where to serve `/metrics` and `/healthz` (`STEWARD_METRICS_ADDR`), if anywhere.
     pub metrics_addr: Option<SocketAddr>,
+    /// Which shards this process runs (`STEWARD_SHARDS`).
+    pub shards: ShardPlan,
     pub database: String,
 }
 
@@ -70,6 +72,55 @@ pub enum BotError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// Which gateway shards this process runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShardPlan {
+    /// As many as Discord recommends (`GET /gateway/bot`), all in this process.
+    #[default]
+    Auto,
+    /// Shards `first..=last` of `total`, so big bots can split shards over processes.
+    Range { first: u32, last: u32, total: u32 },
+}
+
+impl std::str::FromStr for ShardPlan {
+    type Err = String;
+
+    /// `auto`, `8` (all eight here), `3/8` (shard 3 of 8) or `0-3/8` (shards 0 to 3 of 8).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "auto" {
+            return Ok(ShardPlan::Auto);
+        }
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("`{s}` is not a shard number"))
+        };
+        let (first, last, total) = match text.split_once('/') {
+            None => {
+                let total = number(text)?;
+                (0, total.saturating_sub(1), total)
+            }
+            Some((range, total)) => {
+                let total = number(total)?;
+                match range.split_once('-') {
+                    Some((first, last)) => (number(first)?, number(last)?, total),
+                    None => {
+                        let one = number(range)?;
+                        (one, one, total)
+                    }
+                }
+            }
+        };
+        if total == 0 || first > last || last >= total {
+            return Err(format!(
+                "`{text}`: expected shards first-last/total with first <= last < total, such as 0-3/8"
+            ));
+        }
+        Ok(ShardPlan::Range { first, last, total })
+    }
 }
 
 /// The moderator of the live bot: Discord's REST API, counted.
@@ -157,7 +208,14 @@ pub async fn run(
         tracing::info!("shutting down");
         shards.shutdown_all().await;
     });
-    let result = client.start().await;
+    let result = match config.shards {
+        ShardPlan::Auto => client.start_autosharded().await,
+        // serenity's range end is the last shard, inclusive.
+        ShardPlan::Range { first, last, total } => {
+            tracing::info!(first, last, total, "running a range of shards");
+            client.start_shard_range(first..last, total).await
+        }
+    };
     // No more events arrive; let the ones being handled finish their actions and records.
     let _all_done = in_flight.write().await;
     scheduler.abort();
@@ -410,5 +468,23 @@ impl EventHandler for Handler {
             now(),
         )))
         .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_plans_parse() {
+        let range = |first, last, total| ShardPlan::Range { first, last, total };
+        assert_eq!("".parse(), Ok(ShardPlan::Auto));
+        assert_eq!("auto".parse(), Ok(ShardPlan::Auto));
+        assert_eq!("0-3/8".parse(), Ok(range(0, 3, 8)));
+        assert_eq!("5/8".parse(), Ok(range(5, 5, 8)));
+        assert_eq!("4".parse(), Ok(range(0, 3, 4)));
+        for bad in ["3-1/8", "0-8/8", "0/0", "x/8", "1-/8"] {
+            assert!(bad.parse::<ShardPlan>().is_err(), "{bad}");
+        }
     }
 }

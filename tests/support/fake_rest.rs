@@ -160,6 +160,12 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
     };
     match (r.method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => (200, json!({"url": state.gateway_url})),
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            json!({"url": state.gateway_url, "shards": 1,
+                   "session_start_limit": {"total": 1000, "remaining": 999,
+                                           "reset_after": 0, "max_concurrency": 1}}),
+        ),
         ("GET", ["users", "@me"]) => (200, payloads::user(state.bot, "steward", true)),
         ("GET", ["oauth2", "applications", "@me"]) => (
             200,
