@@ -209,21 +209,6 @@ impl DiscordExecutor {
         Ok(ExecOutcome::Done)
     }
 
-    async fn sanction(
-        &self,
-        guild: GuildId,
-        user: UserId,
-        act: impl AsyncFnOnce(sid::GuildId, sid::UserId) -> SResult<()>,
-    ) -> Result<ExecOutcome, ExecError> {
-        if let Some(why) = self.refusal(guild, user).await? {
-            return Ok(ExecOutcome::Refused(why));
-        }
-        act(sid::GuildId::new(guild.0), sid::UserId::new(user.0))
-            .await
-            .map_err(failed)?;
-        Ok(ExecOutcome::Done)
-    }
-
     async fn set_timeout(
         &self,
         g: sid::GuildId,
@@ -281,10 +266,14 @@ impl Executor for DiscordExecutor {
                 until,
                 reason,
             } => {
-                self.sanction(*guild, *user, async |g, u| {
-                    self.set_timeout(g, u, Some(*until), reason).await
-                })
-                .await
+                if let Some(why) = self.refusal(*guild, *user).await? {
+                    return Ok(ExecOutcome::Refused(why));
+                }
+                let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
+                self.set_timeout(g, u, Some(*until), reason)
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
             }
             Request::EndTimeout { guild, user } => {
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
@@ -298,11 +287,14 @@ impl Executor for DiscordExecutor {
                 user,
                 reason,
             } => {
-                self.sanction(*guild, *user, async |g, u| {
-                    self.call(|| self.http.kick_member(g, u, Some(reason)))
-                        .await
-                })
-                .await
+                if let Some(why) = self.refusal(*guild, *user).await? {
+                    return Ok(ExecOutcome::Refused(why));
+                }
+                let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
+                self.call(|| self.http.kick_member(g, u, Some(reason)))
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
             }
             Request::Ban {
                 guild,

@@ -19,6 +19,8 @@ pub struct Recorded {
     pub query: String,
     pub headers: HashMap<String, String>,
     pub body: Value,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -128,6 +130,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
             query: query.to_string(),
             headers,
             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            at: std::time::Instant::now(),
         };
         let (status, reply) = answer(&recorded, &mut state.lock().expect("state"));
         state.lock().expect("state").requests.push(recorded);
