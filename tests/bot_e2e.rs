@@ -733,3 +733,50 @@ async fn a_shard_range_identifies_as_those_shards() {
     );
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockdown_ends_with_the_channels_as_they_were() {
+    let extra = "  - name: emergency\n    words: {words: [lockdownnow]}\n    actions:\n      - lockdown: {duration: 2s}\n";
+    let with_lockdown = rules().replacen("rules:\n", &format!("rules:\n{extra}"), 1);
+    assert_ne!(with_lockdown, rules(), "the example has no `rules:` line");
+    let bot = Bot::launch(&with_lockdown, tempfile::tempdir().expect("temp dir"), &[]).await;
+    let before = vec![(GUILD, 1024, 64)];
+    bot.rest
+        .state
+        .lock()
+        .unwrap()
+        .channels
+        .insert(CHANNEL, before.clone());
+    bot.gateway
+        .send("MESSAGE_CREATE", message(13_001, 500, "lockdownnow"));
+    let path = format!("/channels/{CHANNEL}/permissions/{GUILD}");
+    let locked = bot
+        .wait_for("lockdown", |r| r.method == "PUT" && r.path == path)
+        .await;
+    assert!(
+        locked.body["deny"]
+            .as_str()
+            .is_some_and(|d| d.parse::<u64>().unwrap() & 2048 != 0)
+    );
+    // Two seconds later the scheduler puts the old overwrite back.
+    let start = Instant::now();
+    loop {
+        let puts = bot
+            .rest
+            .actions()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path == path)
+            .count();
+        if puts >= 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the lockdown never ended: {:#?}",
+            bot.rest.actions()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(bot.rest.state.lock().unwrap().channels[&CHANNEL], before);
+    bot.stop();
+}

@@ -236,4 +236,65 @@ fn fake_payloads_match_serenitys_models() {
     serde_json::from_value::<PartialGuild>(payloads::guild(GUILD, OWNER, &[role])).expect("guild");
     let message = payloads::message(9, 10, user, "hi", Value::Array(Vec::new()));
     serde_json::from_value::<Message>(message).expect("message");
+    let channel = payloads::channel(10, GUILD, &[(GUILD, 1024, 0)]);
+    serde_json::from_value::<serenity::model::prelude::GuildChannel>(channel).expect("channel");
+}
+
+#[tokio::test]
+async fn a_lockdown_silences_everyone_and_ends_with_the_exact_old_overwrites() {
+    let (fake, executor) = setup(None).await;
+    let viewers = (GUILD, 1024, 64); // @everyone: may view, may not add reactions
+    fake.state
+        .lock()
+        .unwrap()
+        .channels
+        .insert(10, vec![viewers, (13, 2048, 0)]);
+    fake.state.lock().unwrap().channels.insert(11, vec![]);
+    let channels = vec![ChannelId(10), ChannelId(11)];
+    let previous = executor
+        .overwrites(GuildId(GUILD), &channels)
+        .await
+        .expect("snapshot");
+    let lock = Request::Lockdown {
+        guild: GuildId(GUILD),
+        channels: channels.clone(),
+    };
+    assert_eq!(
+        executor.execute(&lock).await.expect("locks"),
+        ExecOutcome::Done
+    );
+    let send = 2048u64 | (1 << 38);
+    {
+        let state = fake.state.lock().unwrap();
+        let everyone = |c: u64| state.channels[&c].iter().find(|o| o.0 == GUILD).copied();
+        assert_eq!(
+            everyone(10),
+            Some((GUILD, 1024, 64 | send)),
+            "other bits kept"
+        );
+        assert_eq!(everyone(11), Some((GUILD, 0, send)));
+        assert!(
+            state.channels[&10].contains(&(13, 2048, 0)),
+            "other roles untouched"
+        );
+    }
+    let unlock = Request::EndLockdown {
+        guild: GuildId(GUILD),
+        channels,
+        previous,
+    };
+    assert_eq!(
+        executor.execute(&unlock).await.expect("unlocks"),
+        ExecOutcome::Done
+    );
+    let state = fake.state.lock().unwrap();
+    assert!(
+        state.channels[&10].contains(&viewers),
+        "{:?}",
+        state.channels[&10]
+    );
+    assert!(
+        state.channels[&11].is_empty(),
+        "no overwrite before, none after"
+    );
 }

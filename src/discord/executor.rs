@@ -11,7 +11,9 @@ use std::time::Duration as StdDuration;
 
 use serde_json::json;
 use serenity::http::{Http, HttpError};
-use serenity::model::id as sid;
+use serenity::model::Permissions;
+use serenity::model::channel::PermissionOverwriteType;
+use serenity::model::id::{self as sid, TargetId};
 
 use crate::engine::event::{ChannelId, GuildId, RoleId, UserId};
 use crate::engine::time::{Duration, Timestamp};
@@ -209,6 +211,87 @@ impl DiscordExecutor {
         Ok(ExecOutcome::Done)
     }
 
+    /// The @everyone overwrite of `channel`: (allow, deny), or `None` when there is none.
+    async fn everyone_overwrite(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+    ) -> Result<Option<(u64, u64)>, ExecError> {
+        let c = sid::ChannelId::new(channel.0);
+        let found = self
+            .call(|| self.http.get_channel(c))
+            .await
+            .map_err(failed)?;
+        let Some(found) = found.guild() else {
+            return Err(ExecError(format!(
+                "channel {channel} is not a server channel"
+            )));
+        };
+        Ok(found
+            .permission_overwrites
+            .iter()
+            .find(|o| o.kind == PermissionOverwriteType::Role(sid::RoleId::new(guild.0)))
+            .map(|o| (o.allow.bits(), o.deny.bits())))
+    }
+
+    /// Denies @everyone sending in `channels`, keeping every other bit of the overwrite.
+    async fn lock(&self, guild: GuildId, channels: &[ChannelId]) -> Result<ExecOutcome, ExecError> {
+        let everyone = TargetId::new(guild.0);
+        let silence = (Permissions::SEND_MESSAGES | Permissions::SEND_MESSAGES_IN_THREADS).bits();
+        for channel in channels {
+            let (allow, deny) = self
+                .everyone_overwrite(guild, *channel)
+                .await?
+                .unwrap_or((0, 0));
+            let body = json!({
+                "allow": (allow & !silence).to_string(),
+                "deny": (deny | silence).to_string(),
+                "type": 0,
+            });
+            let c = sid::ChannelId::new(channel.0);
+            self.call(|| {
+                self.http
+                    .create_permission(c, everyone, &body, Some("steward: lockdown"))
+            })
+            .await
+            .map_err(failed)?;
+        }
+        Ok(ExecOutcome::Done)
+    }
+
+    /// Puts back the overwrites recorded before the lockdown: the same bits, or none.
+    async fn unlock(
+        &self,
+        guild: GuildId,
+        channels: &[ChannelId],
+        previous: &serde_json::Value,
+    ) -> Result<ExecOutcome, ExecError> {
+        let everyone = TargetId::new(guild.0);
+        let reason = Some("steward: lockdown over");
+        for channel in channels {
+            let c = sid::ChannelId::new(channel.0);
+            let before = &previous[channel.to_string()];
+            let bits = |key: &str| before[key].as_str().and_then(|b| b.parse::<u64>().ok());
+            match (bits("allow"), bits("deny")) {
+                (Some(allow), Some(deny)) => {
+                    let body =
+                        json!({"allow": allow.to_string(), "deny": deny.to_string(), "type": 0});
+                    self.call(|| self.http.create_permission(c, everyone, &body, reason))
+                        .await
+                        .map_err(failed)?;
+                }
+                _ => match self
+                    .call(|| self.http.delete_permission(c, everyone, reason))
+                    .await
+                {
+                    Err(e) if status(&e) == Some(404) => {}
+                    other => other.map_err(failed)?,
+                },
+            }
+        }
+        Ok(ExecOutcome::Done)
+    }
+
     async fn set_timeout(
         &self,
         g: sid::GuildId,
@@ -224,6 +307,24 @@ impl DiscordExecutor {
 }
 
 impl Executor for DiscordExecutor {
+    async fn overwrites(
+        &self,
+        guild: GuildId,
+        channels: &[ChannelId],
+    ) -> Result<serde_json::Value, ExecError> {
+        let mut kept = serde_json::Map::new();
+        for channel in channels {
+            let entry = match self.everyone_overwrite(guild, *channel).await? {
+                Some((allow, deny)) => {
+                    json!({"allow": allow.to_string(), "deny": deny.to_string()})
+                }
+                None => json!({"none": true}),
+            };
+            kept.insert(channel.to_string(), entry);
+        }
+        Ok(serde_json::Value::Object(kept))
+    }
+
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {
         match request {
             Request::Delete {
@@ -313,9 +414,12 @@ impl Executor for DiscordExecutor {
                 }
             }
             Request::Alert { channel, text, .. } => self.alert(*channel, text).await,
-            Request::Lockdown { .. } | Request::EndLockdown { .. } => Err(ExecError(
-                "channel lockdown is not supported by the Discord executor yet".to_string(),
-            )),
+            Request::Lockdown { guild, channels } => self.lock(*guild, channels).await,
+            Request::EndLockdown {
+                guild,
+                channels,
+                previous,
+            } => self.unlock(*guild, channels, previous).await,
             // Raid mode lives in the engine; Discord has nothing to change.
             Request::RaidMode { .. } | Request::EndRaidMode { .. } => Ok(ExecOutcome::Done),
         }

@@ -14,6 +14,7 @@ use std::time::{Duration as StdDuration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::engine::event::{ChannelId, GuildId};
 use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
 use crate::store::Store;
 
@@ -151,6 +152,14 @@ impl<E> Metered<E> {
 }
 
 impl<E: Executor> Executor for Metered<E> {
+    async fn overwrites(
+        &self,
+        guild: GuildId,
+        channels: &[ChannelId],
+    ) -> Result<serde_json::Value, ExecError> {
+        self.inner.overwrites(guild, channels).await
+    }
+
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {
         let result = self.inner.execute(request).await;
         let outcome = match &result {

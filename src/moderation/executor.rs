@@ -57,9 +57,11 @@ pub enum Request {
         guild: GuildId,
         channels: Vec<ChannelId>,
     },
+    /// Put back the @everyone overwrites `previous` recorded before the lockdown.
     EndLockdown {
         guild: GuildId,
         channels: Vec<ChannelId>,
+        previous: serde_json::Value,
     },
     RaidMode {
         guild: GuildId,
@@ -111,6 +113,14 @@ pub trait Executor: Send + Sync {
         &self,
         request: &Request,
     ) -> impl Future<Output = Result<ExecOutcome, ExecError>> + Send;
+
+    /// The @everyone overwrites of `channels` as they are now, so a lockdown can put them
+    /// back exactly when it ends.
+    fn overwrites(
+        &self,
+        guild: GuildId,
+        channels: &[ChannelId],
+    ) -> impl Future<Output = Result<serde_json::Value, ExecError>> + Send;
 }
 
 /// Remembers every request instead of acting; can be told to refuse some targets or fail.
@@ -160,6 +170,19 @@ impl Recorder {
 }
 
 impl Executor for Recorder {
+    /// A recorder has no channels; it keeps the channel list so tests can see it come back.
+    async fn overwrites(
+        &self,
+        _guild: GuildId,
+        channels: &[ChannelId],
+    ) -> Result<serde_json::Value, ExecError> {
+        let kept: serde_json::Map<String, serde_json::Value> = channels
+            .iter()
+            .map(|c| (c.to_string(), serde_json::json!({"none": true})))
+            .collect();
+        Ok(serde_json::Value::Object(kept))
+    }
+
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request.clone());

@@ -296,6 +296,7 @@ impl<E: Executor> Moderator<E> {
                     (TimedKind::EndLockdown, _) => Request::EndLockdown {
                         guild: a.guild,
                         channels: channels(),
+                        previous: a.detail["previous"].clone(),
                     },
                     (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
                     (_, None) => {
@@ -378,12 +379,23 @@ impl<E: Executor> Moderator<E> {
                 .await?;
             escalation = self.escalation(t, *points, now).await?;
         }
-        let outcome = match &request {
-            Some(request) => self.executor.execute(request).await,
-            None => Ok(ExecOutcome::Done),
+        // A lockdown keeps the overwrites it changes, to put them back exactly.
+        let previous = match (step.action, &request) {
+            (Action::Lockdown { .. }, Some(Request::Lockdown { channels, .. })) => {
+                Some(self.executor.overwrites(t.guild, channels).await)
+            }
+            _ => None,
         };
+        let outcome = match (&request, &previous) {
+            (_, Some(Err(e))) => Err(e.clone()),
+            (Some(request), _) => self.executor.execute(request).await,
+            (None, _) => Ok(ExecOutcome::Done),
+        };
+        let previous = previous
+            .and_then(Result::ok)
+            .unwrap_or(serde_json::Value::Null);
         if outcome == Ok(ExecOutcome::Done)
-            && let Some(timed) = timed_end(step.action, t, case.as_ref(), now)
+            && let Some(timed) = timed_end(step.action, t, case.as_ref(), previous, now)
         {
             self.store.schedule(&timed).await?;
         }
@@ -558,7 +570,13 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
 }
 
 /// The timed action that ends a temporary sanction.
-fn timed_end(action: &Action, t: &Target, case: Option<&Case>, now: Timestamp) -> Option<NewTimed> {
+fn timed_end(
+    action: &Action,
+    t: &Target,
+    case: Option<&Case>,
+    previous: serde_json::Value,
+    now: Timestamp,
+) -> Option<NewTimed> {
     let (kind, target, duration, detail) = match action {
         Action::Timeout { duration } => (TimedKind::EndTimeout, Some(t.user), *duration, json!({})),
         Action::Ban {
@@ -572,7 +590,12 @@ fn timed_end(action: &Action, t: &Target, case: Option<&Case>, now: Timestamp) -
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
-            (TimedKind::EndLockdown, None, *d, json!({"channels": ids}))
+            (
+                TimedKind::EndLockdown,
+                None,
+                *d,
+                json!({"channels": ids, "previous": previous}),
+            )
         }
         Action::RaidMode { duration } => (TimedKind::EndRaidMode, None, *duration, json!({})),
         _ => return None,

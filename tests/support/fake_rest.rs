@@ -43,6 +43,8 @@ pub struct State {
     pub members: HashMap<(u64, u64), Vec<u64>>,
     /// Answer this many requests with 500 first (to test retries).
     pub fail_next: usize,
+    /// Overwrites (target, allow, deny) of each channel; all channels are in guild 1.
+    pub channels: HashMap<u64, Vec<(u64, u64, u64)>>,
     /// What `GET /gateway` points at.
     pub gateway_url: String,
     /// The bot user `GET /users/@me` describes.
@@ -216,6 +218,22 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             200,
             json!({"id": "7000", "type": 1, "recipients": [payloads::user(id(0), "member", false)]}),
         ),
+        ("GET", ["channels", _]) => match state.channels.get(&id(1)) {
+            Some(overwrites) => (200, payloads::channel(id(1), 1, overwrites)),
+            None => (404, json!({"message": "Unknown Channel", "code": 10003})),
+        },
+        ("PUT", ["channels", _, "permissions", _]) => {
+            let bits = |k: &str| r.body[k].as_str().and_then(|b| b.parse().ok()).unwrap_or(0);
+            let overwrites = state.channels.entry(id(1)).or_default();
+            overwrites.retain(|(target, _, _)| *target != id(3));
+            overwrites.push((id(3), bits("allow"), bits("deny")));
+            (204, Value::Null)
+        }
+        ("DELETE", ["channels", _, "permissions", _]) => {
+            let overwrites = state.channels.entry(id(1)).or_default();
+            overwrites.retain(|(target, _, _)| *target != id(3));
+            (204, Value::Null)
+        }
         ("DELETE", _) | ("PUT", _) => (204, Value::Null),
         _ => (404, json!({"message": "Unknown route", "code": 0})),
     }

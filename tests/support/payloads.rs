@@ -115,3 +115,24 @@ pub fn message(id: u64, channel: u64, author: Value, content: &str, embeds: Valu
         "flags": 0,
     })
 }
+
+/// A text channel with @everyone (and other) overwrites: (target, allow, deny).
+pub fn channel(id: u64, guild: u64, overwrites: &[(u64, u64, u64)]) -> Value {
+    json!({
+        "id": id.to_string(),
+        "type": 0,
+        "guild_id": guild.to_string(),
+        "position": 0,
+        "permission_overwrites": overwrites.iter().map(|(target, allow, deny)| json!({
+            "id": target.to_string(), "type": 0,
+            "allow": allow.to_string(), "deny": deny.to_string(),
+        })).collect::<Vec<_>>(),
+        "name": "general",
+        "topic": null,
+        "nsfw": false,
+        "last_message_id": null,
+        "rate_limit_per_user": 0,
+        "parent_id": null,
+        "flags": 0,
+    })
+}
