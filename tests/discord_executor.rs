@@ -298,3 +298,55 @@ async fn a_lockdown_silences_everyone_and_ends_with_the_exact_old_overwrites() {
         "no overwrite before, none after"
     );
 }
+
+/// A message id minted `days_ago` days ago.
+fn message_from(days_ago: u64, n: u64) -> MessageId {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    MessageId(((now - days_ago * 86_400_000 - 1_420_070_400_000) << 22) + n)
+}
+
+#[tokio::test]
+async fn purges_go_out_in_hundreds_and_skip_messages_over_two_weeks_old() {
+    let (fake, executor) = setup(None).await;
+    let mut messages: Vec<MessageId> = (0..150).map(|n| message_from(1, n)).collect();
+    messages.push(message_from(20, 0));
+    let purge = Request::Purge {
+        guild: GuildId(GUILD),
+        channel: ChannelId(10),
+        messages,
+        reason: "cleanup".into(),
+    };
+    match executor.execute(&purge).await.expect("purges") {
+        ExecOutcome::Refused(why) => assert!(why.contains("skipped 1 older than 14 days"), "{why}"),
+        ExecOutcome::Done => panic!("an old message cannot have been bulk-deleted"),
+    }
+    let sizes: Vec<usize> = fake
+        .actions()
+        .iter()
+        .map(|r| {
+            assert_eq!(r.path, "/channels/10/messages/bulk-delete");
+            r.body["messages"].as_array().map_or(0, Vec::len)
+        })
+        .collect();
+    assert_eq!(sizes, vec![100, 50]);
+
+    let (fake, executor) = setup(None).await;
+    let lone = Request::Purge {
+        guild: GuildId(GUILD),
+        channel: ChannelId(10),
+        messages: vec![message_from(0, 7)],
+        reason: "cleanup".into(),
+    };
+    assert_eq!(
+        executor.execute(&lone).await.expect("purges"),
+        ExecOutcome::Done
+    );
+    assert_eq!(
+        fake.actions()[0].method,
+        "DELETE",
+        "one message cannot be bulk-deleted"
+    );
+}

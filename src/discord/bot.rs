@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration as StdDuration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration as StdDuration, Instant, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::RwLock;
@@ -19,10 +19,9 @@ use serenity::client::ClientBuilder;
 
 use super::executor::{DiscordExecutor, ExecutorSettings};
 use super::metrics::{self, Metered, Metrics};
-use super::{convert, http};
+use super::{convert, http, now};
 use crate::engine::Engine;
 use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
-use crate::engine::time::Timestamp;
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::LoadedRules;
 use crate::store::{Store, StoreError};
@@ -318,14 +317,6 @@ async fn next_hangup(hangups: &mut Hangups) -> Option<()> {
     }
     let _ = hangups;
     std::future::pending().await
-}
-
-/// The wall clock as engine time.
-fn now() -> Timestamp {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
 }
 
 struct Handler {

@@ -15,12 +15,18 @@ use serenity::model::Permissions;
 use serenity::model::channel::PermissionOverwriteType;
 use serenity::model::id::{self as sid, TargetId};
 
-use crate::engine::event::{ChannelId, GuildId, RoleId, UserId};
+use crate::engine::event::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
 
 /// Discord bans at most this many users per bulk-ban call.
 pub const BULK_BAN_CHUNK: usize = 200;
+/// Discord deletes 2 to 100 messages per bulk-delete call…
+pub const BULK_DELETE_CHUNK: usize = 100;
+/// …and only messages younger than two weeks.
+const BULK_DELETE_MAX_AGE_MS: i64 = 14 * 86_400_000;
+/// Milliseconds between the Unix epoch and Discord's snowflake epoch (2015-01-01).
+const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// What the executor needs to know besides the REST client.
 #[derive(Clone, Debug, Default)]
@@ -211,6 +217,48 @@ impl DiscordExecutor {
         Ok(ExecOutcome::Done)
     }
 
+    /// Deletes `messages` in chunks of up to 100; a lone one goes alone. Messages of two
+    /// weeks or older cannot be bulk-deleted and are skipped, and the outcome says so.
+    async fn purge(
+        &self,
+        channel: ChannelId,
+        messages: &[MessageId],
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<ExecOutcome, ExecError> {
+        let young: Vec<MessageId> = messages
+            .iter()
+            .copied()
+            .filter(|m| {
+                let sent = (m.0 >> 22) as i64 + DISCORD_EPOCH_MS;
+                now.0 - sent < BULK_DELETE_MAX_AGE_MS - 60_000
+            })
+            .collect();
+        let c = sid::ChannelId::new(channel.0);
+        for chunk in young.chunks(BULK_DELETE_CHUNK) {
+            if let [one] = chunk {
+                let m = sid::MessageId::new(one.0);
+                self.call(|| self.http.delete_message(c, m, Some(reason)))
+                    .await
+                    .map_err(failed)?;
+                continue;
+            }
+            let ids: Vec<String> = chunk.iter().map(|m| m.0.to_string()).collect();
+            let body = json!({"messages": ids});
+            self.call(|| self.http.delete_messages(c, &body, Some(reason)))
+                .await
+                .map_err(failed)?;
+        }
+        let skipped = messages.len() - young.len();
+        if skipped > 0 {
+            return Ok(ExecOutcome::Refused(format!(
+                "deleted {}; skipped {skipped} older than 14 days, which Discord does not bulk-delete",
+                young.len()
+            )));
+        }
+        Ok(ExecOutcome::Done)
+    }
+
     /// The @everyone overwrite of `channel`: (allow, deny), or `None` when there is none.
     async fn everyone_overwrite(
         &self,
@@ -339,6 +387,12 @@ impl Executor for DiscordExecutor {
                     .map_err(failed)?;
                 Ok(ExecOutcome::Done)
             }
+            Request::Purge {
+                channel,
+                messages,
+                reason,
+                ..
+            } => self.purge(*channel, messages, reason, super::now()).await,
             Request::Warn {
                 guild,
                 user,

@@ -21,3 +21,11 @@ pub fn http(token: &str, proxy: Option<&str>) -> Http {
     };
     builder.build()
 }
+
+/// The wall clock as engine time: sanctions and their ends run on it.
+pub fn now() -> crate::engine::time::Timestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::engine::time::Timestamp(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}

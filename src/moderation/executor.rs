@@ -15,6 +15,13 @@ pub enum Request {
         channel: ChannelId,
         message: MessageId,
     },
+    /// Remove many messages of one channel at once (a cleanup).
+    Purge {
+        guild: GuildId,
+        channel: ChannelId,
+        messages: Vec<MessageId>,
+        reason: String,
+    },
     /// Tell the member (a DM, where the executor supports it).
     Warn {
         guild: GuildId,
@@ -77,6 +84,7 @@ impl Request {
     pub fn name(&self) -> &'static str {
         match self {
             Request::Delete { .. } => "delete",
+            Request::Purge { .. } => "purge",
             Request::Warn { .. } => "warn",
             Request::Timeout { .. } => "timeout",
             Request::EndTimeout { .. } => "end_timeout",

@@ -205,6 +205,7 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             let users = r.body["user_ids"].clone();
             (200, json!({"banned_users": users, "failed_users": []}))
         }
+        ("POST", ["channels", _, "messages", "bulk-delete"]) => (204, Value::Null),
         ("POST", ["channels", _, "messages"]) => {
             let author = payloads::user(42, "steward", true);
             let content = r.body["content"].as_str().unwrap_or_default().to_string();
