@@ -75,7 +75,7 @@ async fn drive(gateway: &FakeGateway, rest: &FakeRest, stop: tokio::sync::onesho
             json!([]),
         );
         m["guild_id"] = json!(GUILD.to_string());
-        m["timestamp"] = json!(steward::engine::time::Timestamp(now_millis()).rfc3339());
+        m["timestamp"] = json!(steward::discord::now().rfc3339());
         sent.push(Instant::now());
         gateway.send("MESSAGE_CREATE", m);
     }
@@ -107,10 +107,4 @@ async fn drive(gateway: &FakeGateway, rest: &FakeRest, stop: tokio::sync::onesho
         pick(0.99),
         pick(1.0)
     );
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

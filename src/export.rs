@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::engine::event::GuildId;
-use crate::replay::input::format_time;
+use crate::engine::time::Timestamp;
 use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::cases::Case;
 use crate::store::{Store, StoreError};
@@ -106,8 +106,8 @@ fn case_json(c: &Case) -> Value {
         "evidence": c.evidence.original,
         "normalized": c.evidence.normalized,
         "rules_hash": c.rules_hash,
-        "created_at": format_time(c.created_at),
-        "expires_at": c.expires_at.map(format_time),
+        "created_at": c.created_at.rfc3339(),
+        "expires_at": c.expires_at.map(Timestamp::rfc3339),
         "active": c.active,
     })
 }
@@ -116,7 +116,7 @@ fn audit_json(r: &AuditRow) -> Value {
     let e = &r.entry;
     json!({
         "id": r.id,
-        "at": format_time(e.at),
+        "at": e.at.rfc3339(),
         "guild_id": e.guild.map(|g| g.to_string()),
         "actor_id": e.actor.map(|a| a.to_string()),
         "rule": e.rule,

@@ -205,8 +205,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = open_store(database.as_deref().unwrap_or(":memory:")).await?;
-            let mut moderator = Moderator::new(store.clone(), Recorder::default(), &loaded);
-            let report = replay::run(&loaded, events, &mut moderator)
+            let moderator = Moderator::new(store.clone(), Recorder::default(), &loaded);
+            let report = replay::run(&loaded, events, &moderator)
                 .await
                 .context("recording the replay")?;
             store.close().await;

@@ -111,9 +111,26 @@ impl Bot {
 
     /// Waits until the fake REST API has seen a request matching `want`.
     async fn wait_for(&self, what: &str, want: impl Fn(&Recorded) -> bool) -> Recorded {
+        self.wait_for_count(what, 1, want).await.remove(0)
+    }
+
+    /// Waits until the fake REST API has seen `count` requests matching `want`; returns them
+    /// in order.
+    async fn wait_for_count(
+        &self,
+        what: &str,
+        count: usize,
+        want: impl Fn(&Recorded) -> bool,
+    ) -> Vec<Recorded> {
         let start = Instant::now();
         loop {
-            if let Some(found) = self.rest.actions().into_iter().find(|r| want(r)) {
+            let found: Vec<Recorded> = self
+                .rest
+                .actions()
+                .into_iter()
+                .filter(|r| want(r))
+                .collect();
+            if found.len() >= count {
                 return found;
             }
             assert!(
@@ -173,11 +190,7 @@ fn message(id: u64, author: u64, content: &str) -> Value {
 }
 
 fn now_rfc3339() -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis();
-    steward::engine::time::Timestamp(millis as i64).rfc3339()
+    steward::discord::now().rfc3339()
 }
 
 async fn store(dir: &Path) -> Store {
@@ -389,12 +402,8 @@ async fn a_server_error_is_retried_and_the_outcome_audited() {
     bot.gateway
         .send("MESSAGE_CREATE", message(5001, 503, "what the fuck"));
     let path = format!("/channels/{CHANNEL}/messages/5001");
-    bot.wait_for("delete", |r| r.path == path).await;
-    let start = Instant::now();
-    while bot.rest.actions().iter().filter(|r| r.path == path).count() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(10), "no retry");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    bot.wait_for_count("delete and its retry", 2, |r| r.path == path)
+        .await;
     let dir = bot.stop();
     let store = store(dir.path()).await;
     assert_eq!(
@@ -541,23 +550,12 @@ async fn a_member_who_rejoins_during_a_timeout_is_timed_out_again() {
     let mut member = payloads::member(GUILD, 508, "member", &[11]);
     member["joined_at"] = json!(now_rfc3339());
     bot.gateway.send("GUILD_MEMBER_ADD", member);
-    let start = Instant::now();
-    let again = loop {
-        let patches: Vec<Recorded> = bot
-            .rest
-            .actions()
-            .into_iter()
-            .filter(|r| r.method == "PATCH" && r.path == path)
-            .collect();
-        if patches.len() >= 2 {
-            break patches[1].clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no second timeout"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let again = bot
+        .wait_for_count("second timeout", 2, |r| {
+            r.method == "PATCH" && r.path == path
+        })
+        .await
+        .remove(1);
     assert_eq!(
         again.body["communication_disabled_until"], first.body["communication_disabled_until"],
         "the same end time"
@@ -759,24 +757,10 @@ async fn a_lockdown_ends_with_the_channels_as_they_were() {
             .is_some_and(|d| d.parse::<u64>().unwrap() & 2048 != 0)
     );
     // Two seconds later the scheduler puts the old overwrite back.
-    let start = Instant::now();
-    loop {
-        let puts = bot
-            .rest
-            .actions()
-            .iter()
-            .filter(|r| r.method == "PUT" && r.path == path)
-            .count();
-        if puts >= 2 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "the lockdown never ended: {:#?}",
-            bot.rest.actions()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    bot.wait_for_count("end of the lockdown", 2, |r| {
+        r.method == "PUT" && r.path == path
+    })
+    .await;
     assert_eq!(bot.rest.state.lock().unwrap().channels[&CHANNEL], before);
     bot.stop();
 }

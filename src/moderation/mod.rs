@@ -317,8 +317,7 @@ impl<E: Executor> Moderator<E> {
                     case_id: a.case_id,
                     detail: json!({"timed_action": timed.id, "due_at": a.due_at.0}),
                 };
-                self.store.append_audit(&entry).await?;
-                let outcome = self.executor.execute(&request).await;
+                let outcome = self.execute_audited(entry, &request).await?;
                 let finished = if outcome.is_ok() {
                     TimedOutcome::Done
                 } else {
@@ -327,13 +326,24 @@ impl<E: Executor> Moderator<E> {
                 if let (Some(case), TimedOutcome::Done) = (a.case_id, finished) {
                     self.store.close_case(case).await?;
                 }
-                self.store
-                    .append_audit(&outcome_entry(entry, &outcome))
-                    .await?;
                 self.store.finish_timed(timed.id, finished, now).await?;
                 ran += 1;
             }
         }
+    }
+
+    /// Writes `intent`, carries out `request`, and writes the outcome under the same intent.
+    async fn execute_audited(
+        &self,
+        intent: AuditEntry,
+        request: &Request,
+    ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
+        self.store.append_audit(&intent).await?;
+        let outcome = self.executor.execute(request).await;
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        Ok(outcome)
     }
 
     async fn perform(&self, step: &Step<'_>, now: Timestamp) -> Result<Performed, ModerationError> {
@@ -380,8 +390,8 @@ impl<E: Executor> Moderator<E> {
             escalation = self.escalation(t, *points, now).await?;
         }
         // A lockdown keeps the overwrites it changes, to put them back exactly.
-        let previous = match (step.action, &request) {
-            (Action::Lockdown { .. }, Some(Request::Lockdown { channels, .. })) => {
+        let previous = match &request {
+            Some(Request::Lockdown { channels, .. }) => {
                 Some(self.executor.overwrites(t.guild, channels).await)
             }
             _ => None,

@@ -187,17 +187,14 @@ impl<E: Executor> Moderator<E> {
             case_id: None,
             detail: json!({"reason": "rejoined during a timeout", "until": until.0}),
         };
-        self.store.append_audit(&intent).await?;
         let request = Request::Timeout {
             guild,
             user,
             until,
             reason: "steward: rejoined during a timeout".to_string(),
         };
-        let outcome = self.executor.execute(&request).await;
-        self.store
-            .append_audit(&outcome_entry(intent, &outcome))
-            .await?;
+        // A failed call is in the audit log with Discord's answer; nothing else to do.
+        let _outcome = self.execute_audited(intent, &request).await?;
         Ok(true)
     }
 

@@ -62,11 +62,6 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     ))
 }
 
-/// Formats engine time as RFC 3339 (UTC).
-pub fn format_time(t: Timestamp) -> String {
-    t.rfc3339()
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Kind {

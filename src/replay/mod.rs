@@ -98,7 +98,7 @@ pub fn check_order(file: &str, events: &[SourcedEvent]) -> Result<(), ReplayErro
 pub async fn run(
     rules: &LoadedRules,
     events: Vec<SourcedEvent>,
-    moderator: &mut Moderator<Recorder>,
+    moderator: &Moderator<Recorder>,
 ) -> Result<Report, ModerationError> {
     let mut engine = Engine::new(rules.set.clone());
     let mut report = Report::default();
