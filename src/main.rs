@@ -170,6 +170,13 @@ async fn open_store(database: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {database}"))
 }
 
+/// For commands that read what is stored: a missing database is an error, not a new one.
+async fn open_existing_store(database: &str) -> anyhow::Result<Store> {
+    Store::open_existing(database)
+        .await
+        .with_context(|| format!("opening the database {database}"))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { rules } => match load_rules(rules.as_ref()) {
@@ -278,7 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => {
-            let store = open_store(&database).await?;
+            let store = open_existing_store(&database).await?;
             let check = store
                 .verify_audit()
                 .await
@@ -301,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             database,
         } => {
-            let store = open_store(&database).await?;
+            let store = open_existing_store(&database).await?;
             let format = match format {
                 ExportFormatArg::Jsonl => ExportFormat::Jsonl,
                 ExportFormatArg::Csv => ExportFormat::Csv,

@@ -215,3 +215,24 @@ fn a_killed_replay_leaves_a_consistent_database() {
         assert!(orphans <= 1, "{orphans} cases without an audit row");
     });
 }
+
+#[test]
+fn reading_a_missing_database_is_an_error_not_a_new_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = dir.path().join("stweard.db");
+    for args in [
+        vec!["audit", "verify", "--database"],
+        vec!["export", "cases", "--database"],
+    ] {
+        let mut args = args.clone();
+        args.push(typo.to_str().unwrap());
+        let out = steward(&args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            text(&out.stderr).contains("there is no database at"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert!(!typo.exists(), "no empty database was created");
+}

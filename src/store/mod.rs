@@ -63,6 +63,16 @@ impl Store {
     /// Opens (creating it if needed) and migrates the database at `url`: a `sqlite:` URL, a
     /// plain file path, or `:memory:` for a private in-memory database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, true).await
+    }
+
+    /// Opens an existing database; a path with no database behind it is an error rather
+    /// than a new empty database (so a mistyped `--database` cannot verify "nothing").
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, false).await
+    }
+
+    async fn open_with(url: &str, create: bool) -> Result<Store, StoreError> {
         let memory = url == ":memory:" || url == "sqlite::memory:";
         let options = if memory {
             SqliteConnectOptions::from_str("sqlite::memory:")?
@@ -73,8 +83,14 @@ impl Store {
         } else {
             SqliteConnectOptions::new().filename(url)
         };
+        if !create && !memory && !options.get_filename().exists() {
+            return Err(StoreError::NotFound(format!(
+                "there is no database at {}",
+                options.get_filename().display()
+            )));
+        }
         let options = options
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(if memory {
                 SqliteJournalMode::Memory
             } else {
@@ -209,5 +225,12 @@ mod tests {
         assert!(store.writable().await);
         let err = Store::open("").await.expect_err("empty URL");
         assert!(err.to_string().contains("not a usable database"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("typo.db");
+        let err = Store::open_existing(missing.to_str().unwrap())
+            .await
+            .expect_err("no such database");
+        assert!(err.to_string().contains("there is no database at"), "{err}");
+        assert!(!missing.exists(), "nothing was created");
     }
 }
