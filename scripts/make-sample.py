@@ -116,6 +116,9 @@ step(60)
 for _ in range(20):
     message(random.choice(regulars), random.choice(chat))
     step(random.randint(5, 30))
+events.append({"kind": "member_update", "guild_id": GUILD, "timestamp": ts(t),
+               "user": dict(troll, display_name="n\u200bi\u200bg\u200bg\u200be\u200br")})
+step(10)
 events.append({"kind": "member_leave", "guild_id": GUILD, "timestamp": ts(t),
                "user": {"id": troll["id"], "name": troll["name"]}})
 

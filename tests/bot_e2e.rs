@@ -74,7 +74,7 @@ impl Bot {
         state.owners.insert(GUILD, 7);
         state.roles.insert(GUILD, vec![(11, 1), (12, 5), (13, 9)]);
         state.members.insert((GUILD, BOT), vec![12]);
-        for member in 500..510 {
+        for member in 500..=510 {
             state.members.insert((GUILD, member), vec![11]);
         }
         state.members.insert((GUILD, MODERATOR), vec![13]);
@@ -561,6 +561,32 @@ async fn a_member_who_rejoins_during_a_timeout_is_timed_out_again() {
         "the same end time"
     );
     bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slur_taken_as_nickname_is_renamed_and_reported() {
+    let bot = Bot::start().await;
+    let mut member = payloads::member(GUILD, 510, "member", &[11]);
+    member["nick"] = json!("n 1 g g 3 r");
+    serde_json::from_value::<serenity::all::GuildMemberUpdateEvent>(member.clone())
+        .expect("the payload matches serenity's model");
+    bot.gateway.send("GUILD_MEMBER_UPDATE", member);
+    let rename = bot
+        .wait_for("rename", |r| {
+            r.method == "PATCH" && r.path == format!("/guilds/{GUILD}/members/510")
+        })
+        .await;
+    assert_eq!(rename.body["nick"], "renamed member");
+    bot.wait_for("alert", |r| {
+        r.method == "POST" && r.path == format!("/channels/{MOD_LOG}/messages")
+    })
+    .await;
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    assert_eq!(
+        audit_phases(&store, "rename", 510).await,
+        [Phase::Intent, Phase::Done]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,7 +115,7 @@ fn replay_table_summarizes_per_rule() {
     let out = steward(&["replay", "samples/server.jsonl"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("332 events"), "{stdout}");
+    assert!(stdout.contains("333 events"), "{stdout}");
     assert!(stdout.contains("scam-links"), "{stdout}");
     assert!(stdout.contains("actioned events"), "{stdout}");
 }

@@ -12,8 +12,8 @@ use tokio::sync::RwLock;
 
 use serenity::all::{
     AuditLogEntry, ConnectionStage, Context, EventHandler, GatewayIntents, GuildId as SGuildId,
-    Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent, ShardStageUpdateEvent,
-    User,
+    GuildMemberUpdateEvent, Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent,
+    ShardStageUpdateEvent, User,
 };
 use serenity::client::ClientBuilder;
 
@@ -444,6 +444,20 @@ impl EventHandler for Handler {
         {
             tracing::error!(error = %e, "recording a sanction applied in Discord");
         }
+    }
+
+    async fn guild_member_update(
+        &self,
+        ctx: Context,
+        _old: Option<Member>,
+        _new: Option<Member>,
+        event: GuildMemberUpdateEvent,
+    ) {
+        if event.user.id == ctx.cache.current_user().id {
+            return;
+        }
+        self.decide(Event::MemberUpdate(convert::member_update(&event, now())))
+            .await;
     }
 
     async fn guild_member_removal(

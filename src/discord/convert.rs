@@ -1,14 +1,14 @@
 //! serenity's models into the engine's plain events.
 
 use serenity::model::channel::Message as SMessage;
-use serenity::model::event::MessageUpdateEvent;
+use serenity::model::event::{GuildMemberUpdateEvent, MessageUpdateEvent};
 use serenity::model::guild::Member as SMember;
 use serenity::model::guild::audit_log::{Action, AuditLogEntry, Change, MemberAction};
 use serenity::model::user::User as SUser;
 
 use crate::engine::event::{
-    Attachment, Author, ChannelId, GuildId, MemberJoin, MemberLeave, Message, MessageId, RoleId,
-    UserId,
+    Attachment, Author, ChannelId, GuildId, MemberJoin, MemberLeave, MemberUpdate, Message,
+    MessageId, RoleId, UserId,
 };
 use crate::engine::time::Timestamp;
 use crate::store::cases::CaseKind;
@@ -158,6 +158,21 @@ pub fn join(member: &SMember, now: Timestamp) -> MemberJoin {
         guild_id: GuildId(member.guild_id.get()),
         user: author(&member.user, Some((&roles, joined))),
         timestamp: joined.unwrap_or(now),
+    }
+}
+
+/// A member whose names or roles changed; the display name is the server nickname when
+/// there is one, since that is what others see.
+pub fn member_update(event: &GuildMemberUpdateEvent, now: Timestamp) -> MemberUpdate {
+    let roles: Vec<u64> = event.roles.iter().map(|r| r.get()).collect();
+    let mut user = author(&event.user, Some((&roles, Some(millis(&event.joined_at)))));
+    if let Some(nick) = event.nick.as_ref().filter(|n| !n.is_empty()) {
+        user.display_name = Some(nick.clone());
+    }
+    MemberUpdate {
+        guild_id: GuildId(event.guild_id.get()),
+        user,
+        timestamp: now,
     }
 }
 

@@ -468,6 +468,22 @@ impl Executor for DiscordExecutor {
                 }
             }
             Request::Alert { channel, text, .. } => self.alert(*channel, text).await,
+            Request::Rename {
+                guild,
+                user,
+                nick,
+                reason,
+            } => {
+                if let Some(why) = self.refusal(*guild, *user).await? {
+                    return Ok(ExecOutcome::Refused(why));
+                }
+                let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
+                let body = json!({"nick": nick});
+                self.call(|| self.http.edit_member(g, u, &body, Some(reason)))
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
+            }
             Request::Lockdown { guild, channels } => self.lock(*guild, channels).await,
             Request::EndLockdown {
                 guild,

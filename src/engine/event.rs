@@ -86,6 +86,15 @@ pub struct MemberJoin {
     pub timestamp: Timestamp,
 }
 
+/// A member whose username, display name or server nickname changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemberUpdate {
+    pub guild_id: GuildId,
+    /// The member as they are now; `display_name` is the name others see in this guild.
+    pub user: Author,
+    pub timestamp: Timestamp,
+}
+
 /// A member leaving a guild.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberLeave {
@@ -101,6 +110,7 @@ pub enum Event {
     Message(Message),
     MessageEdit(Message),
     MemberJoin(MemberJoin),
+    MemberUpdate(MemberUpdate),
     MemberLeave(MemberLeave),
 }
 
@@ -110,6 +120,7 @@ pub enum EventKind {
     Message,
     MessageEdit,
     MemberJoin,
+    MemberUpdate,
     MemberLeave,
 }
 
@@ -120,6 +131,7 @@ impl EventKind {
             EventKind::Message => "message",
             EventKind::MessageEdit => "message_edit",
             EventKind::MemberJoin => "member_join",
+            EventKind::MemberUpdate => "member_update",
             EventKind::MemberLeave => "member_leave",
         }
     }
@@ -132,6 +144,7 @@ impl Event {
             Event::Message(_) => EventKind::Message,
             Event::MessageEdit(_) => EventKind::MessageEdit,
             Event::MemberJoin(_) => EventKind::MemberJoin,
+            Event::MemberUpdate(_) => EventKind::MemberUpdate,
             Event::MemberLeave(_) => EventKind::MemberLeave,
         }
     }
@@ -141,6 +154,7 @@ impl Event {
         match self {
             Event::Message(m) | Event::MessageEdit(m) => m.guild_id,
             Event::MemberJoin(j) => j.guild_id,
+            Event::MemberUpdate(u) => u.guild_id,
             Event::MemberLeave(l) => l.guild_id,
         }
     }
@@ -150,6 +164,7 @@ impl Event {
         match self {
             Event::Message(m) | Event::MessageEdit(m) => m.author.id,
             Event::MemberJoin(j) => j.user.id,
+            Event::MemberUpdate(u) => u.user.id,
             Event::MemberLeave(l) => l.user_id,
         }
     }
@@ -159,6 +174,7 @@ impl Event {
         match self {
             Event::Message(m) | Event::MessageEdit(m) => m.timestamp,
             Event::MemberJoin(j) => j.timestamp,
+            Event::MemberUpdate(u) => u.timestamp,
             Event::MemberLeave(l) => l.timestamp,
         }
     }

@@ -152,7 +152,14 @@ impl Engine {
             Event::Message(m) | Event::MessageEdit(m) => {
                 self.handle_message(&rules, m, event.kind(), now)
             }
-            Event::MemberJoin(j) => self.handle_join(&rules, guild_id, &j.user, now),
+            Event::MemberJoin(j) => {
+                let mut verdicts = self.handle_join(&rules, guild_id, &j.user, now);
+                verdicts.extend(self.check_names(&rules, guild_id, &j.user, event.kind(), now));
+                verdicts
+            }
+            Event::MemberUpdate(u) => {
+                self.check_names(&rules, guild_id, &u.user, event.kind(), now)
+            }
             Event::MemberLeave(l) => {
                 if let Some(g) = self.guilds.get_mut(&guild_id) {
                     g.raid.posted.remove(&l.user_id);
@@ -363,6 +370,55 @@ impl Engine {
         verdicts
     }
 
+    /// Word rules that watch joins or member updates read the member's names with the same
+    /// normalizer as messages.
+    fn check_names(
+        &mut self,
+        rules: &[Rule],
+        guild_id: GuildId,
+        user: &Author,
+        kind: EventKind,
+        now: Timestamp,
+    ) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        // The name others see; the username too on arrival. After a `rename` the shown
+        // name is clean, so the update that rename causes does not fire again.
+        let shown = user.display_name.as_deref().filter(|n| !n.is_empty());
+        let username = (shown.is_none() || kind == EventKind::MemberJoin).then_some(&*user.name);
+        let names: Vec<&str> = shown.into_iter().chain(username).collect();
+        for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
+            let Trigger::Words(matcher) = &rule.trigger else {
+                continue;
+            };
+            if !rule.conditions.author_matches(user, now)
+                || self.cooling_down(guild_id, user.id, &rule.name, now)
+            {
+                continue;
+            }
+            let hit = names
+                .iter()
+                .find_map(|name| matcher.find(&Normalized::new(name)).map(|h| (*name, h)));
+            if let Some((name, hit)) = hit {
+                let evidence = Evidence {
+                    matched: name[hit.span.0..hit.span.1].to_string(),
+                    normalized: Some(hit.normalized),
+                    span: Some(hit.span),
+                };
+                let reason = format!("name holds a blocked word from list {}", hit.list);
+                self.start_cooldown(guild_id, user.id, rule, now);
+                // There is no message to delete: the name is what gets fixed (`rename`).
+                let actions = rule
+                    .actions
+                    .iter()
+                    .filter(|a| !matches!(a, Action::Delete))
+                    .cloned()
+                    .collect();
+                verdicts.push(verdict(rule, reason, evidence, actions, Vec::new()));
+            }
+        }
+        verdicts
+    }
+
     /// Enforced raid-mode actions switch raid mode on in the engine too, so later joins are
     /// treated as part of the raid until it ends by itself.
     fn apply_raid_mode(&mut self, guild_id: GuildId, verdicts: &[Verdict], now: Timestamp) {
@@ -525,5 +581,86 @@ fn evict<K: Copy + Eq + Hash, V>(
 fn trim<T>(queue: &mut VecDeque<T>, cap: usize, too_old: impl Fn(&T) -> bool) {
     while queue.len() > cap.max(1) || queue.front().is_some_and(&too_old) {
         queue.pop_front();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{MemberJoin, MemberUpdate};
+    use std::path::Path;
+
+    const NAMES: &str = "rules:\n  - name: names\n    when: {events: [member_join, member_update]}\n    words: {words: [badword]}\n    actions: [delete, rename, alert]\n";
+
+    fn engine() -> Engine {
+        let loaded =
+            crate::rules::parse(NAMES, Path::new("t.yaml"), Path::new(".")).expect("rules");
+        Engine::new(loaded.set)
+    }
+
+    fn member(name: &str, shown: Option<&str>) -> Author {
+        Author {
+            id: UserId(9),
+            name: name.to_string(),
+            display_name: shown.map(str::to_string),
+            ..Author::default()
+        }
+    }
+
+    fn update(user: Author) -> Event {
+        Event::MemberUpdate(MemberUpdate {
+            guild_id: GuildId(1),
+            user,
+            timestamp: Timestamp(1_000),
+        })
+    }
+
+    #[test]
+    fn an_offensive_nickname_is_renamed_without_a_delete() {
+        let verdicts = engine().handle(&update(member("fine", Some("b4dw0rd"))), Timestamp(1_000));
+        assert_eq!(verdicts.len(), 1);
+        let names: Vec<&str> = verdicts[0].actions.iter().map(Action::name).collect();
+        assert_eq!(names, ["rename", "alert"]);
+        assert_eq!(verdicts[0].evidence.normalized.as_deref(), Some("badword"));
+    }
+
+    #[test]
+    fn once_renamed_the_username_alone_does_not_fire_again() {
+        let mut engine = engine();
+        let renamed = member("badword", Some(verdict::DEFAULT_RENAME));
+        assert!(engine.handle(&update(renamed), Timestamp(1_000)).is_empty());
+        // Without a nickname the username is what others see.
+        assert_eq!(
+            engine
+                .handle(&update(member("badword", None)), Timestamp(2_000))
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn joins_are_checked_on_both_names_and_clean_names_pass() {
+        let mut engine = engine();
+        let join = |user| {
+            Event::MemberJoin(MemberJoin {
+                guild_id: GuildId(1),
+                user,
+                timestamp: Timestamp(1_000),
+            })
+        };
+        assert_eq!(
+            engine
+                .handle(
+                    &join(member("b.a.d.w.o.r.d", Some("Nice"))),
+                    Timestamp(1_000)
+                )
+                .len(),
+            1
+        );
+        assert!(
+            engine
+                .handle(&join(member("scunthorpe", Some("Alice"))), Timestamp(1_000))
+                .is_empty()
+        );
     }
 }

@@ -59,7 +59,14 @@ pub enum Action {
     RaidMode {
         duration: Duration,
     },
+    /// Set the member's server nickname to `to`, hiding an offensive name from everyone.
+    Rename {
+        to: String,
+    },
 }
+
+/// The nickname `rename` gives when a rule does not say.
+pub const DEFAULT_RENAME: &str = "renamed member";
 
 impl Action {
     /// The action's name as rules files and replay output spell it.
@@ -73,6 +80,7 @@ impl Action {
             Action::Alert { .. } => "alert",
             Action::Lockdown { .. } => "lockdown",
             Action::RaidMode { .. } => "raid_mode",
+            Action::Rename { .. } => "rename",
         }
     }
 }

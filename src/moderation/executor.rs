@@ -77,6 +77,13 @@ pub enum Request {
     EndRaidMode {
         guild: GuildId,
     },
+    /// Set the member's server nickname.
+    Rename {
+        guild: GuildId,
+        user: UserId,
+        nick: String,
+        reason: String,
+    },
 }
 
 impl Request {
@@ -96,6 +103,7 @@ impl Request {
             Request::EndLockdown { .. } => "end_lockdown",
             Request::RaidMode { .. } => "raid_mode",
             Request::EndRaidMode { .. } => "end_raid_mode",
+            Request::Rename { .. } => "rename",
         }
     }
 }
@@ -170,6 +178,7 @@ impl Recorder {
             | Request::Timeout { user, .. }
             | Request::EndTimeout { user, .. }
             | Request::Kick { user, .. }
+            | Request::Rename { user, .. }
             | Request::Unban { user, .. } => Some(*user),
             Request::Ban { users, .. } => users.first().copied(),
             _ => None,

@@ -552,6 +552,12 @@ impl<E: Executor> Moderator<E> {
                 guild,
                 until: now + *duration,
             },
+            Action::Rename { to } => Request::Rename {
+                guild,
+                user,
+                nick: to.clone(),
+                reason,
+            },
         })
     }
 }
@@ -564,7 +570,7 @@ fn lockdown_channels(channels: &[ChannelId], t: &Target) -> Vec<ChannelId> {
     }
 }
 
-/// Cases are opened for sanctions and records, not for alerts.
+/// Cases are opened for sanctions and records, not for alerts or renames (both audited).
 fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
     Some(match action {
         Action::Delete => CaseKind::Delete,
@@ -575,7 +581,7 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
         Action::Ban { .. } => CaseKind::Ban,
         Action::Lockdown { .. } => CaseKind::Lockdown,
         Action::RaidMode { .. } => CaseKind::Raid,
-        Action::Alert { .. } => return None,
+        Action::Alert { .. } | Action::Rename { .. } => return None,
     })
 }
 

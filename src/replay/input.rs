@@ -10,8 +10,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::ReplayError;
 use crate::engine::event::{
-    Attachment, Author, ChannelId, Event, GuildId, MemberJoin, MemberLeave, Message, MessageId,
-    RoleId, UserId,
+    Attachment, Author, ChannelId, Event, GuildId, MemberJoin, MemberLeave, MemberUpdate, Message,
+    MessageId, RoleId, UserId,
 };
 use crate::engine::time::Timestamp;
 
@@ -68,6 +68,7 @@ enum Kind {
     Message,
     MessageEdit,
     MemberJoin,
+    MemberUpdate,
     MemberLeave,
 }
 
@@ -203,26 +204,29 @@ pub fn parse_line(file: &str, line: usize, text: &str) -> Result<SourcedEvent, R
                 Event::MessageEdit(message)
             }
         }
-        Kind::MemberJoin => {
+        Kind::MemberJoin | Kind::MemberUpdate | Kind::MemberLeave => {
             let user = raw
                 .user
                 .ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
-            Event::MemberJoin(MemberJoin {
-                guild_id: GuildId(raw.guild_id.0),
-                user: user.into_author(),
-                timestamp: at,
-            })
-        }
-        Kind::MemberLeave => {
-            let user = raw
-                .user
-                .ok_or_else(|| bad("user".into(), "missing field `user`".into()))?;
-            Event::MemberLeave(MemberLeave {
-                guild_id: GuildId(raw.guild_id.0),
-                user_id: UserId(user.id.0),
-                name: user.name,
-                timestamp: at,
-            })
+            let guild_id = GuildId(raw.guild_id.0);
+            match raw.kind {
+                Kind::MemberJoin => Event::MemberJoin(MemberJoin {
+                    guild_id,
+                    user: user.into_author(),
+                    timestamp: at,
+                }),
+                Kind::MemberUpdate => Event::MemberUpdate(MemberUpdate {
+                    guild_id,
+                    user: user.into_author(),
+                    timestamp: at,
+                }),
+                _ => Event::MemberLeave(MemberLeave {
+                    guild_id,
+                    user_id: UserId(user.id.0),
+                    name: user.name,
+                    timestamp: at,
+                }),
+            }
         }
     };
     Ok(SourcedEvent {

@@ -119,6 +119,11 @@ fn event_line(outcome: &Outcome, verdict: &Verdict) -> String {
             format!("{} in #{}", m.author.name, m.channel_id)
         }
         Event::MemberJoin(j) => format!("{} joined", j.user.name),
+        Event::MemberUpdate(u) => format!(
+            "{} is now called {}",
+            u.user.name,
+            u.user.display_name.as_deref().unwrap_or(&u.user.name)
+        ),
         Event::MemberLeave(l) => format!("{} left", l.name),
     };
     let actions: Vec<&str> = verdict.actions.iter().map(|a| a.name()).collect();

@@ -506,6 +506,7 @@ fn conditions(w: &RawConditions, global_exempt: &[RoleId]) -> Conditions {
                 RawEventKind::Message => EventKind::Message,
                 RawEventKind::MessageEdit => EventKind::MessageEdit,
                 RawEventKind::MemberJoin => EventKind::MemberJoin,
+                RawEventKind::MemberUpdate => EventKind::MemberUpdate,
             })
             .collect(),
         channels: ids(&w.channels, ChannelId),
@@ -550,6 +551,7 @@ fn action(a: &RawAction) -> Action {
         RawAction::RaidMode { duration } => Action::RaidMode {
             duration: *duration,
         },
+        RawAction::Rename { to } => Action::Rename { to: to.clone() },
     }
 }
 

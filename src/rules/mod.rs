@@ -379,6 +379,22 @@ mod tests {
     }
 
     #[test]
+    fn renames_must_fit_a_discord_nickname() {
+        let long = "x".repeat(33);
+        let p = problems(&format!(
+            "rules:\n  - name: a\n    words: {{words: [x]}}\n    actions: [rename: {{to: {long}}}]\n"
+        ));
+        assert!(
+            p[0].message.contains("1 to 32 characters"),
+            "{}",
+            p[0].message
+        );
+        assert_eq!(p[0].line, 4);
+        let ok = "rules:\n  - name: a\n    words: {words: [x]}\n    actions: [rename]\n";
+        assert!(problems(ok).is_empty());
+    }
+
+    #[test]
     fn non_yaml_is_an_error_not_a_panic() {
         assert!(!problems("rules: [\n").is_empty());
         assert!(!problems("\u{0}\u{1}").is_empty());

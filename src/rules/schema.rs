@@ -10,6 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::engine::detect::pattern;
 use crate::engine::time::Duration;
+use crate::engine::verdict::DEFAULT_RENAME;
 
 /// A duration written as `30s`, `10m`, `2h`, `7d` or `1h 30m`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,6 +163,8 @@ pub enum RawEventKind {
     MessageEdit,
     #[serde(alias = "join")]
     MemberJoin,
+    /// A member's username, display name or nickname changed.
+    MemberUpdate,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,6 +382,9 @@ pub enum RawAction {
     RaidMode {
         duration: Duration,
     },
+    Rename {
+        to: String,
+    },
 }
 
 /// Names of the actions, for error messages and suggestions.
@@ -391,7 +397,11 @@ pub const ACTION_NAMES: &[&str] = &[
     "alert",
     "lockdown",
     "raid_mode",
+    "rename",
 ];
+
+/// Discord's longest server nickname, in characters.
+pub const MAX_NICKNAME: usize = 32;
 
 /// Discord's longest timeout.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 86_400);
@@ -415,6 +425,12 @@ fn one() -> u32 {
 struct BanSettings {
     duration: Option<DurationValue>,
     delete_messages: Option<DurationValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameSettings {
+    to: String,
 }
 
 #[derive(Deserialize)]
@@ -502,6 +518,9 @@ impl<'de> Deserialize<'de> for RawAction {
                         delete_messages: Duration::from_secs(0),
                     }),
                     "alert" => Ok(RawAction::Alert { channel: None }),
+                    "rename" => Ok(RawAction::Rename {
+                        to: DEFAULT_RENAME.to_string(),
+                    }),
                     "lockdown" => Ok(RawAction::Lockdown {
                         channels: Vec::new(),
                         duration: None,
@@ -567,6 +586,18 @@ impl<'de> Deserialize<'de> for RawAction {
                         RawAction::Lockdown {
                             channels: s.channels,
                             duration: s.duration.map(|d| d.0),
+                        }
+                    }
+                    "rename" => {
+                        let to = map.next_value::<RenameSettings>()?.to;
+                        let chars = to.trim().chars().count();
+                        if chars == 0 || chars > MAX_NICKNAME {
+                            return Err(de::Error::custom(format!(
+                                "rename `to` must be 1 to {MAX_NICKNAME} characters, not {chars}"
+                            )));
+                        }
+                        RawAction::Rename {
+                            to: to.trim().to_string(),
                         }
                     }
                     other => return Err(unknown_action(other)),
