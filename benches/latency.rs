@@ -49,6 +49,7 @@ async fn measure() {
         metrics_addr: None,
         shards: ShardPlan::Auto,
         database: dir.path().join("bench.db").display().to_string(),
+        dev_guild: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = bot::run(config, async {

@@ -18,6 +18,7 @@ fn command(i: u64) -> ManualAction {
         target: UserId(1000 + i % 500),
         action: Action::Kick,
         reason: format!("bench action {i}"),
+        message: None,
     }
 }
 

@@ -53,6 +53,8 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
     },
+    /// Print the application commands (JSON) that `run` registers with Discord.
+    Commands,
     /// Create the database if needed and apply pending migrations.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -227,6 +229,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("writing the report")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Commands => {
+            let json = serde_json::to_string_pretty(&steward::discord::commands::definitions())
+                .context("writing the command definitions")?;
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run { rules, database } => {
             init_logging();
             let loaded = match load_rules(rules.as_ref()) {
@@ -255,6 +263,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
+            let dev_guild = match std::env::var("STEWARD_DEV_GUILD")
+                .unwrap_or_default()
+                .trim()
+            {
+                "" => None,
+                id => match id.parse::<u64>() {
+                    Ok(id) if id > 0 => Some(id),
+                    _ => {
+                        eprintln!("STEWARD_DEV_GUILD `{id}` is not a server id");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                },
+            };
             let Ok(token) = std::env::var("DISCORD_TOKEN") else {
                 eprintln!("DISCORD_TOKEN is not set (environment or .env)");
                 return Ok(ExitCode::FAILURE);
@@ -270,6 +291,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 metrics_addr,
                 shards,
                 database,
+                dev_guild,
             };
             bot::run(config, shutdown_signal())
                 .await

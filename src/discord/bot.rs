@@ -11,13 +11,14 @@ use tokio::net::TcpListener;
 use tokio::sync::RwLock;
 
 use serenity::all::{
-    AuditLogEntry, ConnectionStage, Context, EventHandler, GatewayIntents, GuildId as SGuildId,
-    GuildMemberUpdateEvent, Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent,
-    ShardStageUpdateEvent, User,
+    AuditLogEntry, ConnectionStage, Context, EventHandler, FullEvent, GatewayIntents,
+    GuildId as SGuildId, GuildMemberUpdateEvent, Interaction, Member, Message as SMessage,
+    MessageUpdateEvent, Ready, ResumedEvent, ShardManager, ShardStageUpdateEvent, User,
 };
 use serenity::client::ClientBuilder;
 
 use super::executor::{DiscordExecutor, ExecutorSettings};
+use super::live_rules::{LiveRules, RulesChangeError};
 use super::metrics::{self, Metered, Metrics};
 use super::{convert, http, now};
 use crate::engine::Engine;
@@ -43,6 +44,9 @@ pub struct BotConfig {
     /// Which shards this process runs (`STEWARD_SHARDS`).
     pub shards: ShardPlan,
     pub database: String,
+    /// Register commands in this guild only (`STEWARD_DEV_GUILD`): instant updates while
+    /// developing. Global registration otherwise.
+    pub dev_guild: Option<u64>,
 }
 
 impl std::fmt::Debug for BotConfig {
@@ -123,7 +127,7 @@ impl std::str::FromStr for ShardPlan {
 }
 
 /// The moderator of the live bot: Discord's REST API, counted.
-type LiveModerator = Moderator<Metered<DiscordExecutor>>;
+pub type LiveModerator = Moderator<Metered<DiscordExecutor>>;
 
 /// The intents steward needs: messages and their content, members, and moderation events.
 pub fn intents() -> GatewayIntents {
@@ -143,9 +147,12 @@ pub async fn run(
     let in_flight = Arc::new(RwLock::new(()));
     let metrics = Arc::new(Metrics::default());
     let engine = Arc::new(Mutex::new(Engine::new(config.rules.set.clone())));
+    let commands = Arc::new(OnceLock::new());
     let handler = Handler {
         engine: engine.clone(),
         moderator: slot.clone(),
+        commands: commands.clone(),
+        dev_guild: config.dev_guild,
         in_flight: in_flight.clone(),
         metrics: metrics.clone(),
     };
@@ -192,15 +199,27 @@ pub async fn run(
         None => None,
     };
     let scheduler = tokio::spawn(schedule(moderator.clone()));
-    let watcher = config.rules_path.clone().map(|path| {
-        let reloader = Reloader {
-            path,
-            engine,
-            moderator: moderator.clone(),
-            hash: config.rules.hash.clone(),
-        };
-        tokio::spawn(reloader.watch(config.reload_every))
+    let live_rules = Arc::new(LiveRules::new(
+        config.rules_path.clone(),
+        engine.clone(),
+        moderator.clone(),
+        config.rules.clone(),
+    ));
+    let mut options = poise::FrameworkOptions {
+        commands: super::commands::all(),
+        on_error: |error| Box::pin(super::commands::on_error(error)),
+        ..Default::default()
+    };
+    poise::set_qualified_names(&mut options.commands);
+    let _ = commands.set(CommandRuntime {
+        options,
+        data: super::commands::Data::new(moderator.clone(), live_rules.clone(), engine),
+        shards: client.shard_manager.clone(),
     });
+    let watcher = config
+        .rules_path
+        .clone()
+        .map(|path| tokio::spawn(watch_rules(live_rules.clone(), path, config.reload_every)));
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -238,56 +257,25 @@ async fn schedule(moderator: Arc<LiveModerator>) {
 
 /// Re-reads the rules file when it changes or on SIGHUP. A file with errors changes
 /// nothing: the errors are logged, audited and posted to the mod-log channel.
-struct Reloader {
-    path: PathBuf,
-    engine: Arc<Mutex<Engine>>,
-    moderator: Arc<LiveModerator>,
-    /// Hash of the rules in force.
-    hash: String,
-}
-
-impl Reloader {
-    async fn watch(mut self, every: StdDuration) {
-        let mut seen = modified(&self.path);
-        let mut hangup = hangups();
-        loop {
-            let asked = tokio::select! {
-                () = tokio::time::sleep(every) => false,
-                Some(()) = next_hangup(&mut hangup) => true,
-            };
-            let now_seen = modified(&self.path);
-            if !asked && now_seen == seen {
-                continue;
-            }
-            seen = now_seen;
-            self.reload().await;
+async fn watch_rules(rules: Arc<LiveRules>, path: PathBuf, every: StdDuration) {
+    let mut seen = modified(&path);
+    let mut hangup = hangups();
+    loop {
+        let asked = tokio::select! {
+            () = tokio::time::sleep(every) => false,
+            Some(()) = next_hangup(&mut hangup) => true,
+        };
+        let now_seen = modified(&path);
+        if !asked && now_seen == seen {
+            continue;
         }
-    }
-
-    async fn reload(&mut self) {
-        match crate::rules::load(&self.path) {
-            Ok(loaded) if loaded.hash == self.hash => {}
-            Ok(loaded) => {
-                match self.engine.lock() {
-                    Ok(mut engine) => engine.set_rules(loaded.set.clone()),
-                    Err(poisoned) => poisoned.into_inner().set_rules(loaded.set.clone()),
-                }
-                self.hash = loaded.hash.clone();
-                tracing::info!(rules = %loaded.summary(), "rules reloaded");
-                if let Err(e) = self.moderator.load_rules(&loaded, "reload", now()).await {
-                    tracing::error!(error = %e, "recording the rules reload");
-                }
-            }
-            Err(problems) => {
+        seen = now_seen;
+        match rules.reload("reload").await {
+            Ok(_) => {}
+            Err(RulesChangeError::Invalid(problems)) => {
                 tracing::error!(%problems, "the rules file has errors; the old rules stay in force");
-                if let Err(e) = self
-                    .moderator
-                    .rules_rejected(&problems.to_string(), now())
-                    .await
-                {
-                    tracing::error!(error = %e, "reporting the rejected rules");
-                }
             }
+            Err(e) => tracing::error!(error = %e, "reloading the rules"),
         }
     }
 }
@@ -319,15 +307,63 @@ async fn next_hangup(hangups: &mut Hangups) -> Option<()> {
     std::future::pending().await
 }
 
+/// What poise needs to run commands; set once the client exists, before it starts.
+struct CommandRuntime {
+    options: poise::FrameworkOptions<super::commands::Data, super::commands::CommandError>,
+    data: super::commands::Data,
+    shards: Arc<ShardManager>,
+}
+
 struct Handler {
     engine: Arc<Mutex<Engine>>,
     moderator: Arc<OnceLock<Arc<LiveModerator>>>,
+    commands: Arc<OnceLock<CommandRuntime>>,
+    dev_guild: Option<u64>,
     /// Held (shared) while an event is handled; shutdown takes it exclusively.
     in_flight: Arc<RwLock<()>>,
     metrics: Arc<Metrics>,
 }
 
+/// Why a command interaction cannot be checked safely: in a server, the caller's and
+/// steward's permissions must be present (poise reads them to check permissions).
+fn unusable(interaction: &Interaction) -> Option<&'static str> {
+    let command = match interaction {
+        Interaction::Command(c) | Interaction::Autocomplete(c) => c,
+        _ => return None,
+    };
+    command.guild_id?;
+    if command
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_none()
+    {
+        return Some("the caller's permissions are missing");
+    }
+    if command.app_permissions.is_none() {
+        return Some("steward's permissions are missing");
+    }
+    None
+}
+
 impl Handler {
+    /// Registers the commands: in the development guild when one is set, else globally.
+    async fn register(&self, ctx: &Context, runtime: &CommandRuntime) {
+        let commands = &runtime.options.commands;
+        let done = match self.dev_guild {
+            Some(guild) => {
+                poise::builtins::register_in_guild(ctx, commands, SGuildId::new(guild)).await
+            }
+            None => poise::builtins::register_globally(ctx, commands).await,
+        };
+        match done {
+            Ok(()) => {
+                tracing::info!(count = commands.len(), guild = ?self.dev_guild, "commands registered")
+            }
+            Err(e) => tracing::error!(error = %e, "registering commands"),
+        }
+    }
+
     async fn decide(&self, event: Event) {
         let _handling = self.in_flight.read().await;
         let arrived = Instant::now();
@@ -357,9 +393,32 @@ impl Handler {
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
-    async fn ready(&self, _ctx: Context, ready: Ready) {
+    async fn ready(&self, ctx: Context, ready: Ready) {
         self.metrics.set_connected(true);
         tracing::info!(guilds = ready.guilds.len(), "gateway ready");
+        if ctx.shard_id.0 == 0
+            && let Some(runtime) = self.commands.get()
+        {
+            self.register(&ctx, runtime).await;
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Some(runtime) = self.commands.get() else {
+            return;
+        };
+        if let Some(why) = unusable(&interaction) {
+            tracing::warn!(why, "ignoring an interaction steward cannot check");
+            return;
+        }
+        let _handling = self.in_flight.read().await;
+        let framework = poise::FrameworkContext {
+            serenity_context: &ctx,
+            options: &runtime.options,
+            user_data: &runtime.data,
+            shard_manager: &runtime.shards,
+        };
+        poise::dispatch_event(framework, FullEvent::InteractionCreate { interaction }).await;
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {

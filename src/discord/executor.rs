@@ -56,6 +56,16 @@ impl ExecutorSettings {
     }
 }
 
+/// The highest position among `roles` (0, @everyone's, when none is known).
+fn top_position(guild: &serenity::model::guild::PartialGuild, roles: &[u64]) -> u16 {
+    roles
+        .iter()
+        .filter_map(|r| guild.roles.get(&sid::RoleId::new(*r)))
+        .map(|r| r.position)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The executor of the live bot.
 pub struct DiscordExecutor {
     http: Arc<Http>,
@@ -94,18 +104,42 @@ impl DiscordExecutor {
         {
             return Ok(Some(format!("the target has the exempt role {role}")));
         }
-        let position = |roles: &[u64]| {
-            roles
-                .iter()
-                .filter_map(|r| info.roles.get(&sid::RoleId::new(*r)))
-                .map(|r| r.position)
-                .max()
-                .unwrap_or(0)
-        };
         let mine = self.member_roles(g, self.bot).await?.unwrap_or_default();
-        if position(&target) >= position(&mine) {
+        if top_position(&info, &target) >= top_position(&info, &mine) {
             return Ok(Some(
                 "the target's top role is at or above steward's".to_string(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Why the member `caller` may not act on `target`, if they may not: nobody acts on
+    /// themselves, on the owner, or on someone whose top role is at or above their own
+    /// (the owner outranks everyone).
+    pub async fn caller_refusal(
+        &self,
+        guild: GuildId,
+        caller: UserId,
+        target: UserId,
+    ) -> Result<Option<String>, ExecError> {
+        if caller == target {
+            return Ok(Some("you cannot use this on yourself".to_string()));
+        }
+        let g = sid::GuildId::new(guild.0);
+        let info = self.call(|| self.http.get_guild(g)).await.map_err(failed)?;
+        if info.owner_id.get() == caller.0 {
+            return Ok(None);
+        }
+        if info.owner_id.get() == target.0 {
+            return Ok(Some("the target owns the server".to_string()));
+        }
+        let Some(theirs) = self.member_roles(g, target).await? else {
+            return Ok(None);
+        };
+        let mine = self.member_roles(g, caller).await?.unwrap_or_default();
+        if top_position(&info, &theirs) >= top_position(&info, &mine) {
+            return Ok(Some(
+                "the target's top role is at or above yours".to_string(),
             ));
         }
         Ok(None)

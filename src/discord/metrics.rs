@@ -149,6 +149,11 @@ impl<E> Metered<E> {
     pub fn new(inner: E, metrics: Arc<Metrics>) -> Self {
         Metered { inner, metrics }
     }
+
+    /// The executor being counted.
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
 }
 
 impl<E: Executor> Executor for Metered<E> {

@@ -2,8 +2,10 @@
 //! lives here; it carries requests out and turns gateway events into engine events.
 
 pub mod bot;
+pub mod commands;
 pub mod convert;
 pub mod executor;
+pub mod live_rules;
 pub mod metrics;
 
 pub use executor::{DiscordExecutor, ExecutorSettings};

@@ -78,6 +78,9 @@ pub struct ManualAction {
     pub target: UserId,
     pub action: Action,
     pub reason: String,
+    /// The message the command is about, if any (a context menu on a message); a lockdown
+    /// without channels locks this message's channel.
+    pub message: Option<(ChannelId, MessageId)>,
 }
 
 /// The outcome of one performed action.
@@ -250,8 +253,8 @@ impl<E: Executor> Moderator<E> {
             guild: command.guild,
             user: command.target,
             accounts: Vec::new(),
-            channel: None,
-            message: None,
+            channel: command.message.map(|(c, _)| c),
+            message: command.message.map(|(_, m)| m),
         };
         let step = Step {
             target: &target,
@@ -261,6 +264,20 @@ impl<E: Executor> Moderator<E> {
             action: &command.action,
         };
         self.perform(&step, now).await
+    }
+
+    /// Ends every pending timed action of `kind` in `guild` now (a moderator ends a lockdown
+    /// or raid mode early), restoring what it changed. Returns how many ended.
+    pub async fn end_now(
+        &self,
+        guild: GuildId,
+        kind: TimedKind,
+        now: Timestamp,
+    ) -> Result<usize, ModerationError> {
+        if self.store.bring_forward(guild, kind, now).await? == 0 {
+            return Ok(0);
+        }
+        self.run_due(now).await
     }
 
     /// Carries out the timed actions due at `now` (ends of bans, timeouts, lockdowns and
@@ -585,6 +602,9 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
     })
 }
 
+/// How far off the end of an open-ended lockdown is kept: until a moderator ends it.
+const UNTIL_ENDED: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// The timed action that ends a temporary sanction.
 fn timed_end(
     action: &Action,
@@ -598,10 +618,9 @@ fn timed_end(
         Action::Ban {
             duration: Some(d), ..
         } if t.accounts.len() <= 1 => (TimedKind::Unban, Some(t.user), *d, json!({})),
-        Action::Lockdown {
-            channels,
-            duration: Some(d),
-        } => {
+        // An open-ended lockdown still keeps its end, far off, so that ending it by command
+        // puts the channels back exactly.
+        Action::Lockdown { channels, duration } => {
             let ids: Vec<String> = lockdown_channels(channels, t)
                 .iter()
                 .map(|c| c.to_string())
@@ -609,7 +628,7 @@ fn timed_end(
             (
                 TimedKind::EndLockdown,
                 None,
-                *d,
+                duration.unwrap_or(UNTIL_ENDED),
                 json!({"channels": ids, "previous": previous}),
             )
         }
@@ -667,6 +686,7 @@ pub(crate) fn test_command(action: Action, reason: &str) -> ManualAction {
         target: UserId(5),
         action,
         reason: reason.into(),
+        message: None,
     }
 }
 

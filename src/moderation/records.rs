@@ -4,8 +4,10 @@
 
 use serde_json::json;
 
-use super::{ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, outcome_entry};
-use crate::engine::event::{GuildId, UserId};
+use super::{
+    ExecError, ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, outcome_entry,
+};
+use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::store::audit::{AuditEntry, Phase};
 use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
@@ -57,6 +59,101 @@ impl<E: Executor> Moderator<E> {
             },
         ];
         self.command(c, CaseKind::Softban, &requests, now).await
+    }
+
+    /// Ends a timeout early and cancels its scheduled end.
+    pub async fn untimeout(&self, c: &Command, now: Timestamp) -> Result<(), ModerationError> {
+        let intent = AuditEntry {
+            at: now,
+            guild: Some(c.guild),
+            actor: Some(c.moderator),
+            rule: None,
+            action: "untimeout".to_string(),
+            phase: Phase::Intent,
+            target: Some(c.target),
+            case_id: None,
+            detail: json!({"reason": c.reason}),
+        };
+        let request = Request::EndTimeout {
+            guild: c.guild,
+            user: c.target,
+        };
+        let outcome = self.execute_audited(intent, &request).await?;
+        if outcome == Ok(ExecOutcome::Done) {
+            self.store
+                .cancel_timed(c.guild, TimedKind::EndTimeout, Some(c.target))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Bulk-deletes `messages` of `channel` for a moderator, audited as one purge.
+    pub async fn purge(
+        &self,
+        guild: GuildId,
+        moderator: UserId,
+        channel: ChannelId,
+        messages: Vec<MessageId>,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
+        let intent = AuditEntry {
+            at: now,
+            guild: Some(guild),
+            actor: Some(moderator),
+            rule: None,
+            action: "purge".to_string(),
+            phase: Phase::Intent,
+            target: None,
+            case_id: None,
+            detail: json!({"reason": reason, "channel": channel.to_string(), "messages": messages.len()}),
+        };
+        let request = Request::Purge {
+            guild,
+            channel,
+            messages,
+            reason: reason.to_string(),
+        };
+        self.execute_audited(intent, &request).await
+    }
+
+    /// Audits a moderator's command that changes no member (slowmode, ending a lockdown).
+    pub async fn record_command(
+        &self,
+        guild: GuildId,
+        moderator: UserId,
+        action: &str,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        self.record(guild, moderator, None, action, None, detail, now)
+            .await
+    }
+
+    /// Audits a command steward would not carry out for `by`, and why.
+    pub async fn refused(
+        &self,
+        guild: Option<GuildId>,
+        by: UserId,
+        command: &str,
+        target: Option<UserId>,
+        why: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        self.store
+            .append_audit(&AuditEntry {
+                at: now,
+                guild,
+                actor: Some(by),
+                rule: None,
+                action: command.to_string(),
+                phase: Phase::Refused,
+                target,
+                case_id: None,
+                detail: json!({"refused": why}),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Writes a note about a member: a case, nothing done on Discord.

@@ -163,6 +163,26 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Makes pending actions of `kind` in `guild` due at `due` at the latest (a moderator
+    /// ends a lockdown or raid mode early); returns how many.
+    pub async fn bring_forward(
+        &self,
+        guild: GuildId,
+        kind: TimedKind,
+        due: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE timed_actions SET due_at = MIN(due_at, ?3)
+             WHERE guild_id = ?1 AND kind = ?2 AND state = 'pending'",
+        )
+        .bind(sql_id(guild.0)?)
+        .bind(kind.as_str())
+        .bind(due.0)
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Pending actions, soonest first.
     pub async fn pending_timed(&self) -> Result<Vec<TimedAction>, StoreError> {
         let rows = sqlx::query(

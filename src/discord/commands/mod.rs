@@ -1,0 +1,392 @@
+//! Slash commands and context menus, built with poise.
+//!
+//! Each command is a thin adapter: it checks who may do what, calls the moderation layer or
+//! the store, and answers. Permissions are declared per command, so Discord hides moderator
+//! commands from members, and checked again when a command runs: the caller's permissions,
+//! steward's, and the role hierarchy between the caller and the target. Every refusal is
+//! audited. Replies never ping anyone, and those that concern only the caller are ephemeral.
+
+pub mod faq;
+pub mod records;
+pub mod report;
+pub mod rules;
+pub mod sanctions;
+pub mod server;
+
+use std::sync::{Arc, Mutex};
+
+use poise::CreateReply;
+use rustc_hash::FxHashMap;
+use serenity::all::{CreateAllowedMentions, CreateEmbed, Permissions};
+
+use super::bot::LiveModerator;
+use super::live_rules::LiveRules;
+use super::now;
+use crate::engine::Engine;
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::time::{Duration, Timestamp};
+use crate::moderation::{ExecError, ModerationError};
+use crate::store::StoreError;
+
+/// Longest reason steward accepts: Discord's audit-log reason limit.
+pub const MAX_REASON: usize = 512;
+
+/// What every command can reach.
+pub struct Data {
+    pub moderator: Arc<LiveModerator>,
+    pub rules: Arc<LiveRules>,
+    /// The live engine, for raid mode.
+    pub engine: Arc<Mutex<Engine>>,
+    /// Recent reports per reporter, to rate-limit "Report message".
+    pub reports: Mutex<FxHashMap<(GuildId, UserId), Vec<Timestamp>>>,
+}
+
+impl Data {
+    /// Command state over the live moderator and rules.
+    pub fn new(
+        moderator: Arc<LiveModerator>,
+        rules: Arc<LiveRules>,
+        engine: Arc<Mutex<Engine>>,
+    ) -> Self {
+        Data {
+            moderator,
+            rules,
+            engine,
+            reports: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        match self.engine.lock() {
+            Ok(mut engine) => f(&mut engine),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// When raid mode ends in `guild`, if it is on.
+    pub fn raid_mode_until(&self, guild: GuildId) -> Option<Timestamp> {
+        self.with_engine(|e| e.raid_mode_until(guild, now()))
+    }
+
+    /// Turns raid mode on until `until`, or off.
+    pub fn set_raid_mode(&self, guild: GuildId, until: Option<Timestamp>) {
+        self.with_engine(|e| e.set_raid_mode(guild, until));
+    }
+}
+
+/// A command's context.
+pub type Context<'a> = poise::Context<'a, Data, CommandError>;
+
+/// Why a command did not do what was asked. The message is shown to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The caller may not do this; the attempt is audited.
+    #[error("{0}")]
+    Refused(String),
+    /// The input cannot be used; nothing was done.
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Moderation(#[from] ModerationError),
+    /// Boxed: serenity's error is large and commands pass errors around a lot.
+    #[error("Discord: {0}")]
+    Discord(Box<serenity::Error>),
+    #[error("Discord: {0}")]
+    Exec(#[from] ExecError),
+}
+
+impl From<serenity::Error> for CommandError {
+    fn from(e: serenity::Error) -> Self {
+        CommandError::Discord(Box::new(e))
+    }
+}
+
+/// Every command steward registers.
+pub fn all() -> Vec<poise::Command<Data, CommandError>> {
+    vec![
+        sanctions::warn(),
+        sanctions::timeout(),
+        sanctions::untimeout(),
+        sanctions::kick(),
+        sanctions::ban(),
+        sanctions::unban(),
+        sanctions::softban(),
+        sanctions::note(),
+        sanctions::warn_user(),
+        sanctions::timeout_user(),
+        sanctions::delete_and_warn(),
+        records::warnings(),
+        records::pardon(),
+        records::case(),
+        records::cases(),
+        records::audit(),
+        server::purge(),
+        server::slowmode(),
+        server::lockdown(),
+        server::raid(),
+        rules::rules(),
+        faq::faq(),
+        report::report_message(),
+    ]
+}
+
+/// The application-command JSON Discord receives at registration (`steward commands`).
+pub fn definitions() -> serde_json::Value {
+    let commands = all();
+    let created = poise::builtins::create_application_commands(&commands);
+    serde_json::to_value(created).unwrap_or(serde_json::Value::Null)
+}
+
+/// The guild a guild-only command runs in.
+fn guild(ctx: Context<'_>) -> Result<GuildId, CommandError> {
+    ctx.guild_id()
+        .map(|g| GuildId(g.get()))
+        .ok_or_else(|| CommandError::BadInput("this command works in a server only".into()))
+}
+
+/// The caller as the engine names users.
+fn caller(ctx: Context<'_>) -> UserId {
+    UserId(ctx.author().id.get())
+}
+
+/// A reply only the caller sees, pinging nobody.
+fn private(text: impl Into<String>) -> CreateReply {
+    CreateReply::default()
+        .content(truncate(&text.into(), 2000))
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new())
+}
+
+/// An embed reply only the caller sees, pinging nobody.
+fn private_embed(embed: CreateEmbed) -> CreateReply {
+    CreateReply::default()
+        .embed(embed)
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new())
+}
+
+/// Sends `text` to the caller alone.
+async fn say_private(ctx: Context<'_>, text: impl Into<String>) -> Result<(), CommandError> {
+    ctx.send(private(text)).await?;
+    Ok(())
+}
+
+/// A reason as given, or a default; too long is refused rather than cut.
+fn reason(given: Option<String>, default: &str) -> Result<String, CommandError> {
+    let reason = given
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| default.to_string());
+    checked_length("reason", &reason, MAX_REASON)?;
+    Ok(reason)
+}
+
+/// Refuses text over `max` characters, naming the field.
+fn checked_length(field: &str, text: &str, max: usize) -> Result<(), CommandError> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(CommandError::BadInput(format!(
+            "the {field} is {chars} characters long; at most {max} are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// A duration such as `10m`, `2h` or `7d`, within `max`.
+fn duration(text: &str, max: Duration) -> Result<Duration, CommandError> {
+    let parsed = crate::rules::schema::parse_duration(text.trim())
+        .map_err(|e| CommandError::BadInput(format!("`{}`: {e}", escape(text))))?;
+    if parsed.0 == 0 || parsed > max {
+        return Err(CommandError::BadInput(format!(
+            "`{}` is out of range: from 1s to {max}",
+            escape(text)
+        )));
+    }
+    Ok(parsed)
+}
+
+/// Refuses when the caller may not act on `target` (themselves, the owner, or someone at or
+/// above their top role).
+async fn check_target(
+    ctx: Context<'_>,
+    guild: GuildId,
+    target: UserId,
+) -> Result<(), CommandError> {
+    let executor = ctx.data().moderator.executor().inner();
+    match executor.caller_refusal(guild, caller(ctx), target).await? {
+        Some(why) => Err(CommandError::Refused(why)),
+        None => Ok(()),
+    }
+}
+
+/// Markdown characters escaped, so user text shows as written.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A Discord timestamp tag: shown in each reader's time zone.
+fn when(t: Timestamp) -> String {
+    format!("<t:{}:f>", t.0.div_euclid(1000))
+}
+
+/// Answers failures: the caller gets a clear ephemeral message, and refusals are audited.
+pub async fn on_error(error: poise::FrameworkError<'_, Data, CommandError>) {
+    use poise::FrameworkError as F;
+    let (ctx, why, refused) = match error {
+        F::Command { error, ctx, .. } => {
+            let refused = matches!(error, CommandError::Refused(_));
+            if !refused && !matches!(error, CommandError::BadInput(_)) {
+                tracing::error!(command = %ctx.command().qualified_name, error = %error, "command failed");
+            }
+            (ctx, error.to_string(), refused)
+        }
+        F::MissingUserPermissions {
+            ctx,
+            missing_permissions,
+            ..
+        } => {
+            let missing = missing_permissions.map_or_else(|| "?".to_string(), names);
+            (ctx, format!("you need the {missing} permission"), true)
+        }
+        F::MissingBotPermissions {
+            ctx,
+            missing_permissions,
+            ..
+        } => (
+            ctx,
+            format!(
+                "steward needs the {} permission",
+                names(missing_permissions)
+            ),
+            true,
+        ),
+        F::GuildOnly { ctx, .. } => (ctx, "this command works in a server only".into(), false),
+        F::ArgumentParse {
+            ctx, input, error, ..
+        } => {
+            let input = input.map(|i| format!(" `{}`", escape(&truncate(&i, 100))));
+            (
+                ctx,
+                format!("cannot read{}: {error}", input.unwrap_or_default()),
+                false,
+            )
+        }
+        other => {
+            tracing::warn!(error = %other, "command framework error");
+            return;
+        }
+    };
+    if refused {
+        let data = ctx.data();
+        let guild = ctx.guild_id().map(|g| GuildId(g.get()));
+        let command = format!("/{}", ctx.command().qualified_name);
+        if let Err(e) = data
+            .moderator
+            .refused(guild, caller(ctx), &command, None, &why, now())
+            .await
+        {
+            tracing::error!(error = %e, "auditing a refused command");
+        }
+    }
+    let text = if refused {
+        format!("Refused: {why}.")
+    } else {
+        format!("Not done: {why}.")
+    };
+    if let Err(e) = ctx.send(private(text)).await {
+        tracing::warn!(error = %e, "replying to a failed command");
+    }
+}
+
+fn names(permissions: Permissions) -> String {
+    let names: Vec<String> = permissions
+        .get_permission_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_a_description_and_valid_definition() {
+        let definitions = definitions();
+        let list = definitions.as_array().expect("an array of commands");
+        assert_eq!(list.len(), all().len());
+        for command in list {
+            let name = command["name"].as_str().expect("a name");
+            // Slash commands need a description; context menus must not have one.
+            if command["type"] == 1 {
+                let description = command["description"].as_str().unwrap_or_default();
+                assert!(!description.is_empty(), "/{name} has no description");
+                assert!(
+                    description.chars().count() <= 100,
+                    "/{name}: description too long"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn moderator_commands_are_hidden_from_members() {
+        let definitions = definitions();
+        for command in definitions.as_array().expect("array") {
+            let name = command["name"].as_str().unwrap_or_default();
+            let open = matches!(name, "faq" | "Report message");
+            assert_eq!(
+                command["default_member_permissions"].is_null(),
+                open,
+                "{name}: {command}"
+            );
+        }
+    }
+
+    #[test]
+    fn markdown_is_escaped_and_long_text_cut() {
+        assert_eq!(escape("**hi** `x`"), "\\*\\*hi\\*\\* \\`x\\`");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn reasons_over_the_limit_are_refused() {
+        assert!(reason(Some("x".repeat(MAX_REASON + 1)), "none").is_err());
+        assert_eq!(
+            reason(Some("  ".into()), "none").ok().as_deref(),
+            Some("none")
+        );
+    }
+
+    #[test]
+    fn durations_are_checked() {
+        let day = Duration::from_secs(86_400);
+        assert!(duration("2h", day).is_ok());
+        assert!(duration("2d", day).is_err());
+        assert!(duration("soon", day).is_err());
+    }
+}
