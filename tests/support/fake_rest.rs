@@ -49,6 +49,10 @@ pub struct State {
     pub gateway_url: String,
     /// The bot user `GET /users/@me` describes.
     pub bot: u64,
+    /// Recent messages of each channel, newest first, for `GET /channels/{id}/messages`.
+    pub history: HashMap<u64, Vec<Value>>,
+    /// Files served raw at `GET /files/{name}` (attachments).
+    pub files: HashMap<String, String>,
 }
 
 /// A running fake; it stops when dropped.
@@ -136,10 +140,10 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         };
         let (status, reply) = answer(&recorded, &mut state.lock().expect("state"));
         state.lock().expect("state").requests.push(recorded);
-        let text = if status == 204 {
-            String::new()
-        } else {
-            reply.to_string()
+        let text = match reply {
+            _ if status == 204 => String::new(),
+            Value::String(raw) => raw, // a file, served as it is
+            json => json.to_string(),
         };
         let response = format!(
             "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
@@ -234,6 +238,36 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             let overwrites = state.channels.entry(id(1)).or_default();
             overwrites.retain(|(target, _, _)| *target != id(3));
             (204, Value::Null)
+        }
+        ("GET", ["files", name]) => match state.files.get(*name) {
+            Some(text) => (200, Value::String(text.clone())),
+            None => (404, json!({"message": "Unknown file", "code": 0})),
+        },
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => (200, json!([])),
+        ("POST", ["interactions", _, _, "callback"]) => (204, Value::Null),
+        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let content = r.body["content"].as_str().unwrap_or_default().to_string();
+            let embeds = r.body.get("embeds").cloned().unwrap_or(json!([]));
+            let author = payloads::user(42, "steward", true);
+            (200, payloads::message(9_001, 10, author, &content, embeds))
+        }
+        ("GET", ["channels", _, "messages"]) => (
+            200,
+            Value::Array(state.history.get(&id(1)).cloned().unwrap_or_default()),
+        ),
+        ("PATCH", ["channels", _]) => {
+            let overwrites = state.channels.get(&id(1)).cloned().unwrap_or_default();
+            (200, payloads::channel(id(1), 1, &overwrites))
+        }
+        ("GET", ["guilds", _, "channels"]) => {
+            let mut ids: Vec<u64> = state.channels.keys().copied().collect();
+            ids.sort();
+            let list: Vec<Value> = ids
+                .iter()
+                .map(|c| payloads::channel(*c, id(1), &state.channels[c]))
+                .collect();
+            (200, Value::Array(list))
         }
         ("DELETE", _) | ("PUT", _) => (204, Value::Null),
         _ => (404, json!({"message": "Unknown route", "code": 0})),

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod bot;
 pub mod fake_gateway;
 pub mod fake_rest;
 pub mod payloads;

@@ -136,3 +136,55 @@ pub fn channel(id: u64, guild: u64, overwrites: &[(u64, u64, u64)]) -> Value {
         "flags": 0,
     })
 }
+
+/// Every permission bit Discord defines at the time of writing.
+pub const ALL_PERMISSIONS: u64 = (1 << 50) - 1;
+
+/// An INTERACTION_CREATE payload of `kind` (2 command, 4 autocomplete, 5 modal submit) by
+/// `caller` (with `permissions`) in `guild`'s `channel`. `data` is the interaction's data.
+pub fn interaction(
+    id: u64,
+    kind: u8,
+    guild: u64,
+    channel: u64,
+    caller: u64,
+    caller_roles: &[u64],
+    permissions: u64,
+    data: Value,
+) -> Value {
+    let mut member = member(guild, caller, "caller", caller_roles);
+    member["permissions"] = json!(permissions.to_string());
+    json!({
+        "id": id.to_string(),
+        "application_id": "42",
+        "type": kind,
+        "data": data,
+        "guild_id": guild.to_string(),
+        "channel_id": channel.to_string(),
+        "member": member,
+        "token": format!("token-{id}"),
+        "version": 1,
+        "app_permissions": ALL_PERMISSIONS.to_string(),
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {},
+        "context": 0,
+        "attachment_size_limit": 26_214_400,
+    })
+}
+
+/// Slash-command data: `name`, its options, and the users they name (resolved).
+pub fn command_data(name: &str, options: Value, users: &[u64]) -> Value {
+    let users_map: serde_json::Map<String, Value> = users
+        .iter()
+        .map(|u| (u.to_string(), user(*u, "member", false)))
+        .collect();
+    json!({
+        "id": "77",
+        "name": name,
+        "type": 1,
+        "options": options,
+        "resolved": {"users": users_map},
+    })
+}

@@ -1,0 +1,474 @@
+//! Slash commands end to end: INTERACTION_CREATE events from the fake gateway to the real
+//! `steward run`, with assertions on the replies it posts to the fake REST API.
+
+mod support;
+
+use serde_json::{Value, json};
+use steward::engine::event::{GuildId, UserId};
+use steward::store::audit::{AuditFilter, Phase};
+use support::bot::*;
+use support::fake_rest::Recorded;
+use support::payloads::{self, ALL_PERMISSIONS};
+
+/// A member with no role above @everyone's.
+const MEMBER: u64 = 505;
+/// Permission bits.
+const BAN_MEMBERS: u64 = 1 << 2;
+const SEND_MESSAGES: u64 = 1 << 11;
+
+/// Sends a slash command by `caller` and returns the interaction id.
+fn command(bot: &Bot, id: u64, caller: u64, perms: u64, data: Value) -> u64 {
+    let roles: &[u64] = if caller == MODERATOR { &[13] } else { &[11] };
+    let payload = payloads::interaction(id, 2, GUILD, CHANNEL, caller, roles, perms, data);
+    serde_json::from_value::<serenity::all::Interaction>(payload.clone())
+        .expect("the payload matches serenity's model");
+    bot.gateway.send("INTERACTION_CREATE", payload);
+    id
+}
+
+/// The answer to interaction `id`: its callback, or the follow-up after a deferral.
+async fn reply(bot: &Bot, id: u64) -> Recorded {
+    let callback = format!("/interactions/{id}/token-{id}/callback");
+    let followup = format!("/webhooks/42/token-{id}");
+    bot.wait_for("a reply", |r| {
+        (r.path == callback && r.body["type"] != 5) || r.path.starts_with(&followup)
+    })
+    .await
+}
+
+/// What the caller reads, and checks every reply makes: only the caller sees it, and it
+/// pings nobody.
+fn text(reply: &Recorded) -> String {
+    let data = if reply.path.ends_with("/callback") {
+        &reply.body["data"]
+    } else {
+        &reply.body
+    };
+    assert_eq!(data["allowed_mentions"]["parse"], json!([]), "{data}");
+    format!(
+        "{}{}",
+        data["content"].as_str().unwrap_or_default(),
+        data["embeds"]
+    )
+}
+
+fn ephemeral(reply: &Recorded) -> bool {
+    let data = if reply.path.ends_with("/callback") {
+        &reply.body["data"]
+    } else {
+        &reply.body
+    };
+    data["flags"].as_u64().unwrap_or(0) & 64 != 0
+}
+
+fn user_option(name: &str, user: u64) -> Value {
+    json!({"name": name, "type": 6, "value": user.to_string()})
+}
+
+fn text_option(name: &str, value: &str) -> Value {
+    json!({"name": name, "type": 3, "value": value})
+}
+
+async fn refusals(bot: &Bot, action: &str) -> usize {
+    let store = store(bot.dir.path()).await;
+    let rows = store
+        .audit_rows(&AuditFilter {
+            action: Some(action.to_string()),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit rows");
+    rows.iter()
+        .filter(|r| r.entry.phase == Phase::Refused)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warn_opens_a_case_and_stores_the_warning() {
+    let bot = Bot::start().await;
+    let data = payloads::command_data(
+        "warn",
+        json!([
+            user_option("user", 503),
+            text_option("reason", "spamming @everyone")
+        ]),
+        &[503],
+    );
+    let id = command(&bot, 1001, MODERATOR, ALL_PERMISSIONS, data);
+    let answer = reply(&bot, id).await;
+    let said = text(&answer);
+    assert!(ephemeral(&answer));
+    assert!(said.contains("Case #1: warn of <@503> done."), "{said}");
+    let store = store(bot.dir.path()).await;
+    let warnings = store
+        .warnings_for(GuildId(GUILD), UserId(503))
+        .await
+        .expect("warnings");
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].reason, "spamming @everyone");
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_without_the_permission_is_refused_and_audited() {
+    let bot = Bot::start().await;
+    let data = payloads::command_data("ban", json!([user_option("user", 503)]), &[503]);
+    let perms = ALL_PERMISSIONS & !BAN_MEMBERS & !(1 << 3); // no Ban Members, no Administrator
+    let id = command(&bot, 1002, MEMBER, perms, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(
+        said.contains("Refused: you need the Ban Members permission"),
+        "{said}"
+    );
+    assert!(
+        !bot.rest.actions().iter().any(|r| r.path.contains("/bans/")),
+        "nobody was banned"
+    );
+    assert_eq!(refusals(&bot, "/ban").await, 1);
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_above_the_caller_is_refused_and_audited() {
+    let bot = Bot::start().await;
+    let data = payloads::command_data(
+        "kick",
+        json!([user_option("user", MODERATOR)]),
+        &[MODERATOR],
+    );
+    let id = command(&bot, 1003, MEMBER, ALL_PERMISSIONS, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("at or above yours"), "{said}");
+    assert!(
+        !bot.rest
+            .actions()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path.contains("/members/")),
+        "nobody was kicked"
+    );
+    assert_eq!(refusals(&bot, "/kick").await, 1);
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_by_a_moderator_carries_the_reason() {
+    let bot = Bot::start().await;
+    let data = payloads::command_data(
+        "kick",
+        json!([user_option("user", 504), text_option("reason", "raiding")]),
+        &[504],
+    );
+    let id = command(&bot, 1004, MODERATOR, ALL_PERMISSIONS, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("kick of <@504> done"), "{said}");
+    let kick = bot
+        .wait_for("the kick", |r| {
+            r.method == "DELETE" && r.path == format!("/guilds/{GUILD}/members/504")
+        })
+        .await;
+    assert_eq!(kick.reason().as_deref(), Some("raiding"));
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_answered_and_nothing_is_done() {
+    let bot = Bot::start().await;
+    let unknown = payloads::command_data(
+        "case",
+        json!([{"name": "show", "type": 1, "options": [{"name": "number", "type": 4, "value": 999}]}]),
+        &[],
+    );
+    let id = command(&bot, 1005, MODERATOR, ALL_PERMISSIONS, unknown);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("there is no case #999"), "{said}");
+
+    let long = "x".repeat(600);
+    let note = payloads::command_data(
+        "note",
+        json!([user_option("user", 503), text_option("text", &long)]),
+        &[503],
+    );
+    let id = command(&bot, 1006, MODERATOR, ALL_PERMISSIONS, note);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("600 characters long; at most 512"), "{said}");
+
+    let timeout = payloads::command_data(
+        "timeout",
+        json!([user_option("user", 503), text_option("length", "30d")]),
+        &[503],
+    );
+    let id = command(&bot, 1007, MODERATOR, ALL_PERMISSIONS, timeout);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("out of range"), "{said}");
+    let store = store(bot.dir.path()).await;
+    assert!(
+        store
+            .all_cases(Some(GuildId(GUILD)))
+            .await
+            .expect("cases")
+            .is_empty(),
+        "no case was opened"
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_test_names_the_rule_and_does_nothing() {
+    let bot = Bot::start().await;
+    let data = payloads::command_data(
+        "rules",
+        json!([{"name": "test", "type": 1, "options": [text_option("text", "you f.u.c.k.i.n.g idiot")]}]),
+        &[],
+    );
+    let id = command(&bot, 1008, MODERATOR, ALL_PERMISSIONS, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("profanity"), "{said}");
+    assert!(said.contains("matched: `f.u.c.k`"), "{said}");
+    assert!(said.contains("actions: delete, warn"), "{said}");
+    assert!(
+        !bot.rest
+            .actions()
+            .iter()
+            .any(|r| r.path.starts_with("/channels/10/messages/")),
+        "nothing was deleted"
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rules_upload_changes_nothing_and_shows_the_line() {
+    let bot = Bot::start().await;
+    let before = std::fs::read_to_string(bot.dir.path().join("rules.yaml")).expect("rules");
+    bot.rest.state.lock().expect("state").files.insert(
+        "bad.yaml".into(),
+        "rules:\n  - name: x\n    words: {words: [a]}\n    actions: [delte]\n".into(),
+    );
+    let attachment = json!({
+        "id": "4000", "filename": "bad.yaml", "size": 64,
+        "url": format!("{}/files/bad.yaml", bot.rest.url),
+        "proxy_url": format!("{}/files/bad.yaml", bot.rest.url),
+    });
+    let mut data = payloads::command_data(
+        "rules",
+        json!([{"name": "upload", "type": 1, "options": [{"name": "file", "type": 11, "value": "4000"}]}]),
+        &[],
+    );
+    data["resolved"]["attachments"] = json!({"4000": attachment});
+    let id = command(&bot, 1009, MODERATOR, ALL_PERMISSIONS, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("bad.yaml:4"), "{said}");
+    assert!(said.contains("did you mean `delete`"), "{said}");
+    let after = std::fs::read_to_string(bot.dir.path().join("rules.yaml")).expect("rules");
+    assert_eq!(before, after, "the rules file is untouched");
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faq_entries_are_found_by_autocomplete_and_shown_to_all() {
+    let bot = Bot::start().await;
+    let add = payloads::command_data(
+        "faq",
+        json!([{"name": "add", "type": 1, "options": [
+            text_option("title", "How do I get the artist role?"),
+            text_option("answer", "Post three pieces in #showcase, then ask a moderator."),
+        ]}]),
+        &[],
+    );
+    let id = command(&bot, 1010, MODERATOR, ALL_PERMISSIONS, add);
+    assert!(text(&reply(&bot, id).await).contains("Added"));
+
+    // A member without Manage Messages may not add entries.
+    let add = payloads::command_data(
+        "faq",
+        json!([{"name": "add", "type": 1, "options": [
+            text_option("title", "spam"), text_option("answer", "spam"),
+        ]}]),
+        &[],
+    );
+    let id = command(&bot, 1011, MEMBER, SEND_MESSAGES, add);
+    assert!(text(&reply(&bot, id).await).contains("Refused"));
+
+    let typing = payloads::command_data(
+        "faq",
+        json!([{"name": "query", "type": 1, "options": [
+            {"name": "question", "type": 3, "value": "artis", "focused": true},
+        ]}]),
+        &[],
+    );
+    let payload = payloads::interaction(
+        1012,
+        4,
+        GUILD,
+        CHANNEL,
+        MEMBER,
+        &[11],
+        SEND_MESSAGES,
+        typing,
+    );
+    bot.gateway.send("INTERACTION_CREATE", payload);
+    let choices = bot
+        .wait_for("autocomplete", |r| {
+            r.path == "/interactions/1012/token-1012/callback"
+        })
+        .await;
+    assert_eq!(choices.body["type"], 8);
+    assert_eq!(
+        choices.body["data"]["choices"][0]["value"],
+        "How do I get the artist role?"
+    );
+
+    let ask = payloads::command_data(
+        "faq",
+        json!([{"name": "query", "type": 1, "options": [text_option("question", "How do I get the artist role?")]}]),
+        &[],
+    );
+    let id = command(&bot, 1013, MEMBER, SEND_MESSAGES, ask);
+    let answer = reply(&bot, id).await;
+    assert!(text(&answer).contains("three pieces"));
+    assert!(!ephemeral(&answer), "answers are shown to everyone");
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_reaches_the_mod_log_with_the_note() {
+    let bot = Bot::start().await;
+    let reported = payloads::message(
+        7777,
+        CHANNEL,
+        payloads::user(503, "member", false),
+        "buy cheap nitro here",
+        json!([]),
+    );
+    let data = json!({
+        "id": "78", "name": "Report message", "type": 3, "target_id": "7777",
+        "resolved": {"messages": {"7777": reported}},
+    });
+    let id = command(&bot, 1014, MEMBER, SEND_MESSAGES, data);
+    let form = bot
+        .wait_for("the form", |r| {
+            r.path == format!("/interactions/{id}/token-{id}/callback")
+        })
+        .await;
+    assert_eq!(form.body["type"], 9, "a modal asks for the note");
+    let submit = json!({
+        "custom_id": id.to_string(),
+        "components": [{"type": 1, "components": [
+            {"type": 4, "custom_id": "note", "value": "scam link"}
+        ]}],
+    });
+    let payload = payloads::interaction(
+        1015,
+        5,
+        GUILD,
+        CHANNEL,
+        MEMBER,
+        &[11],
+        SEND_MESSAGES,
+        submit,
+    );
+    bot.gateway.send("INTERACTION_CREATE", payload);
+    let alert = bot
+        .wait_for("the alert", |r| {
+            r.method == "POST" && r.path == format!("/channels/{MOD_LOG}/messages")
+        })
+        .await;
+    let alert_text = alert.body.to_string();
+    assert!(alert_text.contains("scam link"), "{alert_text}");
+    assert!(
+        alert_text.contains("https://discord.com/channels/1/10/7777"),
+        "{alert_text}"
+    );
+    let thanks = bot
+        .wait_for("the thank-you", |r| {
+            r.path.starts_with(&format!("/webhooks/42/token-{id}"))
+        })
+        .await;
+    assert!(text(&thanks).contains("Thank you"));
+    assert!(ephemeral(&thanks));
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_lockdown_locks_every_text_channel_and_ends_as_it_was() {
+    let bot = Bot::start().await;
+    {
+        let mut state = bot.rest.state.lock().expect("state");
+        state.channels.insert(10, vec![]);
+        state.channels.insert(11, vec![(GUILD, 1 << 10, 0)]);
+    }
+    let start = payloads::command_data(
+        "lockdown",
+        json!([{"name": "start", "type": 1, "options": [{"name": "server", "type": 5, "value": true}]}]),
+        &[],
+    );
+    let id = command(&bot, 1016, MODERATOR, ALL_PERMISSIONS, start);
+    let said = text(&reply(&bot, id).await);
+    assert!(
+        said.contains("Locked 2 channels until /lockdown end"),
+        "{said}"
+    );
+    {
+        let state = bot.rest.state.lock().expect("state");
+        assert!(
+            state.channels[&10]
+                .iter()
+                .any(|(t, _, deny)| *t == GUILD && deny & SEND_MESSAGES != 0)
+        );
+        assert!(
+            state.channels[&11]
+                .iter()
+                .any(|(t, _, deny)| *t == GUILD && deny & SEND_MESSAGES != 0)
+        );
+    }
+    let end = payloads::command_data(
+        "lockdown",
+        json!([{"name": "end", "type": 1, "options": []}]),
+        &[],
+    );
+    let id = command(&bot, 1017, MODERATOR, ALL_PERMISSIONS, end);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("Lockdown over"), "{said}");
+    let state = bot.rest.state.lock().expect("state");
+    assert!(state.channels[&10].is_empty(), "no overwrite, as before");
+    assert_eq!(state.channels[&11], vec![(GUILD, 1 << 10, 0)], "as it was");
+    drop(state);
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_deletes_the_chosen_messages_in_bulk() {
+    let bot = Bot::start().await;
+    let now_id =
+        |offset: u64| ((steward::discord::now().0 as u64 - 1_420_070_400_000) << 22) + offset;
+    let history: Vec<Value> = (0..6)
+        .map(|i| {
+            let author = if i % 2 == 0 { 503 } else { 504 };
+            payloads::message(
+                now_id(i),
+                CHANNEL,
+                payloads::user(author, "member", false),
+                "spam",
+                json!([]),
+            )
+        })
+        .collect();
+    bot.rest
+        .state
+        .lock()
+        .expect("state")
+        .history
+        .insert(CHANNEL, history);
+    let data = payloads::command_data(
+        "purge",
+        json!([{"name": "count", "type": 4, "value": 10}, user_option("user", 503)]),
+        &[503],
+    );
+    let id = command(&bot, 1018, MODERATOR, ALL_PERMISSIONS, data);
+    let said = text(&reply(&bot, id).await);
+    assert!(said.contains("Deleted 3 messages"), "{said}");
+    let bulk = bot
+        .wait_for("bulk delete", |r| r.path.ends_with("/messages/bulk-delete"))
+        .await;
+    assert_eq!(bulk.body["messages"].as_array().map(Vec::len), Some(3));
+    bot.stop();
+}

@@ -1,0 +1,193 @@
+//! The real `steward run` binary started against the fakes, with helpers to drive it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use steward::store::Store;
+
+use super::fake_gateway::FakeGateway;
+use super::fake_rest::{FakeRest, Recorded, State};
+use super::payloads;
+
+pub const GUILD: u64 = 1;
+pub const BOT: u64 = 42;
+pub const MOD_LOG: u64 = 300;
+pub const CHANNEL: u64 = 10;
+/// A member whose top role is above steward's.
+pub const MODERATOR: u64 = 520;
+
+/// The example rules with alerts going to the mod-log channel.
+pub fn rules() -> String {
+    let rules = steward::rules::EXAMPLE_RULES.replacen(
+        "# mod_log_channel: \"123456789012345678\"",
+        &format!("mod_log_channel: \"{MOD_LOG}\""),
+        1,
+    );
+    assert_ne!(
+        rules,
+        steward::rules::EXAMPLE_RULES,
+        "the example's mod-log line moved"
+    );
+    rules
+}
+
+pub struct Bot {
+    pub child: Child,
+    /// Where the bot serves /metrics and /healthz.
+    pub metrics: String,
+    pub rest: FakeRest,
+    pub gateway: FakeGateway,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Bot {
+    /// Starts the fakes and `steward run` against them with the example rules (alerts to
+    /// the mod-log channel); returns once the bot identified.
+    pub async fn start() -> Bot {
+        Bot::launch(&rules(), tempfile::tempdir().expect("temp dir"), &[]).await
+    }
+
+    /// Like [`Bot::start`] with `rules` and a prepared working directory.
+    pub async fn launch(rules: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Bot {
+        let gateway = FakeGateway::start(BOT, vec![GUILD]).await;
+        let mut state = State {
+            gateway_url: gateway.url.clone(),
+            bot: BOT,
+            ..State::default()
+        };
+        state.owners.insert(GUILD, 7);
+        state.roles.insert(GUILD, vec![(11, 1), (12, 5), (13, 9)]);
+        state.members.insert((GUILD, BOT), vec![12]);
+        for member in 500..=510 {
+            state.members.insert((GUILD, member), vec![11]);
+        }
+        state.members.insert((GUILD, MODERATOR), vec![13]);
+        let rest = FakeRest::start(state).await;
+        std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
+        let metrics = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            probe.local_addr().expect("address").to_string()
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_steward"))
+            .args(["run", "--rules"])
+            .arg(dir.path().join("rules.yaml"))
+            .arg("--database")
+            .arg(dir.path().join("steward.db"))
+            .env("DISCORD_TOKEN", "fake-token-never-printed")
+            .env("DISCORD_PROXY", &rest.url)
+            .env("RUST_LOG", "steward=info,serenity=warn")
+            .env("STEWARD_METRICS_ADDR", &metrics)
+            .env("STEWARD_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("steward run starts");
+        gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
+        Bot {
+            child,
+            metrics,
+            rest,
+            gateway,
+            dir,
+        }
+    }
+
+    /// Waits until the fake REST API has seen a request matching `want`.
+    pub async fn wait_for(&self, what: &str, want: impl Fn(&Recorded) -> bool) -> Recorded {
+        self.wait_for_count(what, 1, want).await.remove(0)
+    }
+
+    /// Waits until the fake REST API has seen `count` requests matching `want`; returns them
+    /// in order.
+    pub async fn wait_for_count(
+        &self,
+        what: &str,
+        count: usize,
+        want: impl Fn(&Recorded) -> bool,
+    ) -> Vec<Recorded> {
+        let start = Instant::now();
+        loop {
+            let found: Vec<Recorded> = self
+                .rest
+                .actions()
+                .into_iter()
+                .filter(|r| want(r))
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what}; requests: {:#?}",
+                self.rest.actions()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the bot with SIGTERM and checks it shut down cleanly.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "SIGTERM sent");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no shutdown after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = err.read_to_string(&mut stderr);
+        }
+        assert!(status.success(), "exit {status}: {stderr}");
+        assert!(
+            !stderr.contains("fake-token-never-printed"),
+            "the token was logged"
+        );
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
+    }
+}
+
+pub fn message(id: u64, author: u64, content: &str) -> Value {
+    let mut m = payloads::message(
+        id,
+        CHANNEL,
+        payloads::user(author, "member", false),
+        content,
+        json!([]),
+    );
+    m["guild_id"] = json!(GUILD.to_string());
+    m["timestamp"] = json!(now_rfc3339());
+    m["member"] = json!({
+        "roles": ["11"], "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "deaf": false, "mute": false, "flags": 0
+    });
+    m
+}
+
+pub fn now_rfc3339() -> String {
+    steward::discord::now().rfc3339()
+}
+
+pub async fn store(dir: &Path) -> Store {
+    Store::open(dir.join("steward.db").to_str().expect("UTF-8"))
+        .await
+        .expect("store")
+}
