@@ -8,10 +8,16 @@ use steward::engine::event::{GuildId, UserId};
 use steward::store::audit::{AuditFilter, Phase};
 use support::bot::*;
 use support::fake_rest::Recorded;
-use support::payloads::{self, ALL_PERMISSIONS};
+use support::payloads::{self, ALL_PERMISSIONS, Caller};
 
 /// A member with no role above @everyone's.
 const MEMBER: u64 = 505;
+/// [`MEMBER`] with the permissions of an ordinary member.
+const MEMBER_CALLER: Caller<'static> = Caller {
+    id: MEMBER,
+    roles: &[11],
+    permissions: SEND_MESSAGES,
+};
 /// Permission bits.
 const BAN_MEMBERS: u64 = 1 << 2;
 const SEND_MESSAGES: u64 = 1 << 11;
@@ -19,7 +25,12 @@ const SEND_MESSAGES: u64 = 1 << 11;
 /// Sends a slash command by `caller` and returns the interaction id.
 fn command(bot: &Bot, id: u64, caller: u64, perms: u64, data: Value) -> u64 {
     let roles: &[u64] = if caller == MODERATOR { &[13] } else { &[11] };
-    let payload = payloads::interaction(id, 2, GUILD, CHANNEL, caller, roles, perms, data);
+    let who = Caller {
+        id: caller,
+        roles,
+        permissions: perms,
+    };
+    let payload = payloads::interaction(id, 2, (GUILD, CHANNEL), &who, data);
     serde_json::from_value::<serenity::all::Interaction>(payload.clone())
         .expect("the payload matches serenity's model");
     bot.gateway.send("INTERACTION_CREATE", payload);
@@ -295,16 +306,7 @@ async fn faq_entries_are_found_by_autocomplete_and_shown_to_all() {
         ]}]),
         &[],
     );
-    let payload = payloads::interaction(
-        1012,
-        4,
-        GUILD,
-        CHANNEL,
-        MEMBER,
-        &[11],
-        SEND_MESSAGES,
-        typing,
-    );
+    let payload = payloads::interaction(1012, 4, (GUILD, CHANNEL), &MEMBER_CALLER, typing);
     bot.gateway.send("INTERACTION_CREATE", payload);
     let choices = bot
         .wait_for("autocomplete", |r| {
@@ -356,16 +358,7 @@ async fn a_report_reaches_the_mod_log_with_the_note() {
             {"type": 4, "custom_id": "note", "value": "scam link"}
         ]}],
     });
-    let payload = payloads::interaction(
-        1015,
-        5,
-        GUILD,
-        CHANNEL,
-        MEMBER,
-        &[11],
-        SEND_MESSAGES,
-        submit,
-    );
+    let payload = payloads::interaction(1015, 5, (GUILD, CHANNEL), &MEMBER_CALLER, submit);
     bot.gateway.send("INTERACTION_CREATE", payload);
     let alert = bot
         .wait_for("the alert", |r| {

@@ -140,20 +140,24 @@ pub fn channel(id: u64, guild: u64, overwrites: &[(u64, u64, u64)]) -> Value {
 /// Every permission bit Discord defines at the time of writing.
 pub const ALL_PERMISSIONS: u64 = (1 << 50) - 1;
 
+/// Who runs a command: their id, roles and permissions in the channel.
+pub struct Caller<'a> {
+    pub id: u64,
+    pub roles: &'a [u64],
+    pub permissions: u64,
+}
+
 /// An INTERACTION_CREATE payload of `kind` (2 command, 4 autocomplete, 5 modal submit) by
-/// `caller` (with `permissions`) in `guild`'s `channel`. `data` is the interaction's data.
+/// `caller` in `(guild, channel)`. `data` is the interaction's data.
 pub fn interaction(
     id: u64,
     kind: u8,
-    guild: u64,
-    channel: u64,
-    caller: u64,
-    caller_roles: &[u64],
-    permissions: u64,
+    (guild, channel): (u64, u64),
+    caller: &Caller<'_>,
     data: Value,
 ) -> Value {
-    let mut member = member(guild, caller, "caller", caller_roles);
-    member["permissions"] = json!(permissions.to_string());
+    let mut member = member(guild, caller.id, "caller", caller.roles);
+    member["permissions"] = json!(caller.permissions.to_string());
     json!({
         "id": id.to_string(),
         "application_id": "42",
