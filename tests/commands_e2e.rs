@@ -465,3 +465,57 @@ async fn purge_deletes_the_chosen_messages_in_bulk() {
     assert_eq!(bulk.body["messages"].as_array().map(Vec::len), Some(3));
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_in_a_help_channel_gets_the_faq_answer() {
+    let rules = rules().replacen(
+        "  # faq_answers:\n  #   channels: [\"123456789012345678\"]",
+        &format!("  faq_answers:\n    channels: [\"{CHANNEL}\"]"),
+        1,
+    );
+    assert!(
+        rules.contains("  faq_answers:\n"),
+        "the example's FAQ lines moved"
+    );
+    let bot = Bot::launch(&rules, tempfile::tempdir().expect("temp dir"), &[]).await;
+    let add = payloads::command_data(
+        "faq",
+        json!([{"name": "add", "type": 1, "options": [
+            text_option("title", "How do I get the artist role?"),
+            text_option("answer", "Post three pieces in #showcase, then ask a moderator."),
+        ]}]),
+        &[],
+    );
+    let id = command(&bot, 1020, MODERATOR, ALL_PERMISSIONS, add);
+    assert!(text(&reply(&bot, id).await).contains("Added"));
+    bot.gateway.send(
+        "MESSAGE_CREATE",
+        message(8100, 503, "hey, how do I get the artist role?"),
+    );
+    let answer = bot
+        .wait_for("the answer", |r| {
+            r.method == "POST" && r.path == format!("/channels/{CHANNEL}/messages")
+        })
+        .await;
+    assert!(answer.body["embeds"].to_string().contains("three pieces"));
+    assert_eq!(answer.body["message_reference"]["message_id"], "8100");
+    assert_eq!(answer.body["allowed_mentions"]["parse"], json!([]));
+    // Chat that is not a question gets no answer.
+    bot.gateway.send(
+        "MESSAGE_CREATE",
+        message(8101, 503, "I got the artist role"),
+    );
+    bot.gateway.send(
+        "MESSAGE_CREATE",
+        message(8102, 503, "how do I get the artist role?"),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let answers = bot
+        .rest
+        .actions()
+        .into_iter()
+        .filter(|r| r.path == format!("/channels/{CHANNEL}/messages"))
+        .count();
+    assert_eq!(answers, 1, "one answer per cooldown, none to statements");
+    bot.stop();
+}

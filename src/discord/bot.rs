@@ -11,9 +11,10 @@ use tokio::net::TcpListener;
 use tokio::sync::RwLock;
 
 use serenity::all::{
-    AuditLogEntry, ConnectionStage, Context, EventHandler, FullEvent, GatewayIntents,
-    GuildId as SGuildId, GuildMemberUpdateEvent, Interaction, Member, Message as SMessage,
-    MessageUpdateEvent, Ready, ResumedEvent, ShardManager, ShardStageUpdateEvent, User,
+    AuditLogEntry, ConnectionStage, Context, CreateAllowedMentions, CreateEmbed, CreateMessage,
+    EventHandler, FullEvent, GatewayIntents, GuildId as SGuildId, GuildMemberUpdateEvent,
+    Interaction, Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent,
+    ShardManager, ShardStageUpdateEvent, User,
 };
 use serenity::client::ClientBuilder;
 
@@ -364,7 +365,8 @@ impl Handler {
         }
     }
 
-    async fn decide(&self, event: Event) {
+    /// Runs `event` through the engine and carries out the verdicts; returns how many.
+    async fn decide(&self, event: Event) -> usize {
         let _handling = self.in_flight.read().await;
         let arrived = Instant::now();
         self.metrics.event(event.kind().as_str());
@@ -376,7 +378,7 @@ impl Handler {
             Err(poisoned) => poisoned.into_inner().handle(&event, event_time),
         };
         let Some(moderator) = self.moderator.get() else {
-            return;
+            return verdicts.len();
         };
         for verdict in &verdicts {
             self.metrics.verdict(&verdict.rule);
@@ -387,6 +389,48 @@ impl Handler {
         }
         if !verdicts.is_empty() {
             self.metrics.latency(arrived.elapsed());
+        }
+        verdicts.len()
+    }
+
+    /// Answers a member's question from the FAQ, in help channels, when an entry fits.
+    async fn answer_question(&self, ctx: &Context, msg: &SMessage) {
+        let (Some(runtime), Some(guild)) = (self.commands.get(), msg.guild_id) else {
+            return;
+        };
+        let data = &runtime.data;
+        let Some(settings) = data.rules.current().faq_answers.clone() else {
+            return;
+        };
+        let found = data
+            .faq
+            .answer(
+                &settings,
+                data.moderator.store(),
+                GuildId(guild.get()),
+                ChannelId(msg.channel_id.get()),
+                &msg.content,
+                now(),
+            )
+            .await;
+        let entry = match found {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking up an FAQ answer");
+                return;
+            }
+        };
+        let reply = CreateMessage::new()
+            .embed(
+                CreateEmbed::new()
+                    .title(super::commands::truncate(&entry.title, 256))
+                    .description(super::commands::truncate(&entry.answer, 4000)),
+            )
+            .reference_message(msg)
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Err(e) = msg.channel_id.send_message(&ctx.http, reply).await {
+            tracing::warn!(error = %e, "posting an FAQ answer");
         }
     }
 }
@@ -443,8 +487,11 @@ impl EventHandler for Handler {
                 .parent_id
                 .map(|p| p.get())
         });
-        if let Some(message) = convert::message(&msg, category) {
-            self.decide(Event::Message(message)).await;
+        if let Some(message) = convert::message(&msg, category)
+            && self.decide(Event::Message(message)).await == 0
+            && !msg.author.bot
+        {
+            self.answer_question(&ctx, &msg).await;
         }
     }
 

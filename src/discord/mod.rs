@@ -5,6 +5,7 @@ pub mod bot;
 pub mod commands;
 pub mod convert;
 pub mod executor;
+pub mod faq_answers;
 pub mod live_rules;
 pub mod metrics;
 

@@ -92,6 +92,18 @@ pub struct LoadedRules {
     pub exempt_roles: Vec<u64>,
     /// Warning expiry and the escalation ladder.
     pub warnings: WarningPolicy,
+    /// FAQ answers in help channels, when switched on.
+    pub faq_answers: Option<FaqAnswers>,
+}
+
+/// Where and how readily steward answers members' questions from the FAQ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaqAnswers {
+    pub channels: Vec<u64>,
+    /// Share (0 to 1) of the question's words the entry must contain.
+    pub min_score: f64,
+    /// Quiet time per channel and entry after an answer.
+    pub cooldown: crate::engine::time::Duration,
 }
 
 impl LoadedRules {
@@ -139,6 +151,27 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
         })?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
     let exempt_roles = raw.settings.exempt_roles.iter().map(|s| s.0).collect();
+    let faq_answers = raw.settings.faq_answers.as_ref().map(|f| FaqAnswers {
+        channels: f.channels.iter().map(|c| c.0).collect(),
+        min_score: f.min_score,
+        cooldown: f
+            .cooldown
+            .map_or(crate::engine::time::Duration::from_secs(600), |d| d.0),
+    });
+    if let Some(f) = &faq_answers
+        && !(0.0..=1.0).contains(&f.min_score)
+    {
+        let (line, column) = locate(source, "min_score");
+        return Err(RulesError::Invalid {
+            problems: vec![Problem {
+                file: file.to_path_buf(),
+                line,
+                column,
+                key: "settings.faq_answers.min_score".to_string(),
+                message: format!("must be between 0 and 1, not {}", f.min_score),
+            }],
+        });
+    }
     let cx = compile::Context { source, file, base };
     let warnings = compile::compile_warnings(&raw.settings.warnings, &cx);
     let set = compile::compile(raw, &cx);
@@ -158,6 +191,7 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
         mod_log_channel,
         exempt_roles,
         warnings,
+        faq_answers,
     })
 }
 

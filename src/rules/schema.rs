@@ -107,6 +107,24 @@ pub struct RawSettings {
     pub limits: RawLimits,
     #[serde(default)]
     pub warnings: RawWarnings,
+    pub faq_answers: Option<RawFaqAnswers>,
+}
+
+/// Answers posted by steward when a member asks, in a help channel, a question an FAQ
+/// entry answers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaqAnswers {
+    pub channels: Vec<Snowflake>,
+    /// Share (0 to 1) of the question's words the entry must contain.
+    #[serde(default = "default_min_score")]
+    pub min_score: f64,
+    /// Quiet time per channel and entry after an answer.
+    pub cooldown: Option<DurationValue>,
+}
+
+fn default_min_score() -> f64 {
+    0.6
 }
 
 /// How long warnings count and what piles of them lead to.

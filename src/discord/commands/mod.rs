@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 use serenity::all::{CreateAllowedMentions, CreateEmbed, Permissions};
 
 use super::bot::LiveModerator;
+use super::faq_answers::FaqResponder;
 use super::live_rules::LiveRules;
 use super::now;
 use crate::engine::Engine;
@@ -37,6 +38,8 @@ pub struct Data {
     pub rules: Arc<LiveRules>,
     /// The live engine, for raid mode.
     pub engine: Arc<Mutex<Engine>>,
+    /// Recent FAQ answers in help channels, for their cooldown.
+    pub faq: FaqResponder,
     /// Recent reports per reporter, to rate-limit "Report message".
     pub reports: Mutex<FxHashMap<(GuildId, UserId), Vec<Timestamp>>>,
 }
@@ -52,6 +55,7 @@ impl Data {
             moderator,
             rules,
             engine,
+            faq: FaqResponder::default(),
             reports: Mutex::new(FxHashMap::default()),
         }
     }
