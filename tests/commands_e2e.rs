@@ -519,3 +519,301 @@ async fn a_question_in_a_help_channel_gets_the_faq_answer() {
     assert_eq!(answers, 1, "one answer per cooldown, none to statements");
     bot.stop();
 }
+
+/// Runs one command as the moderator and returns what they read.
+async fn run(bot: &Bot, id: u64, data: Value) -> String {
+    let id = command(bot, id, MODERATOR, ALL_PERMISSIONS, data);
+    text(&reply(bot, id).await)
+}
+
+fn sub(name: &str, options: Value) -> Value {
+    json!([{"name": name, "type": 1, "options": options}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_moderator_command_does_its_job() {
+    let bot = Bot::start().await;
+    let data =
+        |name: &str, options: Value, users: &[u64]| payloads::command_data(name, options, users);
+    let said = run(
+        &bot,
+        2001,
+        data(
+            "timeout",
+            json!([user_option("user", 501), text_option("length", "2h")]),
+            &[501],
+        ),
+    )
+    .await;
+    assert!(said.contains("timeout of <@501> done"), "{said}");
+    let said = run(
+        &bot,
+        2002,
+        data("untimeout", json!([user_option("user", 501)]), &[501]),
+    )
+    .await;
+    assert!(said.contains("timeout of <@501> is over"), "{said}");
+    let said = run(
+        &bot,
+        2003,
+        data(
+            "ban",
+            json!([user_option("user", 502), text_option("length", "7d")]),
+            &[502],
+        ),
+    )
+    .await;
+    assert!(said.contains("ban of <@502> done"), "{said}");
+    let said = run(
+        &bot,
+        2004,
+        data("unban", json!([user_option("user", 502)]), &[502]),
+    )
+    .await;
+    assert!(said.contains("unban of <@502> done"), "{said}");
+    let said = run(
+        &bot,
+        2005,
+        data("softban", json!([user_option("user", 506)]), &[506]),
+    )
+    .await;
+    assert!(said.contains("softban of <@506> done"), "{said}");
+    let said = run(
+        &bot,
+        2006,
+        data(
+            "note",
+            json!([
+                user_option("user", 503),
+                text_option("text", "asked about rules")
+            ]),
+            &[503],
+        ),
+    )
+    .await;
+    assert!(said.contains("note about <@503> saved"), "{said}");
+
+    // The member menu and the message menu.
+    let menu = |name: &str, target: u64| {
+        json!({
+            "id": "79", "name": name, "type": 2, "target_id": target.to_string(),
+            "resolved": {"users": {target.to_string(): payloads::user(target, "member", false)}},
+        })
+    };
+    let said = run(&bot, 2007, menu("Warn", 503)).await;
+    assert!(said.contains("warn of <@503> done"), "{said}");
+    let said = run(&bot, 2008, menu("Timeout 1 h", 507)).await;
+    assert!(said.contains("timeout of <@507> done"), "{said}");
+    let target = payloads::message(
+        7800,
+        CHANNEL,
+        payloads::user(508, "member", false),
+        "rude",
+        json!([]),
+    );
+    let said = run(
+        &bot,
+        2009,
+        json!({
+            "id": "80", "name": "Delete and warn", "type": 3, "target_id": "7800",
+            "resolved": {"messages": {"7800": target}},
+        }),
+    )
+    .await;
+    assert!(
+        said.contains("delete of <@508> done") && said.contains("warn of <@508> done"),
+        "{said}"
+    );
+    bot.wait_for("the delete", |r| {
+        r.method == "DELETE" && r.path == "/channels/10/messages/7800"
+    })
+    .await;
+
+    // Records.
+    let said = run(
+        &bot,
+        2010,
+        data("warnings", json!([user_option("user", 503)]), &[503]),
+    )
+    .await;
+    assert!(said.contains("1 warnings, 1 points counting now"), "{said}");
+    let store = store(bot.dir.path()).await;
+    let warning = store
+        .warnings_for(GuildId(GUILD), UserId(503))
+        .await
+        .expect("warnings")[0]
+        .id;
+    let said = run(
+        &bot,
+        2011,
+        data(
+            "pardon",
+            json!([{"name": "warning", "type": 4, "value": warning}]),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("pardoned"), "{said}");
+    let said = run(&bot, 2012, data("case", sub("reason", json!([{"name": "number", "type": 4, "value": 1}, text_option("reason", "too chatty")])), &[])).await;
+    assert!(said.contains("Case #1 now reads: too chatty"), "{said}");
+    let said = run(
+        &bot,
+        2013,
+        data(
+            "case",
+            sub("show", json!([{"name": "number", "type": 4, "value": 1}])),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("too chatty"), "{said}");
+    let said = run(
+        &bot,
+        2014,
+        data("cases", json!([user_option("user", 503)]), &[503]),
+    )
+    .await;
+    assert!(said.contains("note") && said.contains("warn"), "{said}");
+    let said = run(
+        &bot,
+        2015,
+        data("audit", json!([text_option("action", "softban")]), &[]),
+    )
+    .await;
+    assert!(
+        said.contains("softban intent") && said.contains("softban done"),
+        "{said}"
+    );
+    let said = run(
+        &bot,
+        2016,
+        data(
+            "audit",
+            json!([{"name": "page", "type": 4, "value": 99}]),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("there are only"), "{said}");
+
+    // Channels, raid mode and rules.
+    let said = run(
+        &bot,
+        2017,
+        data(
+            "slowmode",
+            json!([{"name": "seconds", "type": 4, "value": 30}]),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("one message every 30 s"), "{said}");
+    let slow = bot
+        .wait_for("slowmode", |r| {
+            r.method == "PATCH" && r.path == "/channels/10"
+        })
+        .await;
+    assert_eq!(slow.body["rate_limit_per_user"], 30);
+    let said = run(
+        &bot,
+        2018,
+        data(
+            "raid",
+            sub("on", json!([text_option("length", "10m")])),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("Raid mode is on until"), "{said}");
+    let said = run(&bot, 2019, data("raid", sub("status", json!([])), &[])).await;
+    assert!(said.contains("Raid mode is on until"), "{said}");
+    let said = run(&bot, 2020, data("raid", sub("off", json!([])), &[])).await;
+    assert!(said.contains("Raid mode is off"), "{said}");
+    let said = run(&bot, 2021, data("raid", sub("status", json!([])), &[])).await;
+    assert!(said.contains("Raid mode is off"), "{said}");
+    let said = run(&bot, 2022, data("rules", sub("show", json!([])), &[])).await;
+    assert!(
+        said.contains("offensive-names") && said.contains("scam-links"),
+        "{said}"
+    );
+    let said = run(&bot, 2023, data("rules", sub("reload", json!([])), &[])).await;
+    assert!(said.contains("has not changed"), "{said}");
+
+    // FAQ upkeep.
+    let said = run(
+        &bot,
+        2024,
+        data(
+            "faq",
+            sub(
+                "add",
+                json!([
+                    text_option("title", "Rules"),
+                    text_option("answer", "Be kind.")
+                ]),
+            ),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("Added"), "{said}");
+    let said = run(
+        &bot,
+        2025,
+        data(
+            "faq",
+            sub(
+                "add",
+                json!([
+                    text_option("title", "Rules"),
+                    text_option("answer", "Again.")
+                ]),
+            ),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("already an entry"), "{said}");
+    let said = run(
+        &bot,
+        2026,
+        data(
+            "faq",
+            sub(
+                "edit",
+                json!([
+                    text_option("title", "Rules"),
+                    text_option("answer", "Be very kind.")
+                ]),
+            ),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("Updated"), "{said}");
+    let said = run(&bot, 2027, data("faq", sub("list", json!([])), &[])).await;
+    assert!(said.contains("FAQ (1 entries)"), "{said}");
+    let said = run(
+        &bot,
+        2028,
+        data(
+            "faq",
+            sub("remove", json!([text_option("title", "Rules")])),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("Removed"), "{said}");
+    let said = run(
+        &bot,
+        2029,
+        data(
+            "faq",
+            sub("remove", json!([text_option("title", "Rules")])),
+            &[],
+        ),
+    )
+    .await;
+    assert!(said.contains("no entry"), "{said}");
+    bot.stop();
+}
