@@ -127,6 +127,9 @@ impl std::str::FromStr for ShardPlan {
     }
 }
 
+/// How long shutdown waits for events and commands being handled.
+const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(8);
+
 /// The moderator of the live bot: Discord's REST API, counted.
 pub type LiveModerator = Moderator<Metered<DiscordExecutor>>;
 
@@ -236,7 +239,14 @@ pub async fn run(
         }
     };
     // No more events arrive; let the ones being handled finish their actions and records.
-    let _all_done = in_flight.write().await;
+    // A command can wait minutes on a member's form, so the wait is bounded.
+    let _all_done = match tokio::time::timeout(SHUTDOWN_GRACE, in_flight.write()).await {
+        Ok(guard) => Some(guard),
+        Err(_) => {
+            tracing::warn!("stopping with commands still waiting on members' forms");
+            None
+        }
+    };
     scheduler.abort();
     for task in [watcher, server].into_iter().flatten() {
         task.abort();

@@ -28,8 +28,9 @@ async fn sanction(
 ) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
     let target_id = UserId(target.id.get());
-    check_target(ctx, guild, target_id).await?;
+    // Rank checks ask Discord; defer first so a slow answer never outlasts the interaction.
     ctx.defer_ephemeral().await?;
+    check_target(ctx, guild, target_id).await?;
     let name = action.name();
     let command = ManualAction {
         guild,
@@ -127,7 +128,6 @@ pub async fn untimeout(
 ) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
     let target = UserId(user.id.get());
-    check_target(ctx, guild, target).await?;
     let command = Command {
         guild,
         moderator: caller(ctx),
@@ -135,6 +135,7 @@ pub async fn untimeout(
         reason: super::reason(reason, "no reason given")?,
     };
     ctx.defer_ephemeral().await?;
+    check_target(ctx, guild, target).await?;
     ctx.data().moderator.untimeout(&command, now()).await?;
     say_private(ctx, format!("The timeout of <@{target}> is over.")).await
 }
@@ -226,7 +227,6 @@ pub async fn softban(
 ) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
     let target = UserId(user.id.get());
-    check_target(ctx, guild, target).await?;
     let delete = delete_messages
         .map(|d| duration(&d, MAX_BAN_DELETE))
         .transpose()?
@@ -238,6 +238,7 @@ pub async fn softban(
         reason: super::reason(reason, "no reason given")?,
     };
     ctx.defer_ephemeral().await?;
+    check_target(ctx, guild, target).await?;
     let performed = ctx
         .data()
         .moderator
@@ -327,8 +328,8 @@ pub async fn delete_and_warn(ctx: Context<'_>, message: SMessage) -> Result<(), 
     ));
     let guild = guild(ctx)?;
     let target = UserId(message.author.id.get());
-    check_target(ctx, guild, target).await?;
     ctx.defer_ephemeral().await?;
+    check_target(ctx, guild, target).await?;
     let reason = format!(
         "message removed: {}",
         super::truncate(&message.content, 200)

@@ -5,7 +5,7 @@ use serenity::all::{ChannelType, EditChannel, GetMessages, GuildChannel, User};
 
 use super::{CommandError, Context, caller, duration, guild, say_private, when};
 use crate::discord::now;
-use crate::engine::event::{ChannelId, GuildId, MessageId};
+use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::Duration;
 use crate::engine::verdict::Action;
 use crate::moderation::{ExecOutcome, ManualAction};
@@ -163,7 +163,7 @@ pub async fn lockdown_start(
     let command = ManualAction {
         guild,
         moderator: caller(ctx),
-        target: caller(ctx),
+        target: steward(ctx),
         action: Action::Lockdown {
             channels,
             duration: length,
@@ -208,6 +208,11 @@ pub async fn lockdown_end(ctx: Context<'_>) -> Result<(), CommandError> {
         format!("Lockdown over; {ended} lockdowns ended and their channels restored.")
     };
     say_private(ctx, text).await
+}
+
+/// Steward's own id: the target of cases about the whole server (lockdowns, raid mode).
+fn steward(ctx: Context<'_>) -> UserId {
+    UserId(ctx.cache().current_user().id.get())
 }
 
 /// The server's text channels.
@@ -267,7 +272,7 @@ pub async fn raid_on(
     let command = ManualAction {
         guild,
         moderator: caller(ctx),
-        target: caller(ctx),
+        target: steward(ctx),
         action: Action::RaidMode { duration: length },
         reason: super::reason(reason, "raid mode by command")?,
         message: None,
