@@ -429,6 +429,21 @@ mod tests {
     }
 
     #[test]
+    fn faq_answer_settings_are_checked() {
+        let rules = "rules:\n  - name: a\n    words: {words: [x]}\n";
+        let ok = format!("settings:\n  faq_answers: {{channels: [\"5\"], cooldown: 5m}}\n{rules}");
+        let loaded = parse(&ok, Path::new("t.yaml"), Path::new(".")).expect("valid");
+        let faq = loaded.faq_answers.expect("set");
+        assert_eq!((faq.channels, faq.min_score), (vec![5], 0.6));
+        let bad = format!("settings:\n  faq_answers:\n    channels: []\n    min_score: 3\n{rules}");
+        let p = problems(&bad);
+        assert_eq!(
+            (p[0].line, p[0].key.as_str()),
+            (4, "settings.faq_answers.min_score")
+        );
+    }
+
+    #[test]
     fn non_yaml_is_an_error_not_a_panic() {
         assert!(!problems("rules: [\n").is_empty());
         assert!(!problems("\u{0}\u{1}").is_empty());
