@@ -817,3 +817,76 @@ async fn every_moderator_command_does_its_job() {
     assert!(said.contains("no entry"), "{said}");
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_messages_members_and_rule_actions() {
+    let bot = Bot::start().await;
+    for (id, author, text) in [
+        (8200, 503, "good morning"),
+        (8201, 504, "morning! anyone up for a game?"),
+        (8202, 503, "sure"),
+        (8203, 506, "you are a n1gg3r"),
+    ] {
+        bot.gateway
+            .send("MESSAGE_CREATE", message(id, author, text));
+    }
+    let mut member = payloads::member(GUILD, 530, "newcomer", &[]);
+    member["joined_at"] = json!(now_rfc3339());
+    bot.gateway.send("GUILD_MEMBER_ADD", member);
+    bot.gateway.send(
+        "GUILD_MEMBER_REMOVE",
+        json!({"guild_id": GUILD.to_string(), "user": payloads::user(504, "member", false)}),
+    );
+    bot.wait_for("the slur's deletion", |r| {
+        r.method == "DELETE" && r.path.ends_with("/messages/8203")
+    })
+    .await;
+    // The join and the leave arrived after the messages; let the bot take them in.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let options = json!([{"name": "days", "type": 4, "value": 3}]);
+    let id = command(
+        &bot,
+        1030,
+        MODERATOR,
+        ALL_PERMISSIONS,
+        payloads::command_data("stats", options, &[]),
+    );
+    let answer = reply(&bot, id).await;
+    assert!(ephemeral(&answer));
+    let said = text(&answer);
+    assert!(
+        said.contains("**4** messages from **3** active members, **1** joined, **1** left"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("<#{CHANNEL}>: 4 messages")),
+        "{said}"
+    );
+    assert!(said.contains("`slurs` delete: 1 done"), "{said}");
+    // Members may not read the server's numbers.
+    let id = command(
+        &bot,
+        1031,
+        MEMBER,
+        SEND_MESSAGES,
+        payloads::command_data("stats", json!([]), &[]),
+    );
+    assert!(text(&reply(&bot, id).await).contains("Refused"));
+    // Counted after the last /stats, saved at shutdown.
+    bot.gateway
+        .send("MESSAGE_CREATE", message(8204, 503, "see you later"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let today = steward::store::stats::day_of(steward::engine::time::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as i64,
+    ));
+    let kept = store
+        .community_stats(GuildId(GUILD), today, 1, 5)
+        .await
+        .expect("stats");
+    assert_eq!(kept.days[0].messages, 5);
+}

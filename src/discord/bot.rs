@@ -26,6 +26,7 @@ use crate::engine::Engine;
 use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::LoadedRules;
+use crate::store::stats::{Metric, Tally, day_of};
 use crate::store::{Store, StoreError};
 
 /// What `steward run` needs.
@@ -129,6 +130,8 @@ impl std::str::FromStr for ShardPlan {
 
 /// How long shutdown waits for events and commands being handled.
 const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(8);
+/// How often community counters go to the store.
+const STATS_EVERY: StdDuration = StdDuration::from_secs(60);
 
 /// The moderator of the live bot: Discord's REST API, counted.
 pub type LiveModerator = Moderator<Metered<DiscordExecutor>>;
@@ -152,7 +155,9 @@ pub async fn run(
     let metrics = Arc::new(Metrics::default());
     let engine = Arc::new(Mutex::new(Engine::new(config.rules.set.clone())));
     let commands = Arc::new(OnceLock::new());
+    let tally = Arc::new(Tally::default());
     let handler = Handler {
+        tally: tally.clone(),
         engine: engine.clone(),
         moderator: slot.clone(),
         commands: commands.clone(),
@@ -203,6 +208,7 @@ pub async fn run(
         None => None,
     };
     let scheduler = tokio::spawn(schedule(moderator.clone()));
+    let counter = tokio::spawn(keep_stats(store.clone(), tally.clone()));
     let live_rules = Arc::new(LiveRules::new(
         config.rules_path.clone(),
         engine.clone(),
@@ -217,7 +223,12 @@ pub async fn run(
     poise::set_qualified_names(&mut options.commands);
     let _ = commands.set(CommandRuntime {
         options,
-        data: super::commands::Data::new(moderator.clone(), live_rules.clone(), engine),
+        data: super::commands::Data::new(
+            moderator.clone(),
+            live_rules.clone(),
+            engine,
+            tally.clone(),
+        ),
         shards: client.shard_manager.clone(),
     });
     let watcher = config
@@ -248,11 +259,35 @@ pub async fn run(
         }
     };
     scheduler.abort();
+    counter.abort();
     for task in [watcher, server].into_iter().flatten() {
         task.abort();
     }
+    if let Err(e) = store.flush_tally(&tally).await {
+        tracing::error!(error = %e, "saving community counters");
+    }
     store.close().await;
     result.map_err(BotError::from)
+}
+
+/// Adds the community counters to the store every minute, and once a day forgets who
+/// wrote on days `/stats` no longer shows.
+async fn keep_stats(store: Store, tally: Arc<Tally>) {
+    let mut tick = tokio::time::interval(STATS_EVERY);
+    let mut pruned_on = None;
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.flush_tally(&tally).await {
+            tracing::warn!(error = %e, "saving community counters; they are kept for the next try");
+        }
+        let today = day_of(now());
+        if pruned_on != Some(today) {
+            match store.prune_active(today).await {
+                Ok(_) => pruned_on = Some(today),
+                Err(e) => tracing::warn!(error = %e, "pruning old activity"),
+            }
+        }
+    }
 }
 
 /// Ends temporary sanctions when they fall due, every second.
@@ -333,6 +368,8 @@ struct Handler {
     /// Held (shared) while an event is handled; shutdown takes it exclusively.
     in_flight: Arc<RwLock<()>>,
     metrics: Arc<Metrics>,
+    /// Community counters for `/stats`.
+    tally: Arc<Tally>,
 }
 
 /// Why a command interaction cannot be checked safely: in a server, the caller's and
@@ -497,6 +534,16 @@ impl EventHandler for Handler {
                 .parent_id
                 .map(|p| p.get())
         });
+        if let Some(guild) = msg.guild_id
+            && !msg.author.bot
+        {
+            self.tally.message(
+                GuildId(guild.get()),
+                ChannelId(msg.channel_id.get()),
+                UserId(msg.author.id.get()),
+                now(),
+            );
+        }
         if let Some(message) = convert::message(&msg, category)
             && self.decide(Event::Message(message)).await == 0
             && !msg.author.bot
@@ -519,6 +566,7 @@ impl EventHandler for Handler {
 
     async fn guild_member_addition(&self, _ctx: Context, member: Member) {
         let join = convert::join(&member, now());
+        self.tally.member(join.guild_id, Metric::Joins, now());
         let handling = self.in_flight.read().await;
         if let Some(moderator) = self.moderator.get()
             && let Err(e) = moderator
@@ -583,6 +631,8 @@ impl EventHandler for Handler {
         user: User,
         _member: Option<Member>,
     ) {
+        self.tally
+            .member(GuildId(guild.get()), Metric::Leaves, now());
         self.decide(Event::MemberLeave(convert::leave(
             guild.get(),
             &user,

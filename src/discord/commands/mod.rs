@@ -12,6 +12,7 @@ pub mod report;
 pub mod rules;
 pub mod sanctions;
 pub mod server;
+pub mod stats;
 
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +29,7 @@ use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::moderation::{ExecError, ModerationError};
 use crate::store::StoreError;
+use crate::store::stats::Tally;
 
 /// Longest reason steward accepts: Discord's audit-log reason limit.
 pub const MAX_REASON: usize = 512;
@@ -42,6 +44,8 @@ pub struct Data {
     pub faq: FaqResponder,
     /// Recent reports per reporter, to rate-limit "Report message".
     pub reports: Mutex<FxHashMap<(GuildId, UserId), Vec<Timestamp>>>,
+    /// Community counters not yet in the store, for `/stats`.
+    pub tally: Arc<Tally>,
 }
 
 impl Data {
@@ -50,11 +54,13 @@ impl Data {
         moderator: Arc<LiveModerator>,
         rules: Arc<LiveRules>,
         engine: Arc<Mutex<Engine>>,
+        tally: Arc<Tally>,
     ) -> Self {
         Data {
             moderator,
             rules,
             engine,
+            tally,
             faq: FaqResponder::default(),
             reports: Mutex::new(FxHashMap::default()),
         }
@@ -130,6 +136,7 @@ pub fn all() -> Vec<poise::Command<Data, CommandError>> {
         server::slowmode(),
         server::lockdown(),
         server::raid(),
+        stats::stats(),
         rules::rules(),
         faq::faq(),
         report::report_message(),
