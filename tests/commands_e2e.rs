@@ -890,3 +890,85 @@ async fn stats_count_messages_members_and_rule_actions() {
         .expect("stats");
     assert_eq!(kept.days[0].messages, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_moderator_command_refuses_a_plain_member() {
+    let bot = Bot::start().await;
+    let target = || json!([user_option("user", 503)]);
+    let menu = |name: &str| {
+        json!({
+            "id": "79", "name": name, "type": 2, "target_id": "503",
+            "resolved": {"users": {"503": payloads::user(503, "member", false)}},
+        })
+    };
+    let attempts = [
+        ("warn", target()),
+        ("timeout", target()),
+        ("untimeout", target()),
+        ("kick", target()),
+        ("ban", target()),
+        ("unban", target()),
+        ("softban", target()),
+        (
+            "note",
+            json!([user_option("user", 503), text_option("text", "x")]),
+        ),
+        ("warnings", target()),
+        (
+            "pardon",
+            json!([{"name": "warning", "type": 4, "value": 1}]),
+        ),
+        (
+            "case",
+            sub("show", json!([{"name": "number", "type": 4, "value": 1}])),
+        ),
+        ("cases", target()),
+        ("audit", json!([])),
+        ("purge", json!([{"name": "count", "type": 4, "value": 5}])),
+        ("slowmode", json!([text_option("delay", "10s")])),
+        ("lockdown", sub("start", json!([]))),
+        ("raid", sub("on", json!([]))),
+        ("rules", sub("reload", json!([]))),
+        (
+            "faq",
+            sub(
+                "add",
+                json!([text_option("title", "t"), text_option("answer", "a")]),
+            ),
+        ),
+        ("stats", json!([])),
+    ];
+    let mut id = 3000;
+    for (name, options) in attempts {
+        id += 1;
+        let data = payloads::command_data(name, options, &[503]);
+        let sent = command(&bot, id, MEMBER, SEND_MESSAGES, data);
+        let said = text(&reply(&bot, sent).await);
+        assert!(said.contains("Refused: you need the"), "/{name}: {said}");
+    }
+    for name in ["Warn", "Timeout 1 h"] {
+        id += 1;
+        let sent = command(&bot, id, MEMBER, SEND_MESSAGES, menu(name));
+        let said = text(&reply(&bot, sent).await);
+        assert!(said.contains("Refused: you need the"), "{name}: {said}");
+    }
+    let acted: Vec<_> = bot
+        .rest
+        .actions()
+        .into_iter()
+        .filter(|r| !r.path.starts_with("/interactions/") && !r.path.starts_with("/webhooks/"))
+        .filter(|r| r.path != "/applications/42/commands")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(acted.is_empty(), "nothing was done: {acted:?}");
+    let store = store(bot.dir.path()).await;
+    let refused = store
+        .audit_rows(&AuditFilter::default())
+        .await
+        .expect("audit rows")
+        .into_iter()
+        .filter(|r| r.entry.phase == Phase::Refused && r.entry.actor == Some(UserId(MEMBER)))
+        .count();
+    assert_eq!(refused, 22, "every attempt is audited");
+    bot.stop();
+}
