@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 use detect::links::{self, Link};
 use detect::raid::{self, RaidHit, RaidState};
 use detect::spam::{self, MessageStats, Recent};
+use detect::words::WordScreen;
 use detect::{pattern, scam};
 use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
 use normalize::Normalized;
@@ -34,6 +35,10 @@ pub struct Engine {
     window: Duration,
     guilds: FxHashMap<GuildId, GuildState>,
     normalized: Normalized,
+    /// Every words rule's keys, to rule out tokens once per message.
+    screen: WordScreen,
+    /// Per token of the current message: whether some words rule may list it.
+    maybe: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -98,16 +103,19 @@ impl Engine {
     pub fn new(rules: RuleSet) -> Self {
         let window = rules.longest_window();
         Engine {
+            screen: screen(&rules),
             rules,
             window,
             guilds: FxHashMap::default(),
             normalized: Normalized::default(),
+            maybe: Vec::new(),
         }
     }
 
     /// Swaps in new rules, keeping what the engine remembers.
     pub fn set_rules(&mut self, rules: RuleSet) {
         self.window = rules.longest_window();
+        self.screen = screen(&rules);
         self.rules = rules;
     }
 
@@ -178,6 +186,8 @@ impl Engine {
     ) -> Vec<Verdict> {
         let mut normalized = std::mem::take(&mut self.normalized);
         normalized.fill(&message.content);
+        let mut maybe = std::mem::take(&mut self.maybe);
+        self.screen.mark(&normalized, &mut maybe);
         let links = links::extract(&message.content);
         let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
         let view = MessageView {
@@ -190,21 +200,26 @@ impl Engine {
             self.remember_message(message, &normalized, &view.stats, now);
         }
         let mut verdicts = Vec::new();
+        // Most members have no cooldown running: then no rule needs to look for one.
+        let any_cooldown = self.cooling_down(message.guild_id, message.author.id, None, now);
         for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
             if !rule.conditions.author_matches(&message.author, now)
                 || !rule.conditions.place_matches(message)
             {
                 continue;
             }
-            if self.cooling_down(message.guild_id, message.author.id, &rule.name, now) {
+            if any_cooldown
+                && self.cooling_down(message.guild_id, message.author.id, Some(&rule.name), now)
+            {
                 continue;
             }
-            if let Some(verdict) = self.evaluate(rule, &view, &normalized, now) {
+            if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &maybe), now) {
                 self.start_cooldown(message.guild_id, message.author.id, rule, now);
                 verdicts.push(verdict);
             }
         }
         self.normalized = normalized;
+        self.maybe = maybe;
         self.apply_raid_mode(message.guild_id, &verdicts, now);
         verdicts
     }
@@ -213,13 +228,13 @@ impl Engine {
         &mut self,
         rule: &Rule,
         view: &MessageView,
-        text: &Normalized,
+        (text, maybe): (&Normalized, &[bool]),
         now: Timestamp,
     ) -> Option<Verdict> {
         let content = &view.message.content;
         let (reason, evidence, accounts) = match &rule.trigger {
             Trigger::Words(matcher) => {
-                let hit = matcher.find(text)?;
+                let hit = matcher.find_screened(text, Some(maybe))?;
                 let evidence = Evidence {
                     matched: content[hit.span.0..hit.span.1].to_string(),
                     normalized: Some(hit.normalized),
@@ -391,7 +406,7 @@ impl Engine {
                 continue;
             };
             if !rule.conditions.author_matches(user, now)
-                || self.cooling_down(guild_id, user.id, &rule.name, now)
+                || self.cooling_down(guild_id, user.id, Some(&rule.name), now)
             {
                 continue;
             }
@@ -482,14 +497,21 @@ impl Engine {
         guild
     }
 
-    fn cooling_down(&self, guild: GuildId, user: UserId, rule: &str, now: Timestamp) -> bool {
+    /// Whether `rule` (or, with `None`, any rule) is cooling down for the member.
+    fn cooling_down(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        rule: Option<&str>,
+        now: Timestamp,
+    ) -> bool {
         self.guilds
             .get(&guild)
             .and_then(|g| g.members.get(&user))
             .is_some_and(|m| {
                 m.cooldowns
                     .iter()
-                    .any(|(name, until)| &**name == rule && now < *until)
+                    .any(|(name, until)| rule.is_none_or(|r| &**name == r) && now < *until)
             })
     }
 
@@ -504,6 +526,18 @@ impl Engine {
             .retain(|(name, until)| *until > now && *name != rule.name);
         member.cooldowns.push((rule.name.clone(), now + cooldown));
     }
+}
+
+/// A screen over every words rule in `rules`, default and per guild.
+fn screen(rules: &RuleSet) -> WordScreen {
+    let all = rules
+        .rules
+        .iter()
+        .chain(rules.guilds.values().flat_map(|r| r.iter()));
+    WordScreen::new(all.filter_map(|rule| match &rule.trigger {
+        Trigger::Words(matcher) => Some(&**matcher),
+        _ => None,
+    }))
 }
 
 fn verdict(

@@ -74,6 +74,8 @@ pub struct WordMatcher {
     /// Key length → entries, for wildcard tokens.
     by_len: FxHashMap<usize, Vec<u32>>,
     max_words: usize,
+    /// Every word after the first of some phrase, collapsed: a phrase stops at any other.
+    phrase_words: KeySet,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
 }
@@ -82,6 +84,8 @@ pub struct WordMatcher {
 #[derive(Default)]
 struct Scratch {
     joined: String,
+    phrase: String,
+    variant: Vec<u8>,
     collapsed: String,
     runs: Vec<u8>,
 }
@@ -117,9 +121,13 @@ impl WordMatcher {
                     let mut first_runs = Vec::new();
                     collapse(first, &mut first_collapsed, &mut first_runs);
                     m.index
-                        .entry(first_collapsed.into_boxed_str())
+                        .entry(first_collapsed.as_str().into())
                         .or_default()
                         .phrase_start = true;
+                    for later in key.split(' ').skip(1) {
+                        collapse(later, &mut first_collapsed, &mut first_runs);
+                        m.phrase_words.keys.insert(first_collapsed.as_str().into());
+                    }
                 } else {
                     m.by_len.entry(key.len()).or_default().push(id);
                 }
@@ -154,12 +162,27 @@ impl WordMatcher {
 
     /// The first listed word in `text`, if any.
     pub fn find(&self, text: &Normalized) -> Option<WordHit> {
+        self.find_screened(text, None)
+    }
+
+    /// [`WordMatcher::find`], skipping the tokens a [`WordScreen`] over this matcher ruled
+    /// out (`maybe[i]` false).
+    pub fn find_screened(&self, text: &Normalized, maybe: Option<&[bool]>) -> Option<WordHit> {
         if self.entries.is_empty() {
             return None;
         }
         let mut scratch = Scratch::default();
         let tokens = &text.tokens;
         for (i, token) in tokens.iter().enumerate() {
+            if maybe.is_some_and(|m| !m.get(i).copied().unwrap_or(true)) {
+                if let Some(next) = tokens.get(i + 1)
+                    && next.newline_before
+                    && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], &mut scratch)
+                {
+                    return Some(hit);
+                }
+                continue;
+            }
             let slot = self.index.get(text.collapsed(token).0);
             if let Some(hit) = self.check_token(text, token, slot, &mut scratch) {
                 return Some(hit);
@@ -221,20 +244,27 @@ impl WordMatcher {
     }
 
     fn check_phrases(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
-        let first = text.key(&text.tokens[i]);
-        let mut joined = String::from(first);
+        let mut joined = std::mem::take(&mut s.phrase);
+        joined.clear();
+        joined.push_str(text.key(&text.tokens[i]));
+        let mut found = None;
         for n in 1..self.max_words {
             let Some(next) = text.tokens.get(i + n) else {
                 break;
             };
+            if !self.phrase_words.may_hold(text, next, s) {
+                break;
+            }
             joined.push(' ');
             joined.push_str(text.key(next));
             if let Some(entry) = self.lookup(&joined, s) {
                 let span = (text.tokens[i].span.start, next.span.end);
-                return Some(self.hit(entry, &joined, span.0, span.1));
+                found = Some(self.hit(entry, &joined, span.0, span.1));
+                break;
             }
         }
-        None
+        s.phrase = joined;
+        found
     }
 
     fn check_join(&self, text: &Normalized, parts: &[Token], s: &mut Scratch) -> Option<WordHit> {
@@ -311,22 +341,37 @@ impl WordMatcher {
         if !key.contains(I_OR_L) {
             return self.lookup_plain(key, None, s);
         }
-        let positions: Vec<usize> = key
-            .match_indices(I_OR_L)
-            .map(|(i, _)| i)
-            .take(MAX_AMBIGUOUS)
-            .collect();
-        let mut bytes = key.as_bytes().to_vec();
-        for combo in 0..(1u32 << positions.len()) {
-            for (bit, &pos) in positions.iter().enumerate() {
-                bytes[pos] = if combo & (1 << bit) == 0 { b'i' } else { b'l' };
-            }
-            let variant = String::from_utf8_lossy(&bytes).replace(I_OR_L, "i");
-            if let Some(id) = self.lookup_plain(&variant, None, s) {
-                return Some(id);
+        let mut positions = [0usize; MAX_AMBIGUOUS];
+        let mut ambiguous = 0;
+        let mut bytes = std::mem::take(&mut s.variant);
+        bytes.clear();
+        for (i, b) in key.bytes().enumerate() {
+            if b == I_OR_L as u8 {
+                if ambiguous < MAX_AMBIGUOUS {
+                    positions[ambiguous] = i;
+                    ambiguous += 1;
+                }
+                bytes.push(b'i');
+            } else {
+                bytes.push(b);
             }
         }
-        None
+        let mut found = None;
+        for combo in 0..(1u32 << ambiguous) {
+            for (bit, &pos) in positions[..ambiguous].iter().enumerate() {
+                bytes[pos] = if combo & (1 << bit) == 0 { b'i' } else { b'l' };
+            }
+            // Only ASCII bytes were swapped for ASCII bytes, so this stays UTF-8.
+            let Ok(variant) = std::str::from_utf8(&bytes) else {
+                break;
+            };
+            found = self.lookup_plain(variant, None, s);
+            if found.is_some() {
+                break;
+            }
+        }
+        s.variant = bytes;
+        found
     }
 
     /// The entry `key` spells, trying suffix-stripped stems when the whole key is unlisted.
@@ -391,6 +436,61 @@ impl WordMatcher {
             word: e.word.to_string(),
             normalized: normalized.to_string(),
             span: (start, end),
+        }
+    }
+}
+
+/// A set of collapsed keys that says cheaply whether a token may spell one of them, whole
+/// or by a stem. Tokens with wildcards, ambiguous letters or symbols at their ends always
+/// may.
+#[derive(Clone, Debug, Default)]
+struct KeySet {
+    keys: FxHashSet<Box<str>>,
+}
+
+impl KeySet {
+    fn may_hold(&self, text: &Normalized, token: &Token, s: &mut Scratch) -> bool {
+        let key = text.key(token);
+        usize::from(token.symbol_head) + usize::from(token.symbol_tail) > 0
+            || key.contains(['*', I_OR_L])
+            || self.keys.contains(text.collapsed(token).0)
+            || SUFFIXES.iter().any(|suffix| {
+                key.strip_suffix(suffix).is_some_and(|stem| {
+                    stem.len() >= MIN_STEM && {
+                        collapse(stem, &mut s.collapsed, &mut s.runs);
+                        self.keys.contains(s.collapsed.as_str())
+                    }
+                })
+            })
+    }
+}
+
+/// The collapsed keys of several matchers together. Once per message it rules out the
+/// tokens none of them can match, so each words rule looks at the few tokens left
+/// instead of every token again.
+#[derive(Clone, Debug, Default)]
+pub struct WordScreen {
+    keys: KeySet,
+}
+
+impl WordScreen {
+    /// A screen over every key of `matchers`.
+    pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher>) -> Self {
+        let keys = matchers
+            .into_iter()
+            .flat_map(|m| m.index.keys().cloned())
+            .collect();
+        WordScreen {
+            keys: KeySet { keys },
+        }
+    }
+
+    /// Sets `maybe[i]` to whether token `i` of `text` may be listed.
+    pub fn mark(&self, text: &Normalized, maybe: &mut Vec<bool>) {
+        maybe.clear();
+        let mut scratch = Scratch::default();
+        for token in &text.tokens {
+            maybe.push(self.keys.may_hold(text, token, &mut scratch));
         }
     }
 }
@@ -505,5 +605,38 @@ mod tests {
         let text = "oh ｆｕｃｋ no";
         let hit = m.find(&Normalized::new(text)).expect("hit");
         assert_eq!(&text[hit.span.0..hit.span.1], "ｆｕｃｋ");
+    }
+
+    /// Pieces that exercise every path: listed words and phrases, stems with suffixes,
+    /// leetspeak, wildcards, ambiguous `1`s, symbols at the ends, spelled letters, line
+    /// breaks, and innocent words.
+    const PIECES: [&str; 24] = [
+        "fuck", "fvck", "fuuuuck", "cocks", "f*ck", "sh1t", "$hit", "shit!", "f", "u", "c", "k",
+        " ", " ", "\n", ".", "go", "to", "hell", "cocktail", "assassin", "1", "hello", "ing",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn the_screen_never_hides_a_match(picks in proptest::collection::vec(0..PIECES.len(), 0..24)) {
+            let first = matcher(&["fuck", "shit", "cock", "go to hell"], &["shitake"]);
+            let second = matcher(&["hell", "ass"], &[]);
+            let screen = WordScreen::new([&first, &second]);
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let normalized = Normalized::new(&text);
+            let mut maybe = Vec::new();
+            screen.mark(&normalized, &mut maybe);
+            for m in [&first, &second] {
+                proptest::prop_assert_eq!(m.find_screened(&normalized, Some(&maybe)), m.find(&normalized), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_screen_rules_out_ordinary_words() {
+        let m = matcher(&["fuck", "go to hell"], &[]);
+        let screen = WordScreen::new([&m]);
+        let mut maybe = Vec::new();
+        screen.mark(&Normalized::new("we go fishing, fucking $ure"), &mut maybe);
+        assert_eq!(maybe, [false, true, false, true, true]);
     }
 }
