@@ -55,7 +55,7 @@ pub struct Recent {
 }
 
 /// Facts about one message computed once and shared by all rules.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MessageStats {
     pub mentions: u32,
     pub links: u32,
@@ -87,20 +87,10 @@ impl MessageStats {
             ..MessageStats::default()
         };
         let mut newlines = 0u32;
-        for c in content.chars() {
-            stats.length = stats.length.saturating_add(1);
-            if c.is_ascii() {
-                newlines += u32::from(c == '\n');
-                if c.is_ascii_alphabetic() {
-                    stats.letters += 1;
-                    stats.capitals += u32::from(c.is_ascii_uppercase());
-                }
-            } else if c.is_alphabetic() {
-                stats.letters += 1;
-                stats.capitals += u32::from(c.is_uppercase());
-            } else if is_emoji(c) {
-                stats.emoji += 1;
-            }
+        if content.is_ascii() {
+            stats.count_ascii(content.as_bytes(), &mut newlines);
+        } else {
+            stats.count_chars(content, &mut newlines);
         }
         // Counted like `str::lines`: a final line break does not start another line.
         stats.lines = match content.as_bytes().last() {
@@ -115,6 +105,38 @@ impl MessageStats {
                 .saturating_add(u32::try_from(custom).unwrap_or(u32::MAX));
         }
         stats
+    }
+
+    /// Counts an ASCII message byte by byte (most messages are ASCII).
+    fn count_ascii(&mut self, bytes: &[u8], newlines: &mut u32) {
+        let (mut letters, mut capitals, mut breaks) = (0u32, 0u32, 0u32);
+        for &b in bytes {
+            breaks += u32::from(b == b'\n');
+            letters += u32::from(b.is_ascii_alphabetic());
+            capitals += u32::from(b.is_ascii_uppercase());
+        }
+        self.length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.letters = letters;
+        self.capitals = capitals;
+        *newlines = breaks;
+    }
+
+    fn count_chars(&mut self, content: &str, newlines: &mut u32) {
+        for c in content.chars() {
+            self.length = self.length.saturating_add(1);
+            if c.is_ascii() {
+                *newlines += u32::from(c == '\n');
+                if c.is_ascii_alphabetic() {
+                    self.letters += 1;
+                    self.capitals += u32::from(c.is_ascii_uppercase());
+                }
+            } else if c.is_alphabetic() {
+                self.letters += 1;
+                self.capitals += u32::from(c.is_uppercase());
+            } else if is_emoji(c) {
+                self.emoji += 1;
+            }
+        }
     }
 }
 
@@ -366,5 +388,16 @@ mod tests {
             0,
         );
         assert_eq!(check_shape(&config, &short), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_counts_match_the_general_counts(text in "[ -~\n]{0,80}") {
+            let (mut fast, mut slow) = (MessageStats::default(), MessageStats::default());
+            let (mut a, mut b) = (0, 0);
+            fast.count_ascii(text.as_bytes(), &mut a);
+            slow.count_chars(&text, &mut b);
+            proptest::prop_assert_eq!((fast, a), (slow, b));
+        }
     }
 }
