@@ -210,6 +210,10 @@ impl TokenBuilder {
 /// Appends `key` with runs of the same character collapsed (`fuuuck` → `fuck`) to `out`,
 /// and the run lengths (`[1, 3, 1, 1]`) to `runs`.
 pub fn collapse_into(key: &str, out: &mut String, runs: &mut Vec<u8>) {
+    if key.is_ascii() {
+        collapse_ascii(key.as_bytes(), out, runs);
+        return;
+    }
     let mut last = None;
     let first_run = runs.len();
     for c in key.chars() {
@@ -221,6 +225,22 @@ pub fn collapse_into(key: &str, out: &mut String, runs: &mut Vec<u8>) {
             out.push(c);
             runs.push(1);
             last = Some(c);
+        }
+    }
+}
+
+/// [`collapse_into`] for ASCII keys, byte by byte.
+fn collapse_ascii(key: &[u8], out: &mut String, runs: &mut Vec<u8>) {
+    let mut last = None;
+    for &b in key {
+        if Some(b) == last
+            && let Some(r) = runs.last_mut()
+        {
+            *r = r.saturating_add(1);
+        } else {
+            out.push(char::from(b));
+            runs.push(1);
+            last = Some(b);
         }
     }
 }
