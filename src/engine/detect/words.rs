@@ -174,22 +174,8 @@ impl WordMatcher {
         let mut scratch = Scratch::default();
         let tokens = &text.tokens;
         for (i, token) in tokens.iter().enumerate() {
-            if maybe.is_some_and(|m| !m.get(i).copied().unwrap_or(true)) {
-                if let Some(next) = tokens.get(i + 1)
-                    && next.newline_before
-                    && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], &mut scratch)
-                {
-                    return Some(hit);
-                }
-                continue;
-            }
-            let slot = self.index.get(text.collapsed(token).0);
-            if let Some(hit) = self.check_token(text, token, slot, &mut scratch) {
-                return Some(hit);
-            }
-            if slot.is_some_and(|s| s.phrase_start)
-                && let Some(hit) = self.check_phrases(text, i, &mut scratch)
-            {
+            let open = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true));
+            if open && let Some(hit) = self.check_whole(text, i, token, &mut scratch) {
                 return Some(hit);
             }
             if let Some(next) = tokens.get(i + 1)
@@ -200,6 +186,24 @@ impl WordMatcher {
             }
         }
         self.check_spelled(text, &mut scratch)
+    }
+
+    /// Token `i` as a word, and as the first word of a phrase.
+    fn check_whole(
+        &self,
+        text: &Normalized,
+        i: usize,
+        token: &Token,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
+        let slot = self.index.get(text.collapsed(token).0);
+        if let Some(hit) = self.check_token(text, token, slot, s) {
+            return Some(hit);
+        }
+        if slot.is_some_and(|slot| slot.phrase_start) {
+            return self.check_phrases(text, i, s);
+        }
+        None
     }
 
     /// `slot` is what the index holds under the token's collapsed key.
