@@ -11,6 +11,7 @@
 pub mod discord;
 pub mod engine;
 pub mod export;
+mod lock;
 pub mod moderation;
 pub mod replay;
 pub mod rules;

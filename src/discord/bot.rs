@@ -24,6 +24,7 @@ use super::metrics::{self, Metered, Metrics};
 use super::{convert, http, now};
 use crate::engine::Engine;
 use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
+use crate::lock::lock;
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::LoadedRules;
 use crate::store::stats::{Metric, Tally, day_of};
@@ -420,10 +421,7 @@ impl Handler {
         // Windows are measured on Discord's clock, as in a replay; sanctions run on ours.
         let at = now();
         let event_time = event.timestamp();
-        let verdicts = match self.engine.lock() {
-            Ok(mut engine) => engine.handle(&event, event_time),
-            Err(poisoned) => poisoned.into_inner().handle(&event, event_time),
-        };
+        let verdicts = lock(&self.engine).handle(&event, event_time);
         let Some(moderator) = self.moderator.get() else {
             return verdicts.len();
         };

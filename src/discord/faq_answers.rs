@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::engine::event::{ChannelId, GuildId};
 use crate::engine::time::Timestamp;
+use crate::lock::lock;
 use crate::rules::FaqAnswers;
 use crate::store::faq::FaqEntry;
 use crate::store::{Store, StoreError};
@@ -87,10 +88,7 @@ impl FaqResponder {
         if coverage(question, &hit.entry) < settings.min_score {
             return Ok(None);
         }
-        let mut answered = match self.answered.lock() {
-            Ok(a) => a,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut answered = lock(&self.answered);
         answered.retain(|_, at| now.since(*at) < settings.cooldown);
         let key = (channel, hit.entry.id);
         if answered.contains_key(&key) {

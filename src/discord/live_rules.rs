@@ -9,6 +9,7 @@ use super::bot::LiveModerator;
 use super::now;
 use crate::engine::Engine;
 use crate::engine::event::UserId;
+use crate::lock::lock;
 use crate::moderation::ModerationError;
 use crate::rules::{LoadedRules, RulesError};
 
@@ -55,10 +56,7 @@ impl LiveRules {
 
     /// The rules in force.
     pub fn current(&self) -> Arc<LoadedRules> {
-        match self.current.lock() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        lock(&self.current).clone()
     }
 
     /// The rules file, if there is one.
@@ -113,17 +111,11 @@ impl LiveRules {
         loaded: LoadedRules,
         by: &str,
     ) -> Result<Arc<LoadedRules>, RulesChangeError> {
-        match self.engine.lock() {
-            Ok(mut engine) => engine.set_rules(loaded.set.clone()),
-            Err(poisoned) => poisoned.into_inner().set_rules(loaded.set.clone()),
-        }
+        lock(&self.engine).set_rules(loaded.set.clone());
         self.moderator.load_rules(&loaded, by, now()).await?;
         tracing::info!(rules = %loaded.summary(), by, "rules in force");
         let loaded = Arc::new(loaded);
-        match self.current.lock() {
-            Ok(mut c) => *c = loaded.clone(),
-            Err(poisoned) => *poisoned.into_inner() = loaded.clone(),
-        }
+        *lock(&self.current) = loaded.clone();
         Ok(loaded)
     }
 }

@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::engine::event::{ChannelId, GuildId};
+use crate::lock::lock;
 use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
 use crate::store::Store;
 
@@ -27,13 +28,13 @@ struct Counters(Mutex<BTreeMap<Vec<(&'static str, String)>, u64>>);
 
 impl Counters {
     fn add(&self, labels: Vec<(&'static str, String)>) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.0);
         *map.entry(labels).or_default() += 1;
     }
 
     fn render(&self, name: &str, help: &str, out: &mut String) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = lock(&self.0);
         for (labels, value) in map.iter() {
             let labels: Vec<String> = labels
                 .iter()

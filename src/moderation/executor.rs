@@ -166,10 +166,7 @@ impl Recorder {
 
     /// The requests so far, in order.
     pub fn requests(&self) -> Vec<Request> {
-        self.requests
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+        crate::lock::lock(&self.requests).clone()
     }
 
     fn target(request: &Request) -> Option<UserId> {

@@ -62,9 +62,7 @@ impl<T, R> Queue<T, R> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Queued<T, R>>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.waiting)
     }
 }
 

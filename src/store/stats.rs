@@ -61,10 +61,7 @@ pub struct Tally {
 
 impl Tally {
     fn with<T>(&self, f: impl FnOnce(&mut Counts) -> T) -> T {
-        match self.pending.lock() {
-            Ok(mut counts) => f(&mut counts),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut crate::lock::lock(&self.pending))
     }
 
     /// Counts a member's message in `channel`.

@@ -27,6 +27,7 @@ use super::now;
 use crate::engine::Engine;
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::{Duration, Timestamp};
+use crate::lock::lock;
 use crate::moderation::{ExecError, ModerationError};
 use crate::store::StoreError;
 use crate::store::stats::Tally;
@@ -67,10 +68,7 @@ impl Data {
     }
 
     fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
-        match self.engine.lock() {
-            Ok(mut engine) => f(&mut engine),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut lock(&self.engine))
     }
 
     /// When raid mode ends in `guild`, if it is on.

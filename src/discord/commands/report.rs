@@ -89,10 +89,7 @@ impl Data {
         reporter: UserId,
         now: Timestamp,
     ) -> Result<(), String> {
-        let mut reports = match self.reports.lock() {
-            Ok(r) => r,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut reports = crate::lock::lock(&self.reports);
         reports.retain(|_, times| {
             times.retain(|t| now.since(*t) < REPORT_WINDOW);
             !times.is_empty()
