@@ -5,7 +5,6 @@ pub mod bot;
 pub mod commands;
 pub mod convert;
 pub mod executor;
-pub mod faq_answers;
 pub mod live_rules;
 pub mod metrics;
 

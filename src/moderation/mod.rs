@@ -6,6 +6,7 @@
 //! audit row (outcome). A crash anywhere leaves at least the intent in the log.
 
 pub mod executor;
+pub mod faq_answers;
 pub mod records;
 
 use std::sync::Arc;

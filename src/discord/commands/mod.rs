@@ -21,13 +21,13 @@ use rustc_hash::FxHashMap;
 use serenity::all::{CreateAllowedMentions, CreateEmbed, Permissions};
 
 use super::bot::LiveModerator;
-use super::faq_answers::FaqResponder;
 use super::live_rules::LiveRules;
 use super::now;
 use crate::engine::Engine;
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::lock::lock;
+use crate::moderation::faq_answers::FaqResponder;
 use crate::moderation::{ExecError, ModerationError};
 use crate::store::StoreError;
 use crate::store::stats::Tally;
