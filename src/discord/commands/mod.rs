@@ -192,6 +192,17 @@ fn reason(given: Option<String>, default: &str) -> Result<String, CommandError> 
     Ok(reason)
 }
 
+/// Text the caller must give (a note, a new reason): trimmed, not empty, and not longer
+/// than a reason may be.
+fn required(field: &str, text: String) -> Result<String, CommandError> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(CommandError::BadInput(format!("the {field} is empty")));
+    }
+    checked_length(field, &text, MAX_REASON)?;
+    Ok(text)
+}
+
 /// Refuses text over `max` characters, naming the field.
 fn checked_length(field: &str, text: &str, max: usize) -> Result<(), CommandError> {
     let chars = text.chars().count();
@@ -389,6 +400,10 @@ mod tests {
             reason(Some("  ".into()), "none").ok().as_deref(),
             Some("none")
         );
+        let empty = required("note", "  ".into()).expect_err("empty");
+        assert_eq!(empty.to_string(), "the note is empty");
+        assert_eq!(required("note", " hi ".into()).ok().as_deref(), Some("hi"));
+        assert!(required("note", "x".repeat(MAX_REASON + 1)).is_err());
     }
 
     #[test]

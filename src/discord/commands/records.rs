@@ -140,10 +140,7 @@ pub async fn case_reason(
     #[description = "The new reason"] reason: String,
 ) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
-    let reason = super::reason(Some(reason), "")?;
-    if reason.is_empty() {
-        return Err(CommandError::BadInput("the reason is empty".into()));
-    }
+    let reason = super::required("reason", reason)?;
     let store = ctx.data().moderator.store();
     if store.case(guild, number).await?.is_none() {
         return Err(CommandError::BadInput(format!(

@@ -6,7 +6,8 @@
 use serenity::all::{Message as SMessage, User};
 
 use super::{
-    CommandError, Context, caller, check_target, duration, guild, reason, say_private, when,
+    CommandError, Context, caller, check_target, duration, guild, reason, required, say_private,
+    when,
 };
 use crate::discord::now;
 use crate::engine::event::{ChannelId, MessageId, UserId};
@@ -18,30 +19,57 @@ use crate::rules::schema::{MAX_BAN_DELETE, MAX_TIMEOUT};
 /// Longest temporary ban steward schedules.
 const MAX_BAN: Duration = Duration::from_secs(365 * 86_400);
 
-/// Runs `action` against `target` for the caller and reports the outcome.
+/// The reason when a moderator gives none.
+const NO_REASON: &str = "no reason given";
+
+/// The caller's command about `user`, with the reason checked.
+fn about(ctx: Context<'_>, user: &User, reason: String) -> Result<Command, CommandError> {
+    Ok(Command {
+        guild: guild(ctx)?,
+        moderator: caller(ctx),
+        target: UserId(user.id.get()),
+        reason,
+    })
+}
+
+/// Defers, then refuses when the caller may not act on `target`. Rank checks ask Discord;
+/// deferring first means a slow answer never outlasts the interaction.
+async fn checked(ctx: Context<'_>, command: &Command) -> Result<(), CommandError> {
+    ctx.defer_ephemeral().await?;
+    check_target(ctx, command.guild, command.target).await
+}
+
+/// Runs `action` against `user` for the caller and reports the outcome.
 async fn sanction(
     ctx: Context<'_>,
-    target: &User,
+    user: &User,
     action: Action,
     reason: String,
-    message: Option<(ChannelId, MessageId)>,
 ) -> Result<(), CommandError> {
-    let guild = guild(ctx)?;
-    let target_id = UserId(target.id.get());
-    // Rank checks ask Discord; defer first so a slow answer never outlasts the interaction.
-    ctx.defer_ephemeral().await?;
-    check_target(ctx, guild, target_id).await?;
+    let command = about(ctx, user, reason)?;
+    checked(ctx, &command).await?;
+    let text = perform(ctx, &command, action, None).await?;
+    say_private(ctx, text).await
+}
+
+/// Carries out `action` of `command` (already checked) and says how it went.
+async fn perform(
+    ctx: Context<'_>,
+    command: &Command,
+    action: Action,
+    message: Option<(ChannelId, MessageId)>,
+) -> Result<String, CommandError> {
     let name = action.name();
-    let command = ManualAction {
-        guild,
-        moderator: caller(ctx),
-        target: target_id,
+    let manual = ManualAction {
+        guild: command.guild,
+        moderator: command.moderator,
+        target: command.target,
         action,
-        reason,
+        reason: command.reason.clone(),
         message,
     };
-    let performed = ctx.data().moderator.manual(&command, now()).await?;
-    say_private(ctx, report(name, target_id, &performed)).await
+    let performed = ctx.data().moderator.manual(&manual, now()).await?;
+    Ok(report(name, command.target, &performed))
 }
 
 /// One line a moderator reads: the case, what happened, and any escalation.
@@ -85,12 +113,12 @@ pub async fn warn(
     #[max = 100]
     points: Option<u32>,
 ) -> Result<(), CommandError> {
-    let reason = super::reason(reason, "no reason given")?;
+    let reason = super::reason(reason, NO_REASON)?;
     let action = Action::Warn {
         points: points.unwrap_or(1),
         expires: None,
     };
-    sanction(ctx, &user, action, reason, None).await
+    sanction(ctx, &user, action, reason).await
 }
 
 /// Time a member out (they can read but not speak), up to 28 days.
@@ -108,9 +136,9 @@ pub async fn timeout(
     #[description = "Why (shown in the case and Discord's audit log)"] reason: Option<String>,
 ) -> Result<(), CommandError> {
     let length = duration(&length, MAX_TIMEOUT)?;
-    let reason = super::reason(reason, "no reason given")?;
+    let reason = super::reason(reason, NO_REASON)?;
     let action = Action::Timeout { duration: length };
-    sanction(ctx, &user, action, reason, None).await
+    sanction(ctx, &user, action, reason).await
 }
 
 /// End a member's timeout now.
@@ -126,18 +154,14 @@ pub async fn untimeout(
     #[description = "Whose timeout to end"] user: User,
     #[description = "Why"] reason: Option<String>,
 ) -> Result<(), CommandError> {
-    let guild = guild(ctx)?;
-    let target = UserId(user.id.get());
-    let command = Command {
-        guild,
-        moderator: caller(ctx),
-        target,
-        reason: super::reason(reason, "no reason given")?,
-    };
-    ctx.defer_ephemeral().await?;
-    check_target(ctx, guild, target).await?;
+    let command = about(ctx, &user, super::reason(reason, NO_REASON)?)?;
+    checked(ctx, &command).await?;
     ctx.data().moderator.untimeout(&command, now()).await?;
-    say_private(ctx, format!("The timeout of <@{target}> is over.")).await
+    say_private(
+        ctx,
+        format!("The timeout of <@{}> is over.", command.target),
+    )
+    .await
 }
 
 /// Kick a member (they can rejoin with an invite).
@@ -153,8 +177,8 @@ pub async fn kick(
     #[description = "Who to kick"] user: User,
     #[description = "Why (shown in the case and Discord's audit log)"] reason: Option<String>,
 ) -> Result<(), CommandError> {
-    let reason = super::reason(reason, "no reason given")?;
-    sanction(ctx, &user, Action::Kick, reason, None).await
+    let reason = super::reason(reason, NO_REASON)?;
+    sanction(ctx, &user, Action::Kick, reason).await
 }
 
 /// Ban a user, for a while or for good, optionally deleting their recent messages.
@@ -178,12 +202,12 @@ pub async fn ban(
         .map(|d| duration(&d, MAX_BAN_DELETE))
         .transpose()?
         .unwrap_or(Duration(0));
-    let reason = super::reason(reason, "no reason given")?;
+    let reason = super::reason(reason, NO_REASON)?;
     let action = Action::Ban {
         duration: length,
         delete_messages,
     };
-    sanction(ctx, &user, action, reason, None).await
+    sanction(ctx, &user, action, reason).await
 }
 
 /// Lift a ban (and any scheduled end of it).
@@ -199,12 +223,7 @@ pub async fn unban(
     #[description = "Who to unban"] user: User,
     #[description = "Why"] reason: Option<String>,
 ) -> Result<(), CommandError> {
-    let command = Command {
-        guild: guild(ctx)?,
-        moderator: caller(ctx),
-        target: UserId(user.id.get()),
-        reason: super::reason(reason, "no reason given")?,
-    };
+    let command = about(ctx, &user, super::reason(reason, NO_REASON)?)?;
     ctx.defer_ephemeral().await?;
     let performed = ctx.data().moderator.unban(&command, now()).await?;
     say_private(ctx, report("unban", command.target, &performed)).await
@@ -225,26 +244,18 @@ pub async fn softban(
     #[description = "Delete their messages of the last… (default 1d, at most 7d)"]
     delete_messages: Option<String>,
 ) -> Result<(), CommandError> {
-    let guild = guild(ctx)?;
-    let target = UserId(user.id.get());
     let delete = delete_messages
         .map(|d| duration(&d, MAX_BAN_DELETE))
         .transpose()?
         .unwrap_or(Duration::from_secs(86_400));
-    let command = Command {
-        guild,
-        moderator: caller(ctx),
-        target,
-        reason: super::reason(reason, "no reason given")?,
-    };
-    ctx.defer_ephemeral().await?;
-    check_target(ctx, guild, target).await?;
+    let command = about(ctx, &user, super::reason(reason, NO_REASON)?)?;
+    checked(ctx, &command).await?;
     let performed = ctx
         .data()
         .moderator
         .softban(&command, delete, now())
         .await?;
-    say_private(ctx, report("softban", target, &performed)).await
+    say_private(ctx, report("softban", command.target, &performed)).await
 }
 
 /// Write a note about a member: a case only moderators see; nothing happens on Discord.
@@ -259,15 +270,7 @@ pub async fn note(
     #[description = "Who the note is about"] user: User,
     #[description = "The note"] text: String,
 ) -> Result<(), CommandError> {
-    let command = Command {
-        guild: guild(ctx)?,
-        moderator: caller(ctx),
-        target: UserId(user.id.get()),
-        reason: super::reason(Some(text), "")?,
-    };
-    if command.reason.is_empty() {
-        return Err(CommandError::BadInput("the note is empty".into()));
-    }
+    let command = about(ctx, &user, required("note", text)?)?;
     let case = ctx.data().moderator.note(&command, now()).await?;
     say_private(
         ctx,
@@ -294,7 +297,7 @@ pub async fn warn_user(ctx: Context<'_>, user: User) -> Result<(), CommandError>
         expires: None,
     };
     let reason = reason(None, "warned from the member menu")?;
-    sanction(ctx, &user, action, reason, None).await
+    sanction(ctx, &user, action, reason).await
 }
 
 /// Right-click a member → Timeout 1 h.
@@ -310,7 +313,7 @@ pub async fn timeout_user(ctx: Context<'_>, user: User) -> Result<(), CommandErr
         duration: Duration::from_secs(3600),
     };
     let reason = reason(None, "timed out from the member menu")?;
-    sanction(ctx, &user, action, reason, None).await
+    sanction(ctx, &user, action, reason).await
 }
 
 /// Right-click a message → Delete and warn its author.
@@ -326,15 +329,12 @@ pub async fn delete_and_warn(ctx: Context<'_>, message: SMessage) -> Result<(), 
         ChannelId(message.channel_id.get()),
         MessageId(message.id.get()),
     ));
-    let guild = guild(ctx)?;
-    let target = UserId(message.author.id.get());
-    ctx.defer_ephemeral().await?;
-    check_target(ctx, guild, target).await?;
     let reason = format!(
         "message removed: {}",
         super::truncate(&message.content, 200)
     );
-    let moderator = &ctx.data().moderator;
+    let command = about(ctx, &message.author, reason)?;
+    checked(ctx, &command).await?;
     let mut lines = Vec::new();
     for action in [
         Action::Delete,
@@ -343,17 +343,7 @@ pub async fn delete_and_warn(ctx: Context<'_>, message: SMessage) -> Result<(), 
             expires: None,
         },
     ] {
-        let name = action.name();
-        let command = ManualAction {
-            guild,
-            moderator: caller(ctx),
-            target,
-            action,
-            reason: reason.clone(),
-            message: at,
-        };
-        let performed = moderator.manual(&command, now()).await?;
-        lines.push(report(name, target, &performed));
+        lines.push(perform(ctx, &command, action, at).await?);
     }
     say_private(ctx, lines.join("\n")).await
 }
