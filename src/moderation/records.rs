@@ -63,17 +63,7 @@ impl<E: Executor> Moderator<E> {
 
     /// Ends a timeout early and cancels its scheduled end.
     pub async fn untimeout(&self, c: &Command, now: Timestamp) -> Result<(), ModerationError> {
-        let intent = AuditEntry {
-            at: now,
-            guild: Some(c.guild),
-            actor: Some(c.moderator),
-            rule: None,
-            action: "untimeout".to_string(),
-            phase: Phase::Intent,
-            target: Some(c.target),
-            case_id: None,
-            detail: json!({"reason": c.reason}),
-        };
+        let intent = c.entry("untimeout", Phase::Intent, now);
         let request = Request::EndTimeout {
             guild: c.guild,
             user: c.target,
@@ -97,17 +87,17 @@ impl<E: Executor> Moderator<E> {
         reason: &str,
         now: Timestamp,
     ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
-        let intent = AuditEntry {
-            at: now,
-            guild: Some(guild),
-            actor: Some(moderator),
-            rule: None,
-            action: "purge".to_string(),
-            phase: Phase::Intent,
-            target: None,
-            case_id: None,
-            detail: json!({"reason": reason, "channel": channel.to_string(), "messages": messages.len()}),
-        };
+        let detail =
+            json!({"reason": reason, "channel": channel.to_string(), "messages": messages.len()});
+        let intent = by_moderator(
+            now,
+            Some(guild),
+            moderator,
+            "purge",
+            Phase::Intent,
+            None,
+            detail,
+        );
         let request = Request::Purge {
             guild,
             channel,
@@ -140,19 +130,9 @@ impl<E: Executor> Moderator<E> {
         why: &str,
         now: Timestamp,
     ) -> Result<(), ModerationError> {
-        self.store
-            .append_audit(&AuditEntry {
-                at: now,
-                guild,
-                actor: Some(by),
-                rule: None,
-                action: command.to_string(),
-                phase: Phase::Refused,
-                target,
-                case_id: None,
-                detail: json!({"refused": why}),
-            })
-            .await?;
+        let detail = json!({"refused": why});
+        let entry = by_moderator(now, guild, by, command, Phase::Refused, target, detail);
+        self.store.append_audit(&entry).await?;
         Ok(())
     }
 
@@ -303,17 +283,7 @@ impl<E: Executor> Moderator<E> {
         requests: &[Request],
         now: Timestamp,
     ) -> Result<Performed, ModerationError> {
-        let mut intent = AuditEntry {
-            at: now,
-            guild: Some(c.guild),
-            actor: Some(c.moderator),
-            rule: None,
-            action: kind.as_str().to_string(),
-            phase: Phase::Intent,
-            target: Some(c.target),
-            case_id: None,
-            detail: json!({"reason": c.reason}),
-        };
+        let mut intent = c.entry(kind.as_str(), Phase::Intent, now);
         self.store.append_audit(&intent).await?;
         let case = self.command_case(c, kind, None, now).await?;
         intent.case_id = Some(case.id);
@@ -368,20 +338,57 @@ impl<E: Executor> Moderator<E> {
         detail: serde_json::Value,
         now: Timestamp,
     ) -> Result<(), ModerationError> {
-        self.store
-            .append_audit(&AuditEntry {
-                at: now,
-                guild: Some(guild),
-                actor: Some(moderator),
-                rule: None,
-                action: action.to_string(),
-                phase: Phase::Record,
-                target,
-                case_id,
-                detail,
-            })
-            .await?;
+        let mut entry = by_moderator(
+            now,
+            Some(guild),
+            moderator,
+            action,
+            Phase::Record,
+            target,
+            detail,
+        );
+        entry.case_id = case_id;
+        self.store.append_audit(&entry).await?;
         Ok(())
+    }
+}
+
+/// An audit row about what a moderator did or asked for.
+fn by_moderator(
+    at: Timestamp,
+    guild: Option<GuildId>,
+    moderator: UserId,
+    action: &str,
+    phase: Phase,
+    target: Option<UserId>,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        guild,
+        actor: Some(moderator),
+        rule: None,
+        action: action.to_string(),
+        phase,
+        target,
+        case_id: None,
+        detail,
+    }
+}
+
+impl Command {
+    /// An audit row about this command, with its reason.
+    fn entry(&self, action: &str, phase: Phase, at: Timestamp) -> AuditEntry {
+        let detail = json!({"reason": self.reason});
+        by_moderator(
+            at,
+            Some(self.guild),
+            self.moderator,
+            action,
+            phase,
+            Some(self.target),
+            detail,
+        )
     }
 }
 
