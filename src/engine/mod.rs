@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use detect::links::{self, Link};
 use detect::raid::{self, RaidHit, RaidState};
 use detect::spam::{self, MessageStats, Recent};
-use detect::words::WordScreen;
+use detect::words::{WordHit, WordScreen};
 use detect::{pattern, scam};
 use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
 use normalize::Normalized;
@@ -235,16 +235,8 @@ impl Engine {
         let (reason, evidence, accounts) = match &rule.trigger {
             Trigger::Words(matcher) => {
                 let hit = matcher.find_screened(text, Some(maybe))?;
-                let evidence = Evidence {
-                    matched: content[hit.span.0..hit.span.1].to_string(),
-                    normalized: Some(hit.normalized),
-                    span: Some(hit.span),
-                };
-                (
-                    format!("blocked word from list {}", hit.list),
-                    evidence,
-                    Vec::new(),
-                )
+                let reason = format!("blocked word from list {}", hit.list);
+                (reason, word_evidence(content, hit), Vec::new())
             }
             Trigger::Spam(config) => {
                 let guild = self.guilds.get(&view.message.guild_id)?;
@@ -400,7 +392,11 @@ impl Engine {
         // name is clean, so the update that rename causes does not fire again.
         let shown = user.display_name.as_deref().filter(|n| !n.is_empty());
         let username = (shown.is_none() || kind == EventKind::MemberJoin).then_some(&*user.name);
-        let names: Vec<&str> = shown.into_iter().chain(username).collect();
+        let names: Vec<(&str, Normalized)> = shown
+            .into_iter()
+            .chain(username)
+            .map(|name| (name, Normalized::new(name)))
+            .collect();
         for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
             let Trigger::Words(matcher) = &rule.trigger else {
                 continue;
@@ -412,13 +408,8 @@ impl Engine {
             }
             let hit = names
                 .iter()
-                .find_map(|name| matcher.find(&Normalized::new(name)).map(|h| (*name, h)));
+                .find_map(|(name, normalized)| matcher.find(normalized).map(|h| (*name, h)));
             if let Some((name, hit)) = hit {
-                let evidence = Evidence {
-                    matched: name[hit.span.0..hit.span.1].to_string(),
-                    normalized: Some(hit.normalized),
-                    span: Some(hit.span),
-                };
                 let reason = format!("name holds a blocked word from list {}", hit.list);
                 self.start_cooldown(guild_id, user.id, rule, now);
                 // There is no message to delete: the name is what gets fixed (`rename`).
@@ -428,6 +419,7 @@ impl Engine {
                     .filter(|a| !matches!(a, Action::Delete))
                     .cloned()
                     .collect();
+                let evidence = word_evidence(name, hit);
                 verdicts.push(verdict(rule, reason, evidence, actions, Vec::new()));
             }
         }
@@ -558,6 +550,15 @@ fn verdict(
 }
 
 /// The first 200 characters of a message, as evidence for rules that judge the whole of it.
+/// The listed word as written in `text`, and as read.
+fn word_evidence(text: &str, hit: WordHit) -> Evidence {
+    Evidence {
+        matched: text.get(hit.span.0..hit.span.1).unwrap_or(text).to_string(),
+        normalized: Some(hit.normalized),
+        span: Some(hit.span),
+    }
+}
+
 fn excerpt(content: &str) -> Evidence {
     let end = content
         .char_indices()
