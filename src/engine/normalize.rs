@@ -69,18 +69,20 @@ impl Normalized {
         let mut builder = TokenBuilder::default();
         let mut folded = String::new();
         for (offset, c) in input.char_indices() {
-            let end = offset + c.len_utf8();
             if c.is_ascii() {
-                self.push_folded(&mut builder, offset, end, c);
+                // Most text is ASCII: one table lookup folds, classifies and keys it.
+                let fold = ASCII_FOLDS[usize::from(c as u8)];
+                self.push_folded(&mut builder, offset..offset + 1, fold);
             } else {
                 folded.clear();
                 fold_display(c, &mut folded);
                 for f in folded.chars() {
-                    self.push_folded(&mut builder, offset, end, f);
+                    let fold = Fold::of(f);
+                    self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
                 }
             }
         }
-        builder.finish(self);
+        builder.close(self);
         if self.text.ends_with(' ') {
             self.text.pop();
         }
@@ -106,104 +108,151 @@ impl Normalized {
         )
     }
 
-    fn push_folded(&mut self, builder: &mut TokenBuilder, start: usize, end: usize, c: char) {
-        let lower = c.to_ascii_lowercase();
-        let class = classify(lower);
-        match class {
+    /// Adds one display-folded character that came from `span` of the original.
+    fn push_folded(&mut self, builder: &mut TokenBuilder, span: Range<usize>, fold: Fold) {
+        match fold.class {
             Class::Separator | Class::Newline => {
-                if !self.text.is_empty() && !self.text.ends_with(' ') {
-                    if lower.is_whitespace() {
-                        self.text.push(' ');
-                    } else {
-                        self.text.push(lower);
-                    }
-                } else if !lower.is_whitespace() {
-                    self.text.push(lower);
+                if fold.display != ' ' {
+                    self.text.push(fold.display);
+                } else if !self.text.is_empty() && !self.text.ends_with(' ') {
+                    self.text.push(' ');
                 }
-                builder.separator(self, class == Class::Newline);
+                builder.close(self);
+                builder.newline_pending |= fold.class == Class::Newline;
             }
             Class::Word | Class::Symbol => {
-                self.text.push(lower);
-                builder.push(self, start, end, key_char(lower), class == Class::Symbol);
+                self.text.push(fold.display);
+                builder.push(self, span, fold.key, fold.class == Class::Symbol);
             }
         }
     }
 }
 
-/// Accumulates the token being read.
+/// What a display-folded character becomes: its text, its class and its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fold {
+    /// Lowercase, with whitespace as a plain space.
+    display: char,
+    class: Class,
+    key: char,
+}
+
+impl Fold {
+    fn of(c: char) -> Fold {
+        let lower = c.to_ascii_lowercase();
+        let display = if lower.is_whitespace() { ' ' } else { lower };
+        Fold {
+            display,
+            class: classify(lower),
+            key: key_char(lower),
+        }
+    }
+
+    /// [`Fold::of`] for an ASCII character, usable in constants.
+    const fn of_ascii(b: u8) -> Fold {
+        let lower = b.to_ascii_lowercase() as char;
+        // `char::is_whitespace` on ASCII: also the vertical tab, which
+        // `is_ascii_whitespace` leaves out.
+        let white = matches!(lower, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
+        let class = match lower {
+            '\n' | '\r' => Class::Newline,
+            '@' | '$' | '!' | '|' | '+' | '*' => Class::Symbol,
+            c if c.is_ascii_alphanumeric() => Class::Word,
+            _ => Class::Separator,
+        };
+        Fold {
+            display: if white { ' ' } else { lower },
+            class,
+            key: key_char(lower),
+        }
+    }
+}
+
+/// [`Fold::of`] for every ASCII character.
+const ASCII_FOLDS: [Fold; 128] = {
+    let mut table = [Fold {
+        display: ' ',
+        class: Class::Separator,
+        key: ' ',
+    }; 128];
+    let mut i = 0;
+    while i < 128 {
+        table[i] = Fold::of_ascii(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// Accumulates the token being read, collapsing repeated letters as they come.
 #[derive(Default)]
 struct TokenBuilder {
-    open: Option<Token>,
+    open: bool,
+    span: Range<usize>,
+    key_start: usize,
+    collapsed_start: usize,
+    runs_start: usize,
+    last_key: char,
+    newline_before: bool,
     newline_pending: bool,
+    symbol_head: u8,
     /// Symbols seen since the last word character of the open token.
     trailing_symbols: u8,
     seen_word: bool,
 }
 
 impl TokenBuilder {
-    fn push(&mut self, out: &mut Normalized, start: usize, end: usize, key: char, symbol: bool) {
-        let key_start = out.keys.len();
+    fn push(&mut self, out: &mut Normalized, span: Range<usize>, key: char, symbol: bool) {
+        let repeated = self.open && key == self.last_key;
+        if !self.open {
+            *self = TokenBuilder {
+                open: true,
+                span: span.start..span.start,
+                key_start: out.keys.len(),
+                collapsed_start: out.collapsed.len(),
+                runs_start: out.runs.len(),
+                newline_before: self.newline_pending,
+                ..TokenBuilder::default()
+            };
+        }
+        self.span.end = span.end;
         out.keys.push(key);
-        let key_end = out.keys.len();
-        match &mut self.open {
-            Some(token) => {
-                token.span.end = end;
-                token.key.end = key_end;
-            }
-            None => {
-                self.open = Some(Token {
-                    span: start..end,
-                    key: key_start..key_end,
-                    newline_before: self.newline_pending,
-                    symbol_head: 0,
-                    symbol_tail: 0,
-                    collapsed: 0..0,
-                    runs: 0..0,
-                });
-                self.newline_pending = false;
-                self.seen_word = false;
-                self.trailing_symbols = 0;
+        match out.runs.last_mut() {
+            Some(run) if repeated => *run = run.saturating_add(1),
+            _ => {
+                out.collapsed.push(key);
+                out.runs.push(1);
+                self.last_key = key;
             }
         }
-        if let Some(token) = &mut self.open {
-            if symbol {
-                self.trailing_symbols = self.trailing_symbols.saturating_add(1);
-                if !self.seen_word {
-                    token.symbol_head = token.symbol_head.saturating_add(1);
-                }
-            } else {
-                self.seen_word = true;
-                self.trailing_symbols = 0;
+        if symbol {
+            self.trailing_symbols = self.trailing_symbols.saturating_add(1);
+            if !self.seen_word {
+                self.symbol_head = self.symbol_head.saturating_add(1);
             }
+        } else {
+            self.seen_word = true;
+            self.trailing_symbols = 0;
         }
-    }
-
-    fn separator(&mut self, out: &mut Normalized, newline: bool) {
-        self.close(out);
-        self.newline_pending |= newline;
     }
 
     fn close(&mut self, out: &mut Normalized) {
-        if let Some(mut token) = self.open.take() {
-            token.symbol_tail = if self.seen_word {
+        if !self.open {
+            return;
+        }
+        self.open = false;
+        out.tokens.push(Token {
+            span: self.span.clone(),
+            key: self.key_start..out.keys.len(),
+            newline_before: self.newline_before,
+            symbol_head: self.symbol_head,
+            symbol_tail: if self.seen_word {
                 self.trailing_symbols
             } else {
                 0
-            };
-            let (collapsed_start, runs_start) = (out.collapsed.len(), out.runs.len());
-            collapse_into(
-                &out.keys[token.key.clone()],
-                &mut out.collapsed,
-                &mut out.runs,
-            );
-            token.collapsed = collapsed_start..out.collapsed.len();
-            token.runs = runs_start..out.runs.len();
-            out.tokens.push(token);
-        }
-    }
-
-    fn finish(mut self, out: &mut Normalized) {
-        self.close(out);
+            },
+            collapsed: self.collapsed_start..out.collapsed.len(),
+            runs: self.runs_start..out.runs.len(),
+        });
     }
 }
 
@@ -259,7 +308,7 @@ pub const I_OR_L: char = 'L';
 
 /// Maps a display-folded character to its key: leetspeak digits and symbols become the
 /// letters they stand for (`v` reads as `u`, as in `fvck`); `1` and `|` become [`I_OR_L`].
-pub fn key_char(c: char) -> char {
+pub const fn key_char(c: char) -> char {
     match c {
         '4' | '@' => 'a',
         '8' => 'b',
@@ -381,6 +430,27 @@ mod tests {
         assert_eq!(n.tokens[0].symbol_head, 1);
         assert_eq!(n.tokens[0].symbol_tail, 1);
         assert_eq!(n.tokens[1].symbol_head, 0);
+    }
+
+    #[test]
+    fn the_ascii_table_folds_like_any_other_character() {
+        for b in 0..128u8 {
+            assert_eq!(
+                ASCII_FOLDS[usize::from(b)],
+                Fold::of(char::from(b)),
+                "{b:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_letters_collapse_per_token() {
+        let n = Normalized::new("fuuuck oo ｏｏo");
+        let collapsed: Vec<(&str, &[u8])> = n.tokens.iter().map(|t| n.collapsed(t)).collect();
+        assert_eq!(
+            collapsed,
+            [("fuck", &[1, 3, 1, 1][..]), ("o", &[2]), ("o", &[3])]
+        );
     }
 
     #[test]
