@@ -29,6 +29,8 @@ pub struct Token {
     pub collapsed: Range<usize>,
     /// Range of the collapsed letters' run lengths in [`Normalized::runs`].
     pub runs: Range<usize>,
+    /// The key's [`Shape`]: what the word screen and near-duplicate detection compare.
+    pub shape: u64,
 }
 
 /// A message cut into tokens, with its display-folded text.
@@ -66,6 +68,15 @@ impl Normalized {
         self.tokens.clear();
         self.collapsed.clear();
         self.runs.clear();
+        if input.is_ascii() {
+            self.fill_ascii(input.as_bytes());
+        } else {
+            self.fill_chars(input);
+        }
+    }
+
+    /// [`Normalized::fill`] for any text, a character at a time.
+    fn fill_chars(&mut self, input: &str) {
         let mut builder = TokenBuilder::default();
         let mut folded = String::new();
         for (offset, c) in input.char_indices() {
@@ -83,6 +94,94 @@ impl Normalized {
             }
         }
         builder.close(self);
+        self.finish_text();
+    }
+
+    /// [`Normalized::fill`] for ASCII text, a token at a time: most messages are ASCII.
+    fn fill_ascii(&mut self, input: &[u8]) {
+        let mut newline_pending = false;
+        let mut at = 0;
+        while let Some(&b) = input.get(at) {
+            let fold = ASCII_FOLDS[usize::from(b)];
+            if matches!(fold.class, Class::Word | Class::Symbol) {
+                at = self.ascii_token(input, at, newline_pending);
+                newline_pending = false;
+            } else {
+                self.push_separator(fold.display);
+                newline_pending |= fold.class == Class::Newline;
+                at += 1;
+            }
+        }
+        self.finish_text();
+    }
+
+    /// Reads the token that starts at `start`; returns where it ends.
+    fn ascii_token(&mut self, input: &[u8], start: usize, newline_before: bool) -> usize {
+        let mut token = Token {
+            span: start..start,
+            key: self.keys.len()..self.keys.len(),
+            newline_before,
+            symbol_head: 0,
+            symbol_tail: 0,
+            collapsed: self.collapsed.len()..self.collapsed.len(),
+            runs: self.runs.len()..self.runs.len(),
+            shape: 0,
+        };
+        let mut shape = Shape::default();
+        let mut seen_word = false;
+        let mut last = 0u8;
+        let mut end = start;
+        while let Some(&b) = input.get(end) {
+            let fold = ASCII_FOLDS[usize::from(b)];
+            match fold.class {
+                Class::Word => {
+                    seen_word = true;
+                    token.symbol_tail = 0;
+                }
+                Class::Symbol => {
+                    token.symbol_tail = token.symbol_tail.saturating_add(1);
+                    if !seen_word {
+                        token.symbol_head = token.symbol_head.saturating_add(1);
+                    }
+                }
+                Class::Separator | Class::Newline => break,
+            }
+            self.text.push(fold.display);
+            self.keys.push(fold.key);
+            let key = fold.key as u8;
+            match self.runs.last_mut() {
+                Some(run) if key == last && end > start => *run = run.saturating_add(1),
+                _ => {
+                    self.collapsed.push(fold.key);
+                    self.runs.push(1);
+                    last = key;
+                }
+            }
+            shape.add(fold.key);
+            end += 1;
+        }
+        if !seen_word {
+            token.symbol_tail = 0;
+        }
+        token.span.end = end;
+        token.key.end = self.keys.len();
+        token.collapsed.end = self.collapsed.len();
+        token.runs.end = self.runs.len();
+        token.shape = shape.hash();
+        self.tokens.push(token);
+        end
+    }
+
+    /// Adds a separator's display text: punctuation as it is, whitespace as one space.
+    fn push_separator(&mut self, display: char) {
+        if display != ' ' {
+            self.text.push(display);
+        } else if !self.text.is_empty() && !self.text.ends_with(' ') {
+            self.text.push(' ');
+        }
+    }
+
+    fn finish_text(&mut self) {
         if self.text.ends_with(' ') {
             self.text.pop();
         }
@@ -109,14 +208,11 @@ impl Normalized {
     }
 
     /// Adds one display-folded character that came from `span` of the original.
+    #[inline(always)]
     fn push_folded(&mut self, builder: &mut TokenBuilder, span: Range<usize>, fold: Fold) {
         match fold.class {
             Class::Separator | Class::Newline => {
-                if fold.display != ' ' {
-                    self.text.push(fold.display);
-                } else if !self.text.is_empty() && !self.text.ends_with(' ') {
-                    self.text.push(' ');
-                }
+                self.push_separator(fold.display);
                 builder.close(self);
                 builder.newline_pending |= fold.class == Class::Newline;
             }
@@ -192,6 +288,7 @@ struct TokenBuilder {
     collapsed_start: usize,
     runs_start: usize,
     last_key: char,
+    shape: Shape,
     newline_before: bool,
     newline_pending: bool,
     symbol_head: u8,
@@ -201,6 +298,7 @@ struct TokenBuilder {
 }
 
 impl TokenBuilder {
+    #[inline(always)]
     fn push(&mut self, out: &mut Normalized, span: Range<usize>, key: char, symbol: bool) {
         let repeated = self.open && key == self.last_key;
         if !self.open {
@@ -216,6 +314,7 @@ impl TokenBuilder {
         }
         self.span.end = span.end;
         out.keys.push(key);
+        self.shape.add(key);
         match out.runs.last_mut() {
             Some(run) if repeated => *run = run.saturating_add(1),
             _ => {
@@ -252,7 +351,53 @@ impl TokenBuilder {
             },
             collapsed: self.collapsed_start..out.collapsed.len(),
             runs: self.runs_start..out.runs.len(),
+            shape: self.shape.hash(),
         });
+    }
+}
+
+/// A hash of a key as a reader sees it: `i`, `l` and the ambiguous `1` as one letter, and
+/// each run of a letter once. `fuuuck` and `fuck`, or `he11` and `hell`, have one shape.
+/// Built a key character at a time.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    hash: u64,
+    last: char,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            hash: 0xCBF2_9CE4_8422_2325,
+            last: '\0',
+        }
+    }
+}
+
+impl Shape {
+    /// The shape of a whole key.
+    pub fn of(key: &str) -> u64 {
+        let mut shape = Shape::default();
+        key.chars().for_each(|c| shape.add(c));
+        shape.hash()
+    }
+
+    /// Adds the next key character.
+    #[inline]
+    pub fn add(&mut self, c: char) {
+        let c = match c {
+            'i' | 'l' => I_OR_L,
+            c => c,
+        };
+        if c != self.last {
+            self.hash = (self.hash ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01B3);
+            self.last = c;
+        }
+    }
+
+    /// The hash of the characters added so far.
+    pub fn hash(&self) -> u64 {
+        self.hash
     }
 }
 
@@ -454,6 +599,16 @@ mod tests {
     }
 
     #[test]
+    fn spellings_a_reader_cannot_tell_apart_share_a_shape() {
+        let shape = |text: &str| Normalized::new(text).tokens[0].shape;
+        assert_eq!(shape("fuuuck"), shape("fuck"));
+        assert_eq!(shape("he11"), shape("hell"));
+        assert_eq!(shape("ｈｅｌｌ"), shape("hell"));
+        assert_eq!(shape("hell"), Shape::of("hell"));
+        assert_ne!(shape("hell"), shape("help"));
+    }
+
+    #[test]
     fn display_text_is_lowercase_and_collapsed() {
         assert_eq!(normalize("  Hello   WORLD\u{200b}!  "), "hello world!");
     }
@@ -473,6 +628,18 @@ mod properties {
                 prop_assert!(input.get(token.span.clone()).is_some());
                 prop_assert!(n.keys.get(token.key.clone()).is_some());
             }
+        }
+
+        #[test]
+        fn ascii_text_reads_the_same_both_ways(input in "[ -~\\n\\r\\t]{0,40}") {
+            let fast = Normalized::new(&input);
+            let mut slow = Normalized::default();
+            slow.fill_chars(&input);
+            prop_assert_eq!(&fast.text, &slow.text);
+            prop_assert_eq!(&fast.keys, &slow.keys);
+            prop_assert_eq!(&fast.tokens, &slow.tokens);
+            prop_assert_eq!(&fast.collapsed, &slow.collapsed);
+            prop_assert_eq!(&fast.runs, &slow.runs);
         }
 
         #[test]
