@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 use detect::links::{self, Link};
 use detect::raid::{self, RaidHit, RaidState};
 use detect::spam::{self, MessageStats, Recent};
-use detect::words::{WordHit, WordScreen};
+use detect::words::{Screened, WordHit, WordScreen};
 use detect::{pattern, scam};
 use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
 use normalize::Normalized;
@@ -38,7 +38,7 @@ pub struct Engine {
     /// Every words rule's keys, to rule out tokens once per message.
     screen: WordScreen,
     /// Per token of the current message: whether some words rule may list it.
-    maybe: Vec<bool>,
+    screened: Screened,
 }
 
 #[derive(Default)]
@@ -108,7 +108,7 @@ impl Engine {
             window,
             guilds: FxHashMap::default(),
             normalized: Normalized::default(),
-            maybe: Vec::new(),
+            screened: Screened::default(),
         }
     }
 
@@ -186,8 +186,8 @@ impl Engine {
     ) -> Vec<Verdict> {
         let mut normalized = std::mem::take(&mut self.normalized);
         normalized.fill(&message.content);
-        let mut maybe = std::mem::take(&mut self.maybe);
-        self.screen.mark(&normalized, &mut maybe);
+        let mut screened = std::mem::take(&mut self.screened);
+        self.screen.mark(&normalized, &mut screened);
         let links = links::extract(&message.content);
         let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
         let view = MessageView {
@@ -213,13 +213,13 @@ impl Engine {
             {
                 continue;
             }
-            if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &maybe), now) {
+            if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &screened), now) {
                 self.start_cooldown(message.guild_id, message.author.id, rule, now);
                 verdicts.push(verdict);
             }
         }
         self.normalized = normalized;
-        self.maybe = maybe;
+        self.screened = screened;
         self.apply_raid_mode(message.guild_id, &verdicts, now);
         verdicts
     }
@@ -228,13 +228,13 @@ impl Engine {
         &mut self,
         rule: &Rule,
         view: &MessageView,
-        (text, maybe): (&Normalized, &[bool]),
+        (text, screened): (&Normalized, &Screened),
         now: Timestamp,
     ) -> Option<Verdict> {
         let content = &view.message.content;
         let (reason, evidence, accounts) = match &rule.trigger {
             Trigger::Words(matcher) => {
-                let hit = matcher.find_screened(text, Some(maybe))?;
+                let hit = matcher.find_screened(text, Some(screened))?;
                 let reason = format!("blocked word from list {}", hit.list);
                 (reason, word_evidence(content, hit), Vec::new())
             }
@@ -287,7 +287,7 @@ impl Engine {
                     return None;
                 }
                 let cap = self.rules.limits.max_joins;
-                let hash = spam::fnv64(text.text.as_bytes());
+                let hash = spam::text_hash(&text.text);
                 let guild = self.guild(view.message.guild_id, now);
                 let hit = raid::check_first_message(
                     config,

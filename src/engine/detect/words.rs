@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::normalize::{I_OR_L, Normalized, Token, collapse_into, phrase_key};
+use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
 /// A named list of blocked words or phrases.
 #[derive(Clone, Debug)]
@@ -166,11 +166,12 @@ impl WordMatcher {
     }
 
     /// [`WordMatcher::find`], skipping the tokens a [`WordScreen`] over this matcher ruled
-    /// out (`maybe[i]` false).
-    pub fn find_screened(&self, text: &Normalized, maybe: Option<&[bool]>) -> Option<WordHit> {
-        if self.entries.is_empty() {
+    /// out.
+    pub fn find_screened(&self, text: &Normalized, screened: Option<&Screened>) -> Option<WordHit> {
+        if self.entries.is_empty() || screened.is_some_and(|s| !s.open) {
             return None;
         }
+        let maybe = screened.map(|s| s.maybe.as_slice());
         let mut scratch = Scratch::default();
         let tokens = &text.tokens;
         for (i, token) in tokens.iter().enumerate() {
@@ -469,34 +470,136 @@ impl KeySet {
     }
 }
 
-/// The collapsed keys of several matchers together. Once per message it rules out the
-/// tokens none of them can match, so each words rule looks at the few tokens left
-/// instead of every token again.
+/// The keys of several matchers together. Once per message it rules out the tokens none
+/// of them can match, so each words rule looks at the few tokens left instead of every
+/// token again, and skips a message with none at all.
+///
+/// The screen is a Bloom filter over the keys' [`Shape`]s: `i`, `l` and the ambiguous `1`
+/// are one letter there, and repeated letters count once. Whatever a matcher could find in a
+/// token (either reading of a `1`, a stem, the word between symbols) maps to a key the
+/// filter holds, so the screen never rules out a match; a false "maybe" only costs the
+/// exact check.
 #[derive(Clone, Debug, Default)]
 pub struct WordScreen {
-    keys: KeySet,
+    bits: Vec<u64>,
 }
+
+/// Per token of a message: whether some words rule may list it.
+#[derive(Clone, Debug, Default)]
+pub struct Screened {
+    maybe: Vec<bool>,
+    /// Whether any rule needs to look at the message at all: some token may be listed, or
+    /// words are broken over lines, or letters are spelled one by one.
+    open: bool,
+}
+
+/// Bloom filter bits per key (each key sets two).
+const BITS_PER_KEY: usize = 32;
+/// Longest key the screen reads; longer tokens are always looked at.
+const MAX_SCREENED: usize = 64;
 
 impl WordScreen {
     /// A screen over every key of `matchers`.
     pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher>) -> Self {
-        let keys = matchers
+        let keys: Vec<&str> = matchers
             .into_iter()
-            .flat_map(|m| m.index.keys().cloned())
+            .flat_map(|m| m.index.keys().map(AsRef::as_ref))
             .collect();
-        WordScreen {
-            keys: KeySet { keys },
+        let words = (keys.len() * BITS_PER_KEY).next_power_of_two().max(1024) / 64;
+        let mut screen = WordScreen {
+            bits: vec![0; words],
+        };
+        for key in keys {
+            let hash = Shape::of(key);
+            let (a, b) = probes(hash, screen.bits.len());
+            for bit in [a, b] {
+                screen.bits[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        screen
+    }
+
+    /// Marks which tokens of `text` may be listed.
+    pub fn mark(&self, text: &Normalized, out: &mut Screened) {
+        out.maybe.clear();
+        out.open = false;
+        let mut single_before = false;
+        for (i, token) in text.tokens.iter().enumerate() {
+            let maybe = self.may_hold(text, token);
+            let single = token.key.len() == 1;
+            out.open |= maybe || (token.newline_before && i > 0) || (single && single_before);
+            single_before = single;
+            out.maybe.push(maybe);
         }
     }
 
-    /// Sets `maybe[i]` to whether token `i` of `text` may be listed.
-    pub fn mark(&self, text: &Normalized, maybe: &mut Vec<bool>) {
-        maybe.clear();
-        let mut scratch = Scratch::default();
-        for token in &text.tokens {
-            maybe.push(self.keys.may_hold(text, token, &mut scratch));
+    fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
+        let key = text.key(token);
+        if key.len() > MAX_SCREENED || key.contains('*') {
+            return true;
         }
+        let (head, tail) = (
+            usize::from(token.symbol_head),
+            usize::from(token.symbol_tail),
+        );
+        if head + tail == 0 {
+            return self.may_spell(key, token.shape);
+        }
+        let mut variants = [Some(key), None, None];
+        if head + tail < key.len() {
+            variants[1] = key.get(head..key.len() - tail);
+            if tail > 0 {
+                variants[2] = key.get(..key.len() - tail);
+            }
+        }
+        variants
+            .into_iter()
+            .flatten()
+            .any(|v| self.may_spell(v, Shape::of(v)))
     }
+
+    /// Whether `key` (of shape `shape`), or a stem of it, may be listed.
+    fn may_spell(&self, key: &str, shape: u64) -> bool {
+        if self.holds(shape) {
+            return true;
+        }
+        // Every suffix ends in one of these letters; most words end in another.
+        let ends = key.as_bytes().last().copied().unwrap_or_default();
+        matches!(ends, b's' | b'z' | b'd' | b'r' | b'g')
+            && SUFFIXES.iter().any(|suffix| {
+                key.len() >= MIN_STEM + suffix.len()
+                    && ends_like(key, suffix)
+                    && key
+                        .get(..key.len() - suffix.len())
+                        .is_some_and(|stem| self.holds(Shape::of(stem)))
+            })
+    }
+
+    fn holds(&self, hash: u64) -> bool {
+        let (a, b) = probes(hash, self.bits.len());
+        self.bits[a / 64] & (1 << (a % 64)) != 0 && self.bits[b / 64] & (1 << (b % 64)) != 0
+    }
+}
+
+/// The two filter bits of a key's hash, in a filter of `words` 64-bit words (a power of
+/// two).
+fn probes(hash: u64, words: usize) -> (usize, usize) {
+    let mask = words * 64 - 1;
+    let h = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((h >> 40) as usize & mask, (h >> 16) as usize & mask)
+}
+
+/// Whether `key` ends with `suffix` once `i`, `l` and the ambiguous `1` are one letter.
+fn ends_like(key: &str, suffix: &str) -> bool {
+    let one = |b: u8| match b {
+        b'i' | b'l' => I_OR_L as u8,
+        b => b,
+    };
+    key.len() >= suffix.len()
+        && key.as_bytes()[key.len() - suffix.len()..]
+            .iter()
+            .zip(suffix.bytes())
+            .all(|(&a, b)| one(a) == one(b))
 }
 
 /// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
@@ -614,9 +717,10 @@ mod tests {
     /// Pieces that exercise every path: listed words and phrases, stems with suffixes,
     /// leetspeak, wildcards, ambiguous `1`s, symbols at the ends, spelled letters, line
     /// breaks, and innocent words.
-    const PIECES: [&str; 24] = [
+    const PIECES: [&str; 30] = [
         "fuck", "fvck", "fuuuuck", "cocks", "f*ck", "sh1t", "$hit", "shit!", "f", "u", "c", "k",
         " ", " ", "\n", ".", "go", "to", "hell", "cocktail", "assassin", "1", "hello", "ing",
+        "he11", "|-|ell", "cocking", "fuckers!", "!!", "a$$",
     ];
 
     proptest::proptest! {
@@ -627,10 +731,10 @@ mod tests {
             let screen = WordScreen::new([&first, &second]);
             let text: String = picks.iter().map(|&i| PIECES[i]).collect();
             let normalized = Normalized::new(&text);
-            let mut maybe = Vec::new();
-            screen.mark(&normalized, &mut maybe);
+            let mut screened = Screened::default();
+            screen.mark(&normalized, &mut screened);
             for m in [&first, &second] {
-                proptest::prop_assert_eq!(m.find_screened(&normalized, Some(&maybe)), m.find(&normalized), "{:?}", text);
+                proptest::prop_assert_eq!(m.find_screened(&normalized, Some(&screened)), m.find(&normalized), "{:?}", text);
             }
         }
     }
@@ -639,8 +743,15 @@ mod tests {
     fn the_screen_rules_out_ordinary_words() {
         let m = matcher(&["fuck", "go to hell"], &[]);
         let screen = WordScreen::new([&m]);
-        let mut maybe = Vec::new();
-        screen.mark(&Normalized::new("we go fishing, fucking $ure"), &mut maybe);
-        assert_eq!(maybe, [false, true, false, true, true]);
+        let mut screened = Screened::default();
+        screen.mark(
+            &Normalized::new("we go fishing, fucking $ure"),
+            &mut screened,
+        );
+        assert_eq!(screened.maybe, [false, true, false, true, false]);
+        assert!(screened.open);
+        screen.mark(&Normalized::new("hello there! 10 ways"), &mut screened);
+        assert_eq!(screened.maybe, [false, false, false, false]);
+        assert!(!screened.open);
     }
 }
