@@ -25,10 +25,6 @@ pub struct Token {
     pub symbol_head: u8,
     /// How many trailing key bytes come from symbols (`fuck!`).
     pub symbol_tail: u8,
-    /// Range of the key with repeated letters collapsed in [`Normalized::collapsed`].
-    pub collapsed: Range<usize>,
-    /// Range of the collapsed letters' run lengths in [`Normalized::runs`].
-    pub runs: Range<usize>,
     /// The key's [`Shape`]: what the word screen and near-duplicate detection compare.
     pub shape: u64,
 }
@@ -41,11 +37,6 @@ pub struct Normalized {
     /// All token keys, back to back; each token points into it.
     pub keys: String,
     pub tokens: Vec<Token>,
-    /// All keys with repeated letters collapsed (`fuuuck` → `fuck`), computed once so
-    /// every block list can share them.
-    pub collapsed: String,
-    /// How often each collapsed letter was repeated.
-    pub runs: Vec<u8>,
 }
 
 /// What role a folded character plays in a word.
@@ -60,16 +51,21 @@ enum Class {
     Newline,
 }
 
+impl Class {
+    /// Whether the character belongs to a token.
+    fn in_word(self) -> bool {
+        matches!(self, Class::Word | Class::Symbol)
+    }
+}
+
 impl Normalized {
     /// Normalizes `input`, reusing this value's buffers.
     pub fn fill(&mut self, input: &str) {
         self.text.clear();
         self.keys.clear();
         self.tokens.clear();
-        self.collapsed.clear();
-        self.runs.clear();
         if input.is_ascii() {
-            self.fill_ascii(input.as_bytes());
+            self.fill_ascii(input);
         } else {
             self.fill_chars(input);
         }
@@ -98,12 +94,12 @@ impl Normalized {
     }
 
     /// [`Normalized::fill`] for ASCII text, a token at a time: most messages are ASCII.
-    fn fill_ascii(&mut self, input: &[u8]) {
+    fn fill_ascii(&mut self, input: &str) {
         let mut newline_pending = false;
         let mut at = 0;
-        while let Some(&b) = input.get(at) {
+        while let Some(&b) = input.as_bytes().get(at) {
             let fold = ASCII_FOLDS[usize::from(b)];
-            if matches!(fold.class, Class::Word | Class::Symbol) {
+            if fold.class.in_word() {
                 at = self.ascii_token(input, at, newline_pending);
                 newline_pending = false;
             } else {
@@ -115,60 +111,43 @@ impl Normalized {
         self.finish_text();
     }
 
-    /// Reads the token that starts at `start`; returns where it ends.
-    fn ascii_token(&mut self, input: &[u8], start: usize, newline_before: bool) -> usize {
-        let mut token = Token {
-            span: start..start,
-            key: self.keys.len()..self.keys.len(),
-            newline_before,
-            symbol_head: 0,
-            symbol_tail: 0,
-            collapsed: self.collapsed.len()..self.collapsed.len(),
-            runs: self.runs.len()..self.runs.len(),
-            shape: 0,
-        };
+    /// Reads the token of ASCII `input` that starts at `start`; returns where it ends.
+    fn ascii_token(&mut self, input: &str, start: usize, newline_before: bool) -> usize {
+        let rest = input.as_bytes().get(start..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| !ASCII_FOLDS[usize::from(b)].class.in_word())
+            .unwrap_or(rest.len());
+        let end = start + len;
+        let word = input.get(start..end).unwrap_or_default();
+        let from = self.text.len();
+        self.text.push_str(word);
+        if let Some(added) = self.text.get_mut(from..) {
+            added.make_ascii_lowercase();
+        }
+        let key_start = self.keys.len();
         let mut shape = Shape::default();
-        let mut seen_word = false;
-        let mut last = 0u8;
-        let mut end = start;
-        while let Some(&b) = input.get(end) {
+        let (mut head, mut tail, mut seen_word) = (0u8, 0u8, false);
+        for b in word.bytes() {
             let fold = ASCII_FOLDS[usize::from(b)];
-            match fold.class {
-                Class::Word => {
-                    seen_word = true;
-                    token.symbol_tail = 0;
-                }
-                Class::Symbol => {
-                    token.symbol_tail = token.symbol_tail.saturating_add(1);
-                    if !seen_word {
-                        token.symbol_head = token.symbol_head.saturating_add(1);
-                    }
-                }
-                Class::Separator | Class::Newline => break,
-            }
-            self.text.push(fold.display);
             self.keys.push(fold.key);
-            let key = fold.key as u8;
-            match self.runs.last_mut() {
-                Some(run) if key == last && end > start => *run = run.saturating_add(1),
-                _ => {
-                    self.collapsed.push(fold.key);
-                    self.runs.push(1);
-                    last = key;
-                }
-            }
             shape.add(fold.key);
-            end += 1;
+            if fold.class == Class::Symbol {
+                tail = tail.saturating_add(1);
+                head = head.saturating_add(u8::from(!seen_word));
+            } else {
+                seen_word = true;
+                tail = 0;
+            }
         }
-        if !seen_word {
-            token.symbol_tail = 0;
-        }
-        token.span.end = end;
-        token.key.end = self.keys.len();
-        token.collapsed.end = self.collapsed.len();
-        token.runs.end = self.runs.len();
-        token.shape = shape.hash();
-        self.tokens.push(token);
+        self.tokens.push(Token {
+            span: start..end,
+            key: key_start..self.keys.len(),
+            newline_before,
+            symbol_head: head,
+            symbol_tail: if seen_word { tail } else { 0 },
+            shape: shape.hash(),
+        });
         end
     }
 
@@ -197,14 +176,6 @@ impl Normalized {
     /// The key of token `i`.
     pub fn key(&self, token: &Token) -> &str {
         &self.keys[token.key.clone()]
-    }
-
-    /// The collapsed key of a token and its run lengths.
-    pub fn collapsed(&self, token: &Token) -> (&str, &[u8]) {
-        (
-            &self.collapsed[token.collapsed.clone()],
-            &self.runs[token.runs.clone()],
-        )
     }
 
     /// Adds one display-folded character that came from `span` of the original.
@@ -279,15 +250,12 @@ const ASCII_FOLDS: [Fold; 128] = {
     table
 };
 
-/// Accumulates the token being read, collapsing repeated letters as they come.
+/// Accumulates the token being read.
 #[derive(Default)]
 struct TokenBuilder {
     open: bool,
     span: Range<usize>,
     key_start: usize,
-    collapsed_start: usize,
-    runs_start: usize,
-    last_key: char,
     shape: Shape,
     newline_before: bool,
     newline_pending: bool,
@@ -300,14 +268,11 @@ struct TokenBuilder {
 impl TokenBuilder {
     #[inline(always)]
     fn push(&mut self, out: &mut Normalized, span: Range<usize>, key: char, symbol: bool) {
-        let repeated = self.open && key == self.last_key;
         if !self.open {
             *self = TokenBuilder {
                 open: true,
                 span: span.start..span.start,
                 key_start: out.keys.len(),
-                collapsed_start: out.collapsed.len(),
-                runs_start: out.runs.len(),
                 newline_before: self.newline_pending,
                 ..TokenBuilder::default()
             };
@@ -315,14 +280,6 @@ impl TokenBuilder {
         self.span.end = span.end;
         out.keys.push(key);
         self.shape.add(key);
-        match out.runs.last_mut() {
-            Some(run) if repeated => *run = run.saturating_add(1),
-            _ => {
-                out.collapsed.push(key);
-                out.runs.push(1);
-                self.last_key = key;
-            }
-        }
         if symbol {
             self.trailing_symbols = self.trailing_symbols.saturating_add(1);
             if !self.seen_word {
@@ -349,8 +306,6 @@ impl TokenBuilder {
             } else {
                 0
             },
-            collapsed: self.collapsed_start..out.collapsed.len(),
-            runs: self.runs_start..out.runs.len(),
             shape: self.shape.hash(),
         });
     }
@@ -589,13 +544,16 @@ mod tests {
     }
 
     #[test]
-    fn repeated_letters_collapse_per_token() {
-        let n = Normalized::new("fuuuck oo ｏｏo");
-        let collapsed: Vec<(&str, &[u8])> = n.tokens.iter().map(|t| n.collapsed(t)).collect();
-        assert_eq!(
-            collapsed,
-            [("fuck", &[1, 3, 1, 1][..]), ("o", &[2]), ("o", &[3])]
-        );
+    fn repeated_letters_collapse_into_runs() {
+        for (key, want, want_runs) in [
+            ("fuuuck", "fuck", &[1, 3, 1, 1][..]),
+            ("oo", "o", &[2]),
+            ("ｏｏo", "ｏo", &[2, 1]),
+        ] {
+            let (mut out, mut runs) = (String::new(), Vec::new());
+            collapse_into(key, &mut out, &mut runs);
+            assert_eq!((out.as_str(), runs.as_slice()), (want, want_runs), "{key}");
+        }
     }
 
     #[test]
@@ -638,8 +596,6 @@ mod properties {
             prop_assert_eq!(&fast.text, &slow.text);
             prop_assert_eq!(&fast.keys, &slow.keys);
             prop_assert_eq!(&fast.tokens, &slow.tokens);
-            prop_assert_eq!(&fast.collapsed, &slow.collapsed);
-            prop_assert_eq!(&fast.runs, &slow.runs);
         }
 
         #[test]

@@ -3,6 +3,8 @@
 //! wording of free-Nitro and gift-card scams. Each sign adds to a score; a link at or above
 //! the rule's threshold is a scam. Domains on a deny list are scams outright.
 
+use aho_corasick::AhoCorasick;
+
 use super::links::{DomainSet, Link};
 
 /// Brands scammers imitate, with the domains that really belong to them.
@@ -115,6 +117,8 @@ pub struct ScamConfig {
     pub allow: DomainSet,
     official: DomainSet,
     brands: Vec<BrandKey>,
+    /// Finds [`SCAM_WORDS`] in one pass over a message.
+    wording: AhoCorasick,
 }
 
 /// A brand name with its look-alike skeleton and how many edits still count as imitation,
@@ -135,22 +139,24 @@ struct Letters([u8; 32]);
 
 impl Letters {
     fn of(s: &[u8]) -> Self {
-        let mut counts = [0u8; 32];
-        for &b in s {
-            let slot = usize::from(b.to_ascii_lowercase().wrapping_sub(b'a')).min(31);
-            counts[slot] = counts[slot].saturating_add(1);
-        }
-        Letters(counts)
+        let mut letters = Letters::default();
+        s.iter().for_each(|&b| letters.add(b));
+        letters
+    }
+
+    fn add(&mut self, b: u8) {
+        let slot = usize::from(b.to_ascii_lowercase().wrapping_sub(b'a')).min(31);
+        self.0[slot] = self.0[slot].saturating_add(1);
     }
 
     /// A lower bound of the edit distance between the two names.
     fn distance_bound(&self, other: &Letters) -> usize {
-        let (mut more, mut fewer) = (0usize, 0usize);
+        let (mut more, mut fewer) = (0u32, 0u32);
         for (a, b) in self.0.iter().zip(&other.0) {
-            more += usize::from(a.saturating_sub(*b));
-            fewer += usize::from(b.saturating_sub(*a));
+            more += u32::from(a.saturating_sub(*b));
+            fewer += u32::from(b.saturating_sub(*a));
         }
-        more.max(fewer)
+        more.max(fewer) as usize
     }
 }
 
@@ -186,6 +192,8 @@ impl ScamConfig {
             allow,
             official,
             brands,
+            // A fixed list of 21 short phrases is far below the automaton's size limits.
+            wording: AhoCorasick::new(SCAM_WORDS).expect("scam phrases build an automaton"),
         }
     }
 
@@ -207,9 +215,9 @@ impl ScamConfig {
                 .chain(std::iter::once(joined.as_slice()));
             for piece in pieces.filter(|p| p.len() >= 4) {
                 skeleton_into(piece, &mut skeleton);
-                let letters = Letters::of(piece);
+                let piece = Piece::new(piece, &skeleton);
                 for brand in &self.brands {
-                    if let Some(points) = piece_score(piece, &skeleton, &letters, brand)
+                    if let Some(points) = piece.score(brand)
                         && best.is_none_or(|(p, _)| points > p)
                     {
                         best = Some((points, brand.name));
@@ -283,7 +291,7 @@ pub fn check<'a>(
             score += 1;
             signs.push(format!("bait page {}", link.path));
         }
-        let wording = *wording.get_or_insert_with(|| wording_score(normalized_text));
+        let wording = *wording.get_or_insert_with(|| config.wording_score(normalized_text));
         if wording > 0 {
             score += wording;
             signs.push("scam wording".to_string());
@@ -298,36 +306,81 @@ pub fn check<'a>(
     None
 }
 
-fn wording_score(text: &str) -> u32 {
-    let found = SCAM_WORDS.iter().filter(|w| text.contains(*w)).count();
-    match found {
-        0 => 0,
-        1 => 1,
-        _ => 2,
+impl ScamConfig {
+    /// 1 for one scam phrase in the text, 2 for two or more different ones.
+    fn wording_score(&self, text: &str) -> u32 {
+        let mut seen = 0u32;
+        for found in self.wording.find_overlapping_iter(text) {
+            seen |= 1 << (found.pattern().as_usize() % 32);
+            if seen.count_ones() >= 2 {
+                return 2;
+            }
+        }
+        seen.count_ones()
     }
 }
 
-/// 3 when `piece` looks like the brand, 2 when it contains the brand name, else nothing.
-fn piece_score(piece: &[u8], skeleton: &[u8], letters: &Letters, brand: &BrandKey) -> Option<u32> {
-    let name = brand.name.as_bytes();
-    if piece == name {
-        return Some(2);
+/// The longest brand name: prefixes of a piece are compared up to this length.
+const LONGEST_BRAND: usize = 14;
+
+/// One piece of a domain label, with what every brand comparison needs worked out once.
+struct Piece<'a> {
+    bytes: &'a [u8],
+    skeleton: &'a [u8],
+    letters: Letters,
+    /// Letter counts of the piece's first `n` bytes, for `n` up to [`LONGEST_BRAND`].
+    prefixes: [Letters; LONGEST_BRAND + 1],
+}
+
+impl<'a> Piece<'a> {
+    fn new(bytes: &'a [u8], skeleton: &'a [u8]) -> Self {
+        let mut prefixes: [Letters; LONGEST_BRAND + 1] = Default::default();
+        for n in 1..=LONGEST_BRAND.min(bytes.len()) {
+            prefixes[n] = prefixes[n - 1].clone();
+            prefixes[n].add(bytes[n - 1]);
+        }
+        Piece {
+            bytes,
+            skeleton,
+            letters: Letters::of(bytes),
+            prefixes,
+        }
     }
-    if skeleton == brand.skeleton.as_slice()
-        || (letters.distance_bound(&brand.letters) <= brand.allowed
-            && within(piece, name, brand.allowed))
-    {
-        return Some(3);
-    }
-    if piece.len() > name.len() {
-        if piece.windows(name.len()).any(|w| w == name) {
+
+    /// 3 when the piece looks like the brand, 2 when it contains the brand name, else
+    /// nothing.
+    fn score(&self, brand: &BrandKey) -> Option<u32> {
+        let (piece, name) = (self.bytes, brand.name.as_bytes());
+        if piece == name {
             return Some(2);
         }
-        if name.len() >= 6 && within(&piece[..name.len()], name, brand.allowed.min(2)) {
+        if self.skeleton == brand.skeleton.as_slice()
+            || (piece.len().abs_diff(name.len()) <= brand.allowed
+                && self.letters.distance_bound(&brand.letters) <= brand.allowed
+                && within(piece, name, brand.allowed))
+        {
             return Some(3);
         }
+        if piece.len() > name.len() {
+            if piece
+                .windows(name.len())
+                .any(|w| w[0] == name[0] && w == name)
+            {
+                return Some(2);
+            }
+            let allowed = brand.allowed.min(2);
+            if name.len() >= 6
+                && self
+                    .prefixes
+                    .get(name.len())
+                    .is_none_or(|p| p.distance_bound(&brand.letters) <= allowed)
+                && within(&piece[..name.len()], name, allowed)
+            {
+                return Some(3);
+            }
+        }
+        None
     }
-    None
 }
 
 /// Longest label the edit distance is computed for; DNS labels stop at 63 bytes.

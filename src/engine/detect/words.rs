@@ -83,6 +83,9 @@ pub struct WordMatcher {
 /// Reusable buffers so matching allocates nothing per message in the common case.
 #[derive(Default)]
 struct Scratch {
+    /// The collapsed key of the token being checked, and its runs.
+    token: String,
+    token_runs: Vec<u8>,
     joined: String,
     phrase: String,
     variant: Vec<u8>,
@@ -197,22 +200,25 @@ impl WordMatcher {
         token: &Token,
         s: &mut Scratch,
     ) -> Option<WordHit> {
-        let slot = self.index.get(text.collapsed(token).0);
-        if let Some(hit) = self.check_token(text, token, slot, s) {
-            return Some(hit);
+        let mut collapsed = std::mem::take(&mut s.token);
+        let mut runs = std::mem::take(&mut s.token_runs);
+        collapse(text.key(token), &mut collapsed, &mut runs);
+        let slot = self.index.get(collapsed.as_str());
+        let mut hit = self.check_token(text, token, (slot, &runs), s);
+        if hit.is_none() && slot.is_some_and(|slot| slot.phrase_start) {
+            hit = self.check_phrases(text, i, s);
         }
-        if slot.is_some_and(|slot| slot.phrase_start) {
-            return self.check_phrases(text, i, s);
-        }
-        None
+        s.token = collapsed;
+        s.token_runs = runs;
+        hit
     }
 
-    /// `slot` is what the index holds under the token's collapsed key.
+    /// `slot` is what the index holds under the token's collapsed key, with the key's runs.
     fn check_token(
         &self,
         text: &Normalized,
         token: &Token,
-        slot: Option<&Slot>,
+        (slot, runs): (Option<&Slot>, &[u8]),
         s: &mut Scratch,
     ) -> Option<WordHit> {
         let key = text.key(token);
@@ -225,7 +231,7 @@ impl WordMatcher {
         let head = usize::from(token.symbol_head);
         let tail = usize::from(token.symbol_tail);
         if !key.contains(['*', I_OR_L])
-            && let Some(entry) = self.lookup_plain(key, Some((slot, text.collapsed(token).1)), s)
+            && let Some(entry) = self.lookup_plain(key, Some((slot, runs)), s)
         {
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
@@ -458,7 +464,10 @@ impl KeySet {
         let key = text.key(token);
         usize::from(token.symbol_head) + usize::from(token.symbol_tail) > 0
             || key.contains(['*', I_OR_L])
-            || self.keys.contains(text.collapsed(token).0)
+            || {
+                collapse(key, &mut s.collapsed, &mut s.runs);
+                self.keys.contains(s.collapsed.as_str())
+            }
             || SUFFIXES.iter().any(|suffix| {
                 key.strip_suffix(suffix).is_some_and(|stem| {
                     stem.len() >= MIN_STEM && {
@@ -474,14 +483,16 @@ impl KeySet {
 /// of them can match, so each words rule looks at the few tokens left instead of every
 /// token again, and skips a message with none at all.
 ///
-/// The screen is a Bloom filter over the keys' [`Shape`]s: `i`, `l` and the ambiguous `1`
-/// are one letter there, and repeated letters count once. Whatever a matcher could find in a
-/// token (either reading of a `1`, a stem, the word between symbols) maps to a key the
-/// filter holds, so the screen never rules out a match; a false "maybe" only costs the
-/// exact check.
+/// The screen is a Bloom filter over [`Shape`]s: those of the keys, and of each key with
+/// each suffix the matchers strip (`cock` + `s`). In a shape `i`, `l` and the ambiguous
+/// `1` are one letter and repeated letters count once, so whatever a matcher could find
+/// in a token (either reading of a `1`, a stem, the word between symbols) has a shape the
+/// filter holds: the screen never rules out a match, and a false "maybe" only costs the
+/// exact check. Each shape sets three bits of one 64-bit word, so a lookup reads memory
+/// once.
 #[derive(Clone, Debug, Default)]
 pub struct WordScreen {
-    bits: Vec<u64>,
+    words: Vec<u64>,
 }
 
 /// Per token of a message: whether some words rule may list it.
@@ -493,28 +504,30 @@ pub struct Screened {
     open: bool,
 }
 
-/// Bloom filter bits per key (each key sets two).
-const BITS_PER_KEY: usize = 32;
-/// Longest key the screen reads; longer tokens are always looked at.
-const MAX_SCREENED: usize = 64;
+/// Filter words per shape held; about one bit in seven ends up set.
+const SHAPES_PER_WORD: usize = 3;
 
 impl WordScreen {
     /// A screen over every key of `matchers`.
     pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher>) -> Self {
-        let keys: Vec<&str> = matchers
-            .into_iter()
-            .flat_map(|m| m.index.keys().map(AsRef::as_ref))
-            .collect();
-        let words = (keys.len() * BITS_PER_KEY).next_power_of_two().max(1024) / 64;
-        let mut screen = WordScreen {
-            bits: vec![0; words],
-        };
-        for key in keys {
-            let hash = Shape::of(key);
-            let (a, b) = probes(hash, screen.bits.len());
-            for bit in [a, b] {
-                screen.bits[bit / 64] |= 1 << (bit % 64);
+        let mut shapes = Vec::new();
+        for key in matchers.into_iter().flat_map(|m| m.index.keys()) {
+            shapes.push(Shape::of(key));
+            let mut with_suffix = String::new();
+            for suffix in SUFFIXES {
+                with_suffix.clear();
+                with_suffix.push_str(key);
+                with_suffix.push_str(suffix);
+                shapes.push(Shape::of(&with_suffix));
             }
+        }
+        let len = (shapes.len() / SHAPES_PER_WORD).next_power_of_two().max(64);
+        let mut screen = WordScreen {
+            words: vec![0; len],
+        };
+        for shape in shapes {
+            let (word, bits) = screen.slot(shape);
+            screen.words[word] |= bits;
         }
         screen
     }
@@ -535,15 +548,16 @@ impl WordScreen {
 
     fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
         let key = text.key(token);
-        if key.len() > MAX_SCREENED || key.contains('*') {
-            return true;
-        }
         let (head, tail) = (
             usize::from(token.symbol_head),
             usize::from(token.symbol_tail),
         );
         if head + tail == 0 {
-            return self.may_spell(key, token.shape);
+            // A `*` inside a word is a wildcard; anything else is read whole.
+            return key.bytes().any(|b| b == b'*') || self.holds(token.shape);
+        }
+        if key.bytes().any(|b| b == b'*') {
+            return true;
         }
         let mut variants = [Some(key), None, None];
         if head + tail < key.len() {
@@ -555,51 +569,21 @@ impl WordScreen {
         variants
             .into_iter()
             .flatten()
-            .any(|v| self.may_spell(v, Shape::of(v)))
+            .any(|v| self.holds(Shape::of(v)))
     }
 
-    /// Whether `key` (of shape `shape`), or a stem of it, may be listed.
-    fn may_spell(&self, key: &str, shape: u64) -> bool {
-        if self.holds(shape) {
-            return true;
-        }
-        // Every suffix ends in one of these letters; most words end in another.
-        let ends = key.as_bytes().last().copied().unwrap_or_default();
-        matches!(ends, b's' | b'z' | b'd' | b'r' | b'g')
-            && SUFFIXES.iter().any(|suffix| {
-                key.len() >= MIN_STEM + suffix.len()
-                    && ends_like(key, suffix)
-                    && key
-                        .get(..key.len() - suffix.len())
-                        .is_some_and(|stem| self.holds(Shape::of(stem)))
-            })
+    fn holds(&self, shape: u64) -> bool {
+        let (word, bits) = self.slot(shape);
+        self.words.get(word).is_some_and(|w| w & bits == bits)
     }
 
-    fn holds(&self, hash: u64) -> bool {
-        let (a, b) = probes(hash, self.bits.len());
-        self.bits[a / 64] & (1 << (a % 64)) != 0 && self.bits[b / 64] & (1 << (b % 64)) != 0
+    /// The filter word of a shape, and the three bits it sets there.
+    fn slot(&self, shape: u64) -> (usize, u64) {
+        let h = shape.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let word = (h >> 40) as usize & (self.words.len() - 1);
+        let bits = (1 << (h & 63)) | (1 << ((h >> 6) & 63)) | (1 << ((h >> 12) & 63));
+        (word, bits)
     }
-}
-
-/// The two filter bits of a key's hash, in a filter of `words` 64-bit words (a power of
-/// two).
-fn probes(hash: u64, words: usize) -> (usize, usize) {
-    let mask = words * 64 - 1;
-    let h = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 40) as usize & mask, (h >> 16) as usize & mask)
-}
-
-/// Whether `key` ends with `suffix` once `i`, `l` and the ambiguous `1` are one letter.
-fn ends_like(key: &str, suffix: &str) -> bool {
-    let one = |b: u8| match b {
-        b'i' | b'l' => I_OR_L as u8,
-        b => b,
-    };
-    key.len() >= suffix.len()
-        && key.as_bytes()[key.len() - suffix.len()..]
-            .iter()
-            .zip(suffix.bytes())
-            .all(|(&a, b)| one(a) == one(b))
 }
 
 /// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
