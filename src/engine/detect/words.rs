@@ -78,6 +78,9 @@ pub struct WordMatcher {
     phrase_words: KeySet,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
+    /// A screen over this matcher's keys alone, so a token another list holds is ruled out
+    /// here cheaply.
+    screen: WordScreen,
 }
 
 /// Reusable buffers so matching allocates nothing per message in the common case.
@@ -150,6 +153,7 @@ impl WordMatcher {
                     });
             }
         }
+        m.screen = WordScreen::new([&m]);
         m
     }
 
@@ -178,7 +182,8 @@ impl WordMatcher {
         let mut scratch = Scratch::default();
         let tokens = &text.tokens;
         for (i, token) in tokens.iter().enumerate() {
-            let open = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true));
+            let open = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true))
+                && self.screen.may_hold(text, token);
             if open && let Some(hit) = self.check_whole(text, i, token, &mut scratch) {
                 return Some(hit);
             }
@@ -349,6 +354,9 @@ impl WordMatcher {
     /// The entry `key` spells. An ambiguous `1` is tried as `i` and as `l` (at most
     /// [`MAX_AMBIGUOUS`] of them, every combination).
     fn lookup(&self, key: &str, s: &mut Scratch) -> Option<u32> {
+        if !self.screen.holds(Shape::of(key)) {
+            return None; // no reading of the key, nor any stem, is listed
+        }
         if !key.contains(I_OR_L) {
             return self.lookup_plain(key, None, s);
         }
@@ -504,8 +512,9 @@ pub struct Screened {
     open: bool,
 }
 
-/// Filter words per shape held; about one bit in seven ends up set.
-const SHAPES_PER_WORD: usize = 3;
+/// Shapes held per filter word: a quarter of the bits end up set, and about one shape in
+/// sixty that is not held gets through.
+const SHAPES_PER_WORD: usize = 6;
 
 impl WordScreen {
     /// A screen over every key of `matchers`.
