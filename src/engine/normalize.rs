@@ -37,6 +37,8 @@ pub struct Normalized {
     /// All token keys, back to back; each token points into it.
     pub keys: String,
     pub tokens: Vec<Token>,
+    /// Non-ASCII characters folded recently.
+    cache: FoldCache,
 }
 
 /// What role a folded character plays in a word.
@@ -80,6 +82,10 @@ impl Normalized {
                 // Most text is ASCII: one table lookup folds, classifies and keys it.
                 let fold = ASCII_FOLDS[usize::from(c as u8)];
                 self.push_folded(&mut builder, offset..offset + 1, fold);
+            } else if let Some(cached) = self.cache.get(c) {
+                for &fold in cached.folds() {
+                    self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
+                }
             } else {
                 folded.clear();
                 fold_display(c, &mut folded);
@@ -87,6 +93,7 @@ impl Normalized {
                     let fold = Fold::of(f);
                     self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
                 }
+                self.cache.put(c, &folded);
             }
         }
         builder.close(self);
@@ -244,6 +251,71 @@ const ASCII_FOLDS: [Fold; 128] = {
     }
     table
 };
+
+/// Recently folded non-ASCII characters, in 256 slots chosen by the character. Chat
+/// repeats the same few (accents, emoji, one script's letters), and a lookup here costs
+/// far less than the confusables table and Unicode property lookups behind a fold.
+#[derive(Clone, Debug, Default)]
+struct FoldCache {
+    slots: Vec<CachedFold>,
+}
+
+/// A character and what it folds to (at most [`CachedFold::MAX`] characters).
+#[derive(Clone, Copy, Debug)]
+struct CachedFold {
+    from: char,
+    len: u8,
+    folds: [Fold; CachedFold::MAX],
+}
+
+impl CachedFold {
+    const MAX: usize = 3;
+
+    fn folds(&self) -> &[Fold] {
+        &self.folds[..usize::from(self.len)]
+    }
+}
+
+impl FoldCache {
+    const SLOTS: usize = 256;
+
+    fn slot(c: char) -> usize {
+        ((u32::from(c) as usize).wrapping_mul(0x9E37_79B9) >> 8) & (Self::SLOTS - 1)
+    }
+
+    /// What `c` folds to, if it was folded recently.
+    fn get(&self, c: char) -> Option<CachedFold> {
+        self.slots
+            .get(Self::slot(c))
+            .filter(|hit| hit.from == c)
+            .copied()
+    }
+
+    /// Remembers that `c` folds to `folded`, unless that is too long to keep.
+    fn put(&mut self, c: char, folded: &str) {
+        let blank = Fold::of(' ');
+        let mut entry = CachedFold {
+            from: c,
+            len: 0,
+            folds: [blank; CachedFold::MAX],
+        };
+        for f in folded.chars() {
+            let Some(out) = entry.folds.get_mut(usize::from(entry.len)) else {
+                return;
+            };
+            *out = Fold::of(f);
+            entry.len += 1;
+        }
+        if self.slots.is_empty() {
+            let empty = CachedFold {
+                from: '\0',
+                ..entry
+            };
+            self.slots = vec![empty; Self::SLOTS];
+        }
+        self.slots[Self::slot(c)] = entry;
+    }
+}
 
 /// [`ASCII_FOLDS`] in bytes, a third of the size, for the ASCII token loop.
 #[derive(Clone, Copy)]
@@ -622,6 +694,22 @@ mod properties {
             prop_assert_eq!(&fast.text, &slow.text);
             prop_assert_eq!(&fast.keys, &slow.keys);
             prop_assert_eq!(&fast.tokens, &slow.tokens);
+        }
+
+        #[test]
+        fn a_warm_fold_cache_changes_nothing(
+            inputs in proptest::collection::vec("[a-zé€🔥ｆ𝐠ꜱ\u{200b}\u{301}ßǆ ]{0,12}|\\PC{0,12}", 1..8),
+        ) {
+            let mut reused = Normalized::default();
+            for _ in 0..2 {
+                for input in &inputs {
+                    reused.fill(input);
+                    let fresh = Normalized::new(input);
+                    prop_assert_eq!(&reused.text, &fresh.text);
+                    prop_assert_eq!(&reused.keys, &fresh.keys);
+                    prop_assert_eq!(&reused.tokens, &fresh.tokens);
+                }
+            }
         }
 
         #[test]
