@@ -213,7 +213,7 @@ impl Engine {
             {
                 continue;
             }
-            if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &screened), now) {
+            if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &mut screened), now) {
                 self.start_cooldown(message.guild_id, message.author.id, rule, now);
                 verdicts.push(verdict);
             }
@@ -228,13 +228,13 @@ impl Engine {
         &mut self,
         rule: &Rule,
         view: &MessageView,
-        (text, screened): (&Normalized, &Screened),
+        (text, screened): (&Normalized, &mut Screened),
         now: Timestamp,
     ) -> Option<Verdict> {
         let content = &view.message.content;
         let (reason, evidence, accounts) = match &rule.trigger {
             Trigger::Words(matcher) => {
-                let hit = matcher.find_screened(text, Some(screened))?;
+                let hit = matcher.find_screened(text, screened)?;
                 let reason = format!("blocked word from list {}", hit.list);
                 (reason, word_evidence(content, hit), Vec::new())
             }

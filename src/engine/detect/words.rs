@@ -84,7 +84,7 @@ pub struct WordMatcher {
 }
 
 /// Reusable buffers so matching allocates nothing per message in the common case.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 struct Scratch {
     /// The collapsed key of the token being checked, and its runs.
     token: String,
@@ -169,32 +169,61 @@ impl WordMatcher {
 
     /// The first listed word in `text`, if any.
     pub fn find(&self, text: &Normalized) -> Option<WordHit> {
-        self.find_screened(text, None)
+        let all = 0..text.tokens.len();
+        self.scan(text, all, None, true, &mut Scratch::default())
     }
 
-    /// [`WordMatcher::find`], skipping the tokens a [`WordScreen`] over this matcher ruled
-    /// out.
-    pub fn find_screened(&self, text: &Normalized, screened: Option<&Screened>) -> Option<WordHit> {
-        if self.entries.is_empty() || screened.is_some_and(|s| !s.open) {
+    /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
+    pub fn find_screened(&self, text: &Normalized, screened: &mut Screened) -> Option<WordHit> {
+        if !screened.open {
             return None;
         }
-        let maybe = screened.map(|s| s.maybe.as_slice());
-        let mut scratch = Scratch::default();
+        let Screened {
+            maybe,
+            open_tokens,
+            spelled,
+            scratch,
+            ..
+        } = screened;
+        let open = open_tokens.iter().map(|&i| i as usize);
+        self.scan(text, open, Some(maybe), *spelled, scratch)
+    }
+
+    /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
+    /// when a line break splits them), then runs of spelled letters when `spelled`.
+    fn scan(
+        &self,
+        text: &Normalized,
+        open: impl Iterator<Item = usize>,
+        maybe: Option<&[bool]>,
+        spelled: bool,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
+        if self.entries.is_empty() {
+            return None;
+        }
         let tokens = &text.tokens;
-        for (i, token) in tokens.iter().enumerate() {
-            let open = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true))
+        for i in open {
+            let Some(token) = tokens.get(i) else {
+                break;
+            };
+            let whole = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true))
                 && self.screen.may_hold(text, token);
-            if open && let Some(hit) = self.check_whole(text, i, token, &mut scratch) {
+            if whole && let Some(hit) = self.check_whole(text, i, token, s) {
                 return Some(hit);
             }
             if let Some(next) = tokens.get(i + 1)
                 && next.newline_before
-                && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], &mut scratch)
+                && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], s)
             {
                 return Some(hit);
             }
         }
-        self.check_spelled(text, &mut scratch)
+        if spelled {
+            self.check_spelled(text, s)
+        } else {
+            None
+        }
     }
 
     /// Token `i` as a word, and as the first word of a phrase.
@@ -503,18 +532,26 @@ pub struct WordScreen {
     words: Vec<u64>,
 }
 
-/// Per token of a message: whether some words rule may list it.
+/// Per token of a message: whether some words rule may list it, and what else the words
+/// rules need to look at. Also holds the rules' working buffers, reused message after
+/// message.
 #[derive(Clone, Debug, Default)]
 pub struct Screened {
     maybe: Vec<bool>,
-    /// Whether any rule needs to look at the message at all: some token may be listed, or
-    /// words are broken over lines, or letters are spelled one by one.
+    /// Tokens some rule must look at: those that may be listed, and those a line break
+    /// splits from the next one.
+    open_tokens: Vec<u32>,
+    /// Whether two or more one-letter tokens follow each other (`f u c k`).
+    spelled: bool,
+    /// Whether any rule needs to look at the message at all.
     open: bool,
+    scratch: Scratch,
 }
 
-/// Shapes held per filter word: a quarter of the bits end up set, and about one shape in
-/// sixty that is not held gets through.
-const SHAPES_PER_WORD: usize = 6;
+/// Shapes held per filter word, at most (the word count is rounded up to a power of two,
+/// so between four and eight): at most a third of the bits end up set, and one shape in
+/// thirty or fewer that is not held gets through. The default lists' filter is 16 KiB.
+const SHAPES_PER_WORD: usize = 8;
 
 impl WordScreen {
     /// A screen over every key of `matchers`.
@@ -544,15 +581,21 @@ impl WordScreen {
     /// Marks which tokens of `text` may be listed.
     pub fn mark(&self, text: &Normalized, out: &mut Screened) {
         out.maybe.clear();
-        out.open = false;
+        out.open_tokens.clear();
+        out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
             let maybe = self.may_hold(text, token);
+            let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
+            if maybe || joined {
+                out.open_tokens.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
             let single = token.key.len() == 1;
-            out.open |= maybe || (token.newline_before && i > 0) || (single && single_before);
+            out.spelled |= single && single_before;
             single_before = single;
             out.maybe.push(maybe);
         }
+        out.open = out.spelled || !out.open_tokens.is_empty();
     }
 
     fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
@@ -727,7 +770,7 @@ mod tests {
             let mut screened = Screened::default();
             screen.mark(&normalized, &mut screened);
             for m in [&first, &second] {
-                proptest::prop_assert_eq!(m.find_screened(&normalized, Some(&screened)), m.find(&normalized), "{:?}", text);
+                proptest::prop_assert_eq!(m.find_screened(&normalized, &mut screened), m.find(&normalized), "{:?}", text);
             }
         }
     }
