@@ -25,6 +25,8 @@ pub struct Token {
     pub symbol_head: u8,
     /// How many trailing key bytes come from symbols (`fuck!`).
     pub symbol_tail: u8,
+    /// Whether the key holds a `*` anywhere (`f*ck`, `*ss`).
+    pub star: bool,
     /// The key's [`Shape`]: what the word screen and near-duplicate detection compare.
     pub shape: u64,
 }
@@ -122,7 +124,7 @@ impl Normalized {
     fn ascii_token(&mut self, input: &str, start: usize, newline_before: bool) -> usize {
         let key_start = self.keys.len();
         let mut shape = Shape::default();
-        let (mut head, mut tail, mut seen_word) = (0u8, 0u8, false);
+        let (mut head, mut tail, mut seen_word, mut star) = (0u8, 0u8, false, false);
         let mut end = start;
         for &b in input.as_bytes().get(start..).unwrap_or_default() {
             let fold = ASCII_BYTES[usize::from(b)];
@@ -134,6 +136,7 @@ impl Normalized {
                 Class::Symbol => {
                     tail = tail.saturating_add(1);
                     head = head.saturating_add(u8::from(!seen_word));
+                    star |= b == b'*';
                 }
                 Class::Separator | Class::Newline => break,
             }
@@ -148,6 +151,7 @@ impl Normalized {
             newline_before,
             symbol_head: head,
             symbol_tail: if seen_word { tail } else { 0 },
+            star,
             shape: shape.hash(),
         });
         end
@@ -357,6 +361,7 @@ struct TokenBuilder {
     /// Symbols seen since the last word character of the open token.
     trailing_symbols: u8,
     seen_word: bool,
+    star: bool,
 }
 
 impl TokenBuilder {
@@ -374,6 +379,7 @@ impl TokenBuilder {
         self.span.end = span.end;
         out.keys.push(key);
         self.shape.add(key);
+        self.star |= key == '*';
         if symbol {
             self.trailing_symbols = self.trailing_symbols.saturating_add(1);
             if !self.seen_word {
@@ -400,6 +406,7 @@ impl TokenBuilder {
             } else {
                 0
             },
+            star: self.star,
             shape: self.shape.hash(),
         });
     }

@@ -604,12 +604,11 @@ impl WordScreen {
             usize::from(token.symbol_head),
             usize::from(token.symbol_tail),
         );
-        if head + tail == 0 {
-            // A `*` inside a word is a wildcard; anything else is read whole.
-            return key.bytes().any(|b| b == b'*') || self.holds(token.shape);
+        if token.star {
+            return true; // a wildcard may stand for any letter
         }
-        if key.bytes().any(|b| b == b'*') {
-            return true;
+        if head + tail == 0 {
+            return self.holds(token.shape);
         }
         let mut variants = [Some(key), None, None];
         if head + tail < key.len() {
