@@ -119,6 +119,8 @@ pub struct ScamConfig {
     brands: Vec<BrandKey>,
     /// Finds [`SCAM_WORDS`] in one pass over a message.
     wording: AhoCorasick,
+    /// Finds every brand name inside a piece of a domain in one pass.
+    brand_names: AhoCorasick,
 }
 
 /// A brand name with its look-alike skeleton and how many edits still count as imitation,
@@ -194,6 +196,8 @@ impl ScamConfig {
             brands,
             // A fixed list of 21 short phrases is far below the automaton's size limits.
             wording: AhoCorasick::new(SCAM_WORDS).expect("scam phrases build an automaton"),
+            brand_names: AhoCorasick::new(BRANDS.iter().map(|(name, _)| name))
+                .expect("brand names build an automaton"),
         }
     }
 
@@ -215,9 +219,12 @@ impl ScamConfig {
                 .chain(std::iter::once(joined.as_slice()));
             for piece in pieces.filter(|p| p.len() >= 4) {
                 skeleton_into(piece, &mut skeleton);
-                let piece = Piece::new(piece, &skeleton);
-                for brand in &self.brands {
-                    if let Some(points) = piece.score(brand)
+                let mut piece = Piece::new(piece, &skeleton);
+                for found in self.brand_names.find_overlapping_iter(piece.bytes) {
+                    piece.holds |= 1 << (found.pattern().as_usize() % 64);
+                }
+                for (i, brand) in self.brands.iter().enumerate() {
+                    if let Some(points) = piece.score(i, brand)
                         && best.is_none_or(|(p, _)| points > p)
                     {
                         best = Some((points, brand.name));
@@ -330,6 +337,8 @@ struct Piece<'a> {
     letters: Letters,
     /// Letter counts of the piece's first `n` bytes, for `n` up to [`LONGEST_BRAND`].
     prefixes: [Letters; LONGEST_BRAND + 1],
+    /// Bit `i`: brand `i`'s name is inside the piece.
+    holds: u64,
 }
 
 impl<'a> Piece<'a> {
@@ -344,12 +353,13 @@ impl<'a> Piece<'a> {
             skeleton,
             letters: Letters::of(bytes),
             prefixes,
+            holds: 0,
         }
     }
 
     /// 3 when the piece looks like the brand, 2 when it contains the brand name, else
     /// nothing.
-    fn score(&self, brand: &BrandKey) -> Option<u32> {
+    fn score(&self, index: usize, brand: &BrandKey) -> Option<u32> {
         let (piece, name) = (self.bytes, brand.name.as_bytes());
         if piece == name {
             return Some(2);
@@ -362,10 +372,7 @@ impl<'a> Piece<'a> {
             return Some(3);
         }
         if piece.len() > name.len() {
-            if piece
-                .windows(name.len())
-                .any(|w| w[0] == name[0] && w == name)
-            {
+            if self.holds & (1 << (index % 64)) != 0 {
                 return Some(2);
             }
             let allowed = brand.allowed.min(2);
@@ -455,6 +462,13 @@ fn skeleton_into(s: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::super::links::extract;
     use super::*;
+
+    #[test]
+    fn every_brand_fits_the_piece_tables() {
+        // `Piece::holds` has a bit per brand and `Piece::prefixes` a slot per name length.
+        assert!(BRANDS.len() <= 64);
+        assert!(BRANDS.iter().all(|(name, _)| name.len() <= LONGEST_BRAND));
+    }
 
     fn config() -> ScamConfig {
         ScamConfig::new(3, DomainSet::default(), DomainSet::default())
