@@ -549,7 +549,6 @@ fn verdict(
     }
 }
 
-/// The first 200 characters of a message, as evidence for rules that judge the whole of it.
 /// The listed word as written in `text`, and as read.
 fn word_evidence(text: &str, hit: WordHit) -> Evidence {
     Evidence {
@@ -559,6 +558,7 @@ fn word_evidence(text: &str, hit: WordHit) -> Evidence {
     }
 }
 
+/// The first 200 characters of a message, as evidence for rules that judge the whole of it.
 fn excerpt(content: &str) -> Evidence {
     let end = content
         .char_indices()
