@@ -82,7 +82,7 @@ impl Normalized {
         for (offset, c) in input.char_indices() {
             if c.is_ascii() {
                 // Most text is ASCII: one table lookup folds, classifies and keys it.
-                let fold = ASCII_FOLDS[usize::from(c as u8)];
+                let fold = ASCII[usize::from(c as u8)].fold();
                 self.push_folded(&mut builder, offset..offset + 1, fold);
             } else if let Some(cached) = self.cache.get(c) {
                 for &fold in cached.folds() {
@@ -107,12 +107,12 @@ impl Normalized {
         let mut newline_pending = false;
         let mut at = 0;
         while let Some(&b) = input.as_bytes().get(at) {
-            let fold = ASCII_FOLDS[usize::from(b)];
+            let fold = ASCII[usize::from(b)];
             if fold.class.in_word() {
                 at = self.ascii_token(input, at, newline_pending);
                 newline_pending = false;
             } else {
-                self.push_separator(fold.display);
+                self.push_separator(char::from(fold.display));
                 newline_pending |= fold.class == Class::Newline;
                 at += 1;
             }
@@ -123,37 +123,21 @@ impl Normalized {
     /// Reads the token of ASCII `input` that starts at `start`; returns where it ends.
     fn ascii_token(&mut self, input: &str, start: usize, newline_before: bool) -> usize {
         let key_start = self.keys.len();
-        let mut shape = Shape::default();
-        let (mut head, mut tail, mut seen_word, mut star) = (0u8, 0u8, false, false);
+        let mut marks = TokenMarks::default();
         let mut end = start;
         for &b in input.as_bytes().get(start..).unwrap_or_default() {
-            let fold = ASCII_BYTES[usize::from(b)];
-            match fold.class {
-                Class::Word => {
-                    seen_word = true;
-                    tail = 0;
-                }
-                Class::Symbol => {
-                    tail = tail.saturating_add(1);
-                    head = head.saturating_add(u8::from(!seen_word));
-                    star |= b == b'*';
-                }
-                Class::Separator | Class::Newline => break,
+            let fold = ASCII[usize::from(b)];
+            if !fold.class.in_word() {
+                break;
             }
+            let key = char::from(fold.key);
             self.text.push(char::from(fold.display));
-            self.keys.push(char::from(fold.key));
-            shape.add(char::from(fold.key));
+            self.keys.push(key);
+            marks.add(key, fold.class == Class::Symbol);
             end += 1;
         }
-        self.tokens.push(Token {
-            span: start..end,
-            key: key_start..self.keys.len(),
-            newline_before,
-            symbol_head: head,
-            symbol_tail: if seen_word { tail } else { 0 },
-            star,
-            shape: shape.hash(),
-        });
+        let token = marks.token(start..end, key_start..self.keys.len(), newline_before);
+        self.tokens.push(token);
         end
     }
 
@@ -220,37 +204,56 @@ impl Fold {
             key: key_char(lower),
         }
     }
+}
 
+/// [`Fold`] for an ASCII character, in bytes: a third of the size, for the loops that
+/// read ASCII text.
+#[derive(Clone, Copy)]
+struct AsciiFold {
+    display: u8,
+    key: u8,
+    class: Class,
+}
+
+impl AsciiFold {
     /// [`Fold::of`] for an ASCII character, usable in constants.
-    const fn of_ascii(b: u8) -> Fold {
-        let lower = b.to_ascii_lowercase() as char;
+    const fn of(b: u8) -> AsciiFold {
+        let lower = b.to_ascii_lowercase();
         // `char::is_whitespace` on ASCII: also the vertical tab, which
         // `is_ascii_whitespace` leaves out.
-        let white = matches!(lower, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
+        let white = matches!(lower, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
         let class = match lower {
-            '\n' | '\r' => Class::Newline,
-            '@' | '$' | '!' | '|' | '+' | '*' => Class::Symbol,
+            b'\n' | b'\r' => Class::Newline,
+            b'@' | b'$' | b'!' | b'|' | b'+' | b'*' => Class::Symbol,
             c if c.is_ascii_alphanumeric() => Class::Word,
             _ => Class::Separator,
         };
-        Fold {
-            display: if white { ' ' } else { lower },
+        AsciiFold {
+            display: if white { b' ' } else { lower },
+            key: key_char(lower as char) as u8,
             class,
-            key: key_char(lower),
+        }
+    }
+
+    fn fold(self) -> Fold {
+        Fold {
+            display: char::from(self.display),
+            class: self.class,
+            key: char::from(self.key),
         }
     }
 }
 
-/// [`Fold::of`] for every ASCII character.
-const ASCII_FOLDS: [Fold; 128] = {
-    let mut table = [Fold {
-        display: ' ',
+/// [`AsciiFold::of`] for every ASCII character.
+const ASCII: [AsciiFold; 128] = {
+    let mut table = [AsciiFold {
+        display: b' ',
+        key: b' ',
         class: Class::Separator,
-        key: ' ',
     }; 128];
     let mut i = 0;
     while i < 128 {
-        table[i] = Fold::of_ascii(i as u8);
+        table[i] = AsciiFold::of(i as u8);
         i += 1;
     }
     table
@@ -321,47 +324,58 @@ impl FoldCache {
     }
 }
 
-/// [`ASCII_FOLDS`] in bytes, a third of the size, for the ASCII token loop.
-#[derive(Clone, Copy)]
-struct AsciiFold {
-    display: u8,
-    key: u8,
-    class: Class,
+/// What a token learns about itself as its characters are read: symbols at its edges, a
+/// wildcard, and its shape. Both readings (ASCII and any text) keep one.
+#[derive(Clone, Copy, Default)]
+struct TokenMarks {
+    shape: Shape,
+    symbol_head: u8,
+    /// Symbols seen since the last word character.
+    trailing_symbols: u8,
+    seen_word: bool,
+    star: bool,
 }
 
-const ASCII_BYTES: [AsciiFold; 128] = {
-    let mut table = [AsciiFold {
-        display: b' ',
-        key: b' ',
-        class: Class::Separator,
-    }; 128];
-    let mut i = 0;
-    while i < 128 {
-        let fold = ASCII_FOLDS[i];
-        table[i] = AsciiFold {
-            display: fold.display as u8,
-            key: fold.key as u8,
-            class: fold.class,
-        };
-        i += 1;
+impl TokenMarks {
+    #[inline(always)]
+    fn add(&mut self, key: char, symbol: bool) {
+        self.shape.add(key);
+        if symbol {
+            self.trailing_symbols = self.trailing_symbols.saturating_add(1);
+            self.symbol_head = self.symbol_head.saturating_add(u8::from(!self.seen_word));
+            self.star |= key == '*';
+        } else {
+            self.seen_word = true;
+            self.trailing_symbols = 0;
+        }
     }
-    table
-};
 
-/// Accumulates the token being read.
+    fn token(&self, span: Range<usize>, key: Range<usize>, newline_before: bool) -> Token {
+        Token {
+            span,
+            key,
+            newline_before,
+            symbol_head: self.symbol_head,
+            symbol_tail: if self.seen_word {
+                self.trailing_symbols
+            } else {
+                0
+            },
+            star: self.star,
+            shape: self.shape.hash(),
+        }
+    }
+}
+
+/// Accumulates the token being read, a character at a time.
 #[derive(Default)]
 struct TokenBuilder {
     open: bool,
     span: Range<usize>,
     key_start: usize,
-    shape: Shape,
     newline_before: bool,
     newline_pending: bool,
-    symbol_head: u8,
-    /// Symbols seen since the last word character of the open token.
-    trailing_symbols: u8,
-    seen_word: bool,
-    star: bool,
+    marks: TokenMarks,
 }
 
 impl TokenBuilder {
@@ -378,17 +392,7 @@ impl TokenBuilder {
         }
         self.span.end = span.end;
         out.keys.push(key);
-        self.shape.add(key);
-        self.star |= key == '*';
-        if symbol {
-            self.trailing_symbols = self.trailing_symbols.saturating_add(1);
-            if !self.seen_word {
-                self.symbol_head = self.symbol_head.saturating_add(1);
-            }
-        } else {
-            self.seen_word = true;
-            self.trailing_symbols = 0;
-        }
+        self.marks.add(key, symbol);
     }
 
     fn close(&mut self, out: &mut Normalized) {
@@ -396,19 +400,11 @@ impl TokenBuilder {
             return;
         }
         self.open = false;
-        out.tokens.push(Token {
-            span: self.span.clone(),
-            key: self.key_start..out.keys.len(),
-            newline_before: self.newline_before,
-            symbol_head: self.symbol_head,
-            symbol_tail: if self.seen_word {
-                self.trailing_symbols
-            } else {
-                0
-            },
-            star: self.star,
-            shape: self.shape.hash(),
-        });
+        let key = self.key_start..out.keys.len();
+        let token = self
+            .marks
+            .token(self.span.clone(), key, self.newline_before);
+        out.tokens.push(token);
     }
 }
 
@@ -637,14 +633,10 @@ mod tests {
     fn the_ascii_table_folds_like_any_other_character() {
         for b in 0..128u8 {
             assert_eq!(
-                ASCII_FOLDS[usize::from(b)],
+                ASCII[usize::from(b)].fold(),
                 Fold::of(char::from(b)),
                 "{b:#x}"
             );
-            let byte = ASCII_BYTES[usize::from(b)];
-            let fold = Fold::of(char::from(b));
-            let bytes = (char::from(byte.display), char::from(byte.key), byte.class);
-            assert_eq!(bytes, (fold.display, fold.key, fold.class), "{b:#x}");
         }
     }
 
