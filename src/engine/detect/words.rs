@@ -74,8 +74,8 @@ pub struct WordMatcher {
     /// Key length → entries, for wildcard tokens.
     by_len: FxHashMap<usize, Vec<u32>>,
     max_words: usize,
-    /// Every word after the first of some phrase, collapsed: a phrase stops at any other.
-    phrase_words: KeySet,
+    /// Every word after the first of some phrase: a phrase stops at any other.
+    phrase_words: WordScreen,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
@@ -110,6 +110,7 @@ impl WordMatcher {
             .collect();
         let mut collapsed = String::new();
         let mut runs = Vec::new();
+        let mut later_words = Vec::new();
         for (list_idx, list) in lists.iter().enumerate() {
             m.lists.push(list.name.clone());
             for word in &list.words {
@@ -130,10 +131,7 @@ impl WordMatcher {
                         .entry(first_collapsed.as_str().into())
                         .or_default()
                         .phrase_start = true;
-                    for later in key.split(' ').skip(1) {
-                        collapse(later, &mut first_collapsed, &mut first_runs);
-                        m.phrase_words.keys.insert(first_collapsed.as_str().into());
-                    }
+                    later_words.extend(key.split(' ').skip(1).map(str::to_string));
                 } else {
                     m.by_len.entry(key.len()).or_default().push(id);
                 }
@@ -153,6 +151,7 @@ impl WordMatcher {
                     });
             }
         }
+        m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
         m.screen = WordScreen::new([&m]);
         m
     }
@@ -175,7 +174,7 @@ impl WordMatcher {
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
     pub fn find_screened(&self, text: &Normalized, screened: &mut Screened) -> Option<WordHit> {
-        if !screened.open {
+        if !screened.open() {
             return None;
         }
         let Screened {
@@ -297,7 +296,7 @@ impl WordMatcher {
             let Some(next) = text.tokens.get(i + n) else {
                 break;
             };
-            if !self.phrase_words.may_hold(text, next, s) {
+            if !self.phrase_words.may_hold(text, next) {
                 break;
             }
             joined.push(' ');
@@ -488,34 +487,6 @@ impl WordMatcher {
     }
 }
 
-/// A set of collapsed keys that says cheaply whether a token may spell one of them, whole
-/// or by a stem. Tokens with wildcards, ambiguous letters or symbols at their ends always
-/// may.
-#[derive(Clone, Debug, Default)]
-struct KeySet {
-    keys: FxHashSet<Box<str>>,
-}
-
-impl KeySet {
-    fn may_hold(&self, text: &Normalized, token: &Token, s: &mut Scratch) -> bool {
-        let key = text.key(token);
-        usize::from(token.symbol_head) + usize::from(token.symbol_tail) > 0
-            || key.contains(['*', I_OR_L])
-            || {
-                collapse(key, &mut s.collapsed, &mut s.runs);
-                self.keys.contains(s.collapsed.as_str())
-            }
-            || SUFFIXES.iter().any(|suffix| {
-                key.strip_suffix(suffix).is_some_and(|stem| {
-                    stem.len() >= MIN_STEM && {
-                        collapse(stem, &mut s.collapsed, &mut s.runs);
-                        self.keys.contains(s.collapsed.as_str())
-                    }
-                })
-            })
-    }
-}
-
 /// The keys of several matchers together. Once per message it rules out the tokens none
 /// of them can match, so each words rule looks at the few tokens left instead of every
 /// token again, and skips a message with none at all.
@@ -543,9 +514,14 @@ pub struct Screened {
     open_tokens: Vec<u32>,
     /// Whether two or more one-letter tokens follow each other (`f u c k`).
     spelled: bool,
-    /// Whether any rule needs to look at the message at all.
-    open: bool,
     scratch: Scratch,
+}
+
+impl Screened {
+    /// Whether any rule needs to look at the message at all.
+    fn open(&self) -> bool {
+        self.spelled || !self.open_tokens.is_empty()
+    }
 }
 
 /// Shapes held per filter word, at most (the word count is rounded up to a power of two,
@@ -556,10 +532,19 @@ const SHAPES_PER_WORD: usize = 8;
 impl WordScreen {
     /// A screen over every key of `matchers`.
     pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher>) -> Self {
+        WordScreen::of_keys(
+            matchers
+                .into_iter()
+                .flat_map(|m| m.index.keys().map(AsRef::as_ref)),
+        )
+    }
+
+    /// A screen over `keys`, whole or with any suffix the matchers strip.
+    fn of_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Self {
         let mut shapes = Vec::new();
-        for key in matchers.into_iter().flat_map(|m| m.index.keys()) {
+        let mut with_suffix = String::new();
+        for key in keys {
             shapes.push(Shape::of(key));
-            let mut with_suffix = String::new();
             for suffix in SUFFIXES {
                 with_suffix.clear();
                 with_suffix.push_str(key);
@@ -595,21 +580,20 @@ impl WordScreen {
             single_before = single;
             out.maybe.push(maybe);
         }
-        out.open = out.spelled || !out.open_tokens.is_empty();
     }
 
     fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
-        let key = text.key(token);
+        if token.star {
+            return true; // a wildcard may stand for any letter
+        }
         let (head, tail) = (
             usize::from(token.symbol_head),
             usize::from(token.symbol_tail),
         );
-        if token.star {
-            return true; // a wildcard may stand for any letter
-        }
         if head + tail == 0 {
             return self.holds(token.shape);
         }
+        let key = text.key(token);
         let mut variants = [Some(key), None, None];
         if head + tail < key.len() {
             variants[1] = key.get(head..key.len() - tail);
@@ -784,9 +768,9 @@ mod tests {
             &mut screened,
         );
         assert_eq!(screened.maybe, [false, true, false, true, false]);
-        assert!(screened.open);
+        assert!(screened.open());
         screen.mark(&Normalized::new("hello there! 10 ways"), &mut screened);
         assert_eq!(screened.maybe, [false, false, false, false]);
-        assert!(!screened.open);
+        assert!(!screened.open());
     }
 }
