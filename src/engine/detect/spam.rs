@@ -152,7 +152,7 @@ pub fn remember(message: &Message, normalized: &Normalized, stats: &MessageStats
         at: message.timestamp,
         channel: message.channel_id,
         hash: text_hash(&normalized.text),
-        words: WordSketch::of(normalized.tokens.iter().map(|t| t.shape)),
+        words: WordSketch::of(normalized),
         mentions: stats.mentions,
         links: stats.links,
         attachments: u32::try_from(message.attachments.len()).unwrap_or(u32::MAX),
@@ -281,11 +281,11 @@ fn check_shape(config: &SpamConfig, stats: &MessageStats) -> Option<String> {
 pub struct WordSketch([u64; 4]);
 
 impl WordSketch {
-    /// The sketch of words with these shapes.
-    pub fn of(shapes: impl Iterator<Item = u64>) -> Self {
+    /// The sketch of a message's words.
+    pub fn of(text: &Normalized) -> Self {
         let mut sketch = WordSketch::default();
-        for shape in shapes {
-            let bucket = (shape.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+        for token in &text.tokens {
+            let bucket = (token.shape.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
             sketch.0[bucket / 64] |= 1 << (bucket % 64);
         }
         sketch
@@ -324,7 +324,7 @@ mod tests {
     use super::*;
 
     fn sketch(text: &str) -> WordSketch {
-        WordSketch::of(Normalized::new(text).tokens.iter().map(|t| t.shape))
+        WordSketch::of(&Normalized::new(text))
     }
 
     #[test]
