@@ -201,6 +201,18 @@ impl ScamConfig {
         }
     }
 
+    /// 1 for one scam phrase in the text, 2 for two or more different ones.
+    fn wording_score(&self, text: &str) -> u32 {
+        let mut seen = 0u32;
+        for found in self.wording.find_overlapping_iter(text) {
+            seen |= 1 << (found.pattern().as_usize() % 32);
+            if seen.count_ones() >= 2 {
+                return 2;
+            }
+        }
+        seen.count_ones()
+    }
+
     /// Scores how much `host` imitates a brand: 3 for a look-alike, 2 for a brand name
     /// inside another domain.
     pub fn brand_score(&self, host: &str) -> Option<(u32, String)> {
@@ -219,10 +231,7 @@ impl ScamConfig {
                 .chain(std::iter::once(joined.as_slice()));
             for piece in pieces.filter(|p| p.len() >= 4) {
                 skeleton_into(piece, &mut skeleton);
-                let mut piece = Piece::new(piece, &skeleton);
-                for found in self.brand_names.find_overlapping_iter(piece.bytes) {
-                    piece.holds |= 1 << (found.pattern().as_usize() % 64);
-                }
+                let piece = Piece::new(piece, &skeleton, &self.brand_names);
                 for (i, brand) in self.brands.iter().enumerate() {
                     if let Some(points) = piece.score(i, brand)
                         && best.is_none_or(|(p, _)| points > p)
@@ -313,20 +322,6 @@ pub fn check<'a>(
     None
 }
 
-impl ScamConfig {
-    /// 1 for one scam phrase in the text, 2 for two or more different ones.
-    fn wording_score(&self, text: &str) -> u32 {
-        let mut seen = 0u32;
-        for found in self.wording.find_overlapping_iter(text) {
-            seen |= 1 << (found.pattern().as_usize() % 32);
-            if seen.count_ones() >= 2 {
-                return 2;
-            }
-        }
-        seen.count_ones()
-    }
-}
-
 /// The longest brand name: prefixes of a piece are compared up to this length.
 const LONGEST_BRAND: usize = 14;
 
@@ -342,18 +337,24 @@ struct Piece<'a> {
 }
 
 impl<'a> Piece<'a> {
-    fn new(bytes: &'a [u8], skeleton: &'a [u8]) -> Self {
+    /// `brand_names` finds the names of [`BRANDS`], in order.
+    fn new(bytes: &'a [u8], skeleton: &'a [u8], brand_names: &AhoCorasick) -> Self {
         let mut prefixes: [Letters; LONGEST_BRAND + 1] = Default::default();
         for n in 1..=LONGEST_BRAND.min(bytes.len()) {
             prefixes[n] = prefixes[n - 1].clone();
             prefixes[n].add(bytes[n - 1]);
         }
+        let holds = brand_names
+            .find_overlapping_iter(bytes)
+            .fold(0, |holds, found| {
+                holds | 1 << (found.pattern().as_usize() % 64)
+            });
         Piece {
             bytes,
             skeleton,
             letters: Letters::of(bytes),
             prefixes,
-            holds: 0,
+            holds,
         }
     }
 
@@ -464,10 +465,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_brand_fits_the_piece_tables() {
-        // `Piece::holds` has a bit per brand and `Piece::prefixes` a slot per name length.
+    fn every_brand_and_phrase_fits_its_bit_set() {
+        // `Piece::holds` has a bit per brand and `Piece::prefixes` a slot per name length;
+        // `wording_score` a bit per phrase.
         assert!(BRANDS.len() <= 64);
         assert!(BRANDS.iter().all(|(name, _)| name.len() <= LONGEST_BRAND));
+        assert!(SCAM_WORDS.len() <= 32);
     }
 
     fn config() -> ScamConfig {
@@ -511,6 +514,19 @@ mod tests {
         ] {
             assert!(!flagged(text), "{text}");
         }
+    }
+
+    #[test]
+    fn brand_score_tells_look_alikes_from_borrowed_names() {
+        let score = |host: &str| config().brand_score(host);
+        let look_alike = |brand: &str| Some((3, format!("look-alike of {brand}")));
+        let borrowed = |brand: &str| Some((2, format!("brand name {brand} in a foreign domain")));
+        assert_eq!(score("dicsord.com"), look_alike("discord"));
+        assert_eq!(score("mydiscordshop.com"), borrowed("discord"));
+        assert_eq!(score("free-roblox.net"), borrowed("roblox"));
+        // The brand is the start of a longer label, misspelled.
+        assert_eq!(score("steamcomunityshop.com"), look_alike("steamcommunity"));
+        assert_eq!(score("example.com"), None);
     }
 
     #[test]
