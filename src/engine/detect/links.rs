@@ -256,6 +256,9 @@ impl DomainSet {
 
     /// Whether `host` or one of its parent domains is in the set.
     pub fn contains(&self, host: &str) -> bool {
+        if self.domains.is_empty() {
+            return false;
+        }
         let mut rest = host;
         loop {
             if self.domains.contains(rest) {
