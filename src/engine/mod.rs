@@ -283,7 +283,9 @@ impl Engine {
                 )
             }
             Trigger::Raid(config) => {
-                if view.kind != EventKind::Message {
+                if view.kind != EventKind::Message
+                    || !raid::watches_first_message(config, &view.message.author, now)
+                {
                     return None;
                 }
                 let cap = self.rules.limits.max_joins;

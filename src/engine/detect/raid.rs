@@ -150,6 +150,15 @@ fn recent_joins(
         .take_while(move |j| now.since(j.at) <= per)
 }
 
+/// Whether [`check_first_message`] has anything to look at: the rule watches first
+/// messages and the author joined recently. Most messages stop here.
+pub fn watches_first_message(config: &RaidConfig, author: &Author, now: Timestamp) -> bool {
+    config.same_first_message.is_some()
+        && author
+            .joined_at
+            .is_some_and(|joined| now.since(joined) <= config.new_member)
+}
+
 /// Records a new member's first message and checks whether several new members sent it.
 pub fn check_first_message(
     config: &RaidConfig,
