@@ -133,7 +133,7 @@ static INVITE: LazyLock<Regex> = LazyLock::new(|| {
 /// Finds every link in `text`, with masked-link text and invite codes filled in.
 pub fn extract(text: &str) -> Vec<Link> {
     let mut links = Vec::new();
-    if !may_hold_link(text.as_bytes()) {
+    if !may_hold_link(text) {
         return links;
     }
     let masked: Vec<(usize, usize, &str, (usize, usize))> = if text.contains("](") {
@@ -195,10 +195,16 @@ pub fn extract(text: &str) -> Vec<Link> {
 }
 
 /// Whether `text` has a dot between a letter or digit and a letter: every link does, most
-/// chat does not, and the check is far cheaper than the link pattern.
-fn may_hold_link(text: &[u8]) -> bool {
-    text.windows(3)
-        .any(|w| w[1] == b'.' && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphabetic())
+/// chat does not, and finding dots (a vectorized byte search) is far cheaper than the link
+/// pattern.
+fn may_hold_link(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices('.').any(|(dot, _)| {
+        dot.checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .is_some_and(u8::is_ascii_alphanumeric)
+            && bytes.get(dot + 1).is_some_and(u8::is_ascii_alphabetic)
+    })
 }
 
 /// The pieces of one link match.
