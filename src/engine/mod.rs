@@ -52,15 +52,14 @@ struct GuildState {
 impl GuildState {
     /// The member's state, making room for it first when the guild is at its cap.
     fn member(&mut self, user: UserId, limits: &Limits, now: Timestamp) -> &mut MemberState {
-        if !self.members.contains_key(&user) {
-            evict(
-                &mut self.members,
-                limits.max_members,
-                limits.idle,
-                now,
-                |m| m.last_seen,
-            );
-        }
+        make_room(
+            &mut self.members,
+            &user,
+            limits.max_members,
+            limits.idle,
+            now,
+            |m| m.last_seen,
+        );
         let member = self.members.entry(user).or_default();
         member.last_seen = member.last_seen.max(now);
         member
@@ -73,6 +72,15 @@ struct MemberState {
     /// Rule name → quiet until.
     cooldowns: Vec<(Arc<str>, Timestamp)>,
     last_seen: Timestamp,
+}
+
+impl MemberState {
+    /// Whether `rule` (or, with `None`, any rule) is cooling down for the member.
+    fn cooling_down(&self, rule: Option<&str>, now: Timestamp) -> bool {
+        self.cooldowns
+            .iter()
+            .any(|(name, until)| rule.is_none_or(|r| &**name == r) && now < *until)
+    }
 }
 
 #[derive(Default)]
@@ -96,6 +104,17 @@ struct MessageView<'a> {
     kind: EventKind,
     links: Vec<Link>,
     stats: MessageStats,
+    recent: Recents,
+}
+
+/// A member's and a channel's recent messages, lent out of the engine's memory while the
+/// rules run, so the spam rules read them without looking them up one rule at a time.
+#[derive(Default)]
+struct Recents {
+    member: VecDeque<Recent>,
+    channel: VecDeque<(Timestamp, UserId)>,
+    /// Whether any of the member's cooldowns is running.
+    cooling_down: bool,
 }
 
 impl Engine {
@@ -190,24 +209,24 @@ impl Engine {
         self.screen.mark(&normalized, &mut screened);
         let links = links::extract(&message.content);
         let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
+        let stats = MessageStats::of(message, link_count);
+        let recent = self.lend_recent(message, kind, &normalized, &stats, now);
+        let any_cooldown = recent.cooling_down;
         let view = MessageView {
             message,
             kind,
-            stats: MessageStats::of(message, link_count),
+            stats,
             links,
+            recent,
         };
-        if kind == EventKind::Message {
-            self.remember_message(message, &normalized, &view.stats, now);
-        }
         let mut verdicts = Vec::new();
-        // Most members have no cooldown running: then no rule needs to look for one.
-        let any_cooldown = self.cooling_down(message.guild_id, message.author.id, None, now);
         for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
             if !rule.conditions.author_matches(&message.author, now)
                 || !rule.conditions.place_matches(message)
             {
                 continue;
             }
+            // Most members have no cooldown running: then no rule needs to look for one.
             if any_cooldown
                 && self.cooling_down(message.guild_id, message.author.id, Some(&rule.name), now)
             {
@@ -220,6 +239,7 @@ impl Engine {
         }
         self.normalized = normalized;
         self.screened = screened;
+        self.give_back_recent(message, view.recent);
         self.apply_raid_mode(message.guild_id, &verdicts, now);
         verdicts
     }
@@ -239,14 +259,8 @@ impl Engine {
                 (reason, word_evidence(content, hit), Vec::new())
             }
             Trigger::Spam(config) => {
-                let guild = self.guilds.get(&view.message.guild_id)?;
-                let member = guild.members.get(&view.message.author.id)?;
-                let empty = VecDeque::new();
-                let channel = guild
-                    .channels
-                    .get(&view.message.channel_id)
-                    .map_or(&empty, |c| &c.recent);
-                let reason = spam::check(config, &member.history, channel, &view.stats)?;
+                let recent = &view.recent;
+                let reason = spam::check(config, &recent.member, &recent.channel, &view.stats)?;
                 (reason, excerpt(content), Vec::new())
             }
             Trigger::Links(config) => {
@@ -446,13 +460,34 @@ impl Engine {
         }
     }
 
-    fn remember_message(
+    /// Takes the member's and the channel's recent messages out of memory for the rules to
+    /// read, after recording a new message in them. An edit records nothing and creates no
+    /// memory for a member or channel not seen before.
+    fn lend_recent(
         &mut self,
         message: &Message,
+        kind: EventKind,
         text: &Normalized,
         stats: &MessageStats,
         now: Timestamp,
-    ) {
+    ) -> Recents {
+        if kind != EventKind::Message {
+            let Some(guild) = self.guilds.get_mut(&message.guild_id) else {
+                return Recents::default();
+            };
+            let member = guild.members.get_mut(&message.author.id);
+            return Recents {
+                cooling_down: member.as_ref().is_some_and(|m| m.cooling_down(None, now)),
+                member: member
+                    .map(|m| std::mem::take(&mut m.history))
+                    .unwrap_or_default(),
+                channel: guild
+                    .channels
+                    .get_mut(&message.channel_id)
+                    .map(|c| std::mem::take(&mut c.recent))
+                    .unwrap_or_default(),
+            };
+        }
         let window = self.window;
         let limits = self.rules.limits.clone();
         let recent = spam::remember(message, text, stats);
@@ -462,30 +497,52 @@ impl Engine {
         trim(&mut member.history, limits.max_history, |r| {
             now.since(r.at) > window
         });
-        if !guild.channels.contains_key(&message.channel_id) {
-            evict(
-                &mut guild.channels,
-                limits.max_channels,
-                limits.idle,
-                now,
-                |c| c.last_seen,
-            );
-        }
+        let cooling_down = member.cooling_down(None, now);
+        let history = std::mem::take(&mut member.history);
+        make_room(
+            &mut guild.channels,
+            &message.channel_id,
+            limits.max_channels,
+            limits.idle,
+            now,
+            |c| c.last_seen,
+        );
         let channel = guild.channels.entry(message.channel_id).or_default();
         channel.last_seen = now;
         channel.recent.push_back((now, message.author.id));
         trim(&mut channel.recent, limits.max_history * 4, |(at, _)| {
             now.since(*at) > window
         });
+        Recents {
+            member: history,
+            channel: std::mem::take(&mut channel.recent),
+            cooling_down,
+        }
+    }
+
+    /// Puts back what [`Engine::lend_recent`] took out.
+    fn give_back_recent(&mut self, message: &Message, recent: Recents) {
+        let Some(guild) = self.guilds.get_mut(&message.guild_id) else {
+            return;
+        };
+        if let Some(member) = guild.members.get_mut(&message.author.id) {
+            member.history = recent.member;
+        }
+        if let Some(channel) = guild.channels.get_mut(&message.channel_id) {
+            channel.recent = recent.channel;
+        }
     }
 
     fn guild(&mut self, id: GuildId, now: Timestamp) -> &mut GuildState {
-        if !self.guilds.contains_key(&id) {
-            let limits = &self.rules.limits;
-            evict(&mut self.guilds, limits.max_guilds, limits.idle, now, |g| {
-                g.last_seen
-            });
-        }
+        let limits = &self.rules.limits;
+        make_room(
+            &mut self.guilds,
+            &id,
+            limits.max_guilds,
+            limits.idle,
+            now,
+            |g| g.last_seen,
+        );
         let guild = self.guilds.entry(id).or_default();
         guild.last_seen = guild.last_seen.max(now);
         guild
@@ -502,11 +559,7 @@ impl Engine {
         self.guilds
             .get(&guild)
             .and_then(|g| g.members.get(&user))
-            .is_some_and(|m| {
-                m.cooldowns
-                    .iter()
-                    .any(|(name, until)| rule.is_none_or(|r| &**name == r) && now < *until)
-            })
+            .is_some_and(|m| m.cooling_down(rule, now))
     }
 
     fn start_cooldown(&mut self, guild: GuildId, user: UserId, rule: &Rule, now: Timestamp) {
@@ -592,15 +645,17 @@ fn join_evidence(user: &Author) -> Evidence {
     }
 }
 
-/// Makes room for one more entry: drops idle entries, then the least recently seen quarter.
-fn evict<K: Copy + Eq + Hash, V>(
+/// Makes room for `key` when it is new and the map is full: drops idle entries, then the
+/// least recently seen quarter. Below the cap this costs no lookup.
+fn make_room<K: Copy + Eq + Hash, V>(
     map: &mut FxHashMap<K, V>,
+    key: &K,
     cap: usize,
     idle: Duration,
     now: Timestamp,
     last_seen: impl Fn(&V) -> Timestamp,
 ) {
-    if map.len() < cap.max(1) {
+    if map.len() < cap.max(1) || map.contains_key(key) {
         return;
     }
     map.retain(|_, v| now.since(last_seen(v)) <= idle);
