@@ -1,5 +1,6 @@
 //! Links in messages: extraction, Discord invites, and domain allow/deny lists.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -152,12 +153,17 @@ pub fn extract(text: &str) -> Vec<Link> {
     } else {
         Vec::new()
     };
-    for whole in LINK.find_iter(text) {
-        let start = whole.start();
+    let matches = link_runs(text).flat_map(|run| {
+        let offset = run.start;
+        LINK.find_iter(&text[run])
+            .map(move |m| (offset + m.start(), offset + m.end()))
+    });
+    for (start, end) in matches {
+        let whole = &text[start..end];
         if masked.iter().any(|&(s, e, _, _)| start >= s && start < e) {
             continue; // the text of a masked link, read with the link below
         }
-        let parts = LinkParts::of(whole.as_str());
+        let parts = LinkParts::of(whole);
         let tld = parts.host.rsplit('.').next().unwrap_or_default();
         if !parts.explicit && !BARE_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld)) {
             continue;
@@ -170,7 +176,7 @@ pub fn extract(text: &str) -> Vec<Link> {
             Some(rest) => rest.to_string(),
             None => host,
         };
-        let rest = whole.as_str()[parts.host_start..].to_ascii_lowercase();
+        let rest = whole[parts.host_start..].to_ascii_lowercase();
         let invite = if rest.starts_with("discord") || rest.starts_with("dsc.gg") {
             INVITE
                 .captures(&rest)
@@ -178,7 +184,7 @@ pub fn extract(text: &str) -> Vec<Link> {
         } else {
             None
         };
-        let span = (start, whole.end());
+        let span = (start, end);
         let shown = masked
             .iter()
             .find(|(_, _, _, url)| span.0 >= url.0 && span.0 < url.1)
@@ -186,7 +192,7 @@ pub fn extract(text: &str) -> Vec<Link> {
         links.push(Link {
             host,
             span,
-            path: whole.as_str()[parts.host_start + parts.host.len()..].to_ascii_lowercase(),
+            path: whole[parts.host_start + parts.host.len()..].to_ascii_lowercase(),
             shown,
             invite,
         });
@@ -199,11 +205,47 @@ pub fn extract(text: &str) -> Vec<Link> {
 /// pattern.
 fn may_hold_link(text: &str) -> bool {
     let bytes = text.as_bytes();
+    let around = |dot: usize| {
+        (
+            dot.checked_sub(1).and_then(|b| bytes.get(b)),
+            bytes.get(dot + 1),
+        )
+    };
     text.match_indices('.').any(|(dot, _)| {
-        dot.checked_sub(1)
-            .and_then(|before| bytes.get(before))
-            .is_some_and(u8::is_ascii_alphanumeric)
-            && bytes.get(dot + 1).is_some_and(u8::is_ascii_alphabetic)
+        let (before, after) = around(dot);
+        before.is_some_and(u8::is_ascii_alphanumeric) && after.is_some_and(u8::is_ascii_alphabetic)
+    })
+}
+
+/// The runs of text between whitespace that may hold a link: those with a dot between two
+/// characters a host name can have (the link pattern ignores case, so besides ASCII
+/// letters and digits that includes a few others, such as the Kelvin sign). A link never
+/// spans whitespace, and the pattern's word boundaries read whitespace and the ends of a
+/// run alike, so the pattern finds the same links in these runs as in the whole text,
+/// without reading the rest of it.
+fn link_runs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let host_char = |b: Option<&u8>, digit: bool| {
+        b.is_some_and(|&b| {
+            !b.is_ascii() || b.is_ascii_alphabetic() || (digit && b.is_ascii_digit())
+        })
+    };
+    let mut searched_to = 0;
+    text.match_indices('.').filter_map(move |(dot, _)| {
+        let before = dot.checked_sub(1).and_then(|b| bytes.get(b));
+        if dot < searched_to || !host_char(before, true) || !host_char(bytes.get(dot + 1), false) {
+            return None;
+        }
+        let start = text[..dot]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let end = text[dot..]
+            .find(char::is_whitespace)
+            .map_or(text.len(), |i| dot + i);
+        searched_to = end;
+        Some(start..end)
     })
 }
 
@@ -397,5 +439,26 @@ mod tests {
         assert!(check(&config, &links).is_some());
         config.allowed_invites.insert("abc".into());
         assert!(check(&config, &links).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_hold_every_link_the_whole_text_holds(
+            pieces in proptest::collection::vec(
+                "https://|http://|www\\.|\\.|[a-z]{1,4}|[A-Z0-9]{1,2}|[-/:@_\\[\\]()<>]| |\n|\u{a0}|\u{212a}|\u{17f}|é|😀",
+                0..16,
+            ),
+        ) {
+            let text = pieces.concat();
+            let whole: Vec<(usize, usize)> =
+                LINK.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            let in_runs: Vec<(usize, usize)> = link_runs(&text)
+                .flat_map(|run| {
+                    let offset = run.start;
+                    LINK.find_iter(&text[run]).map(move |m| (offset + m.start(), offset + m.end()))
+                })
+                .collect();
+            proptest::prop_assert_eq!(in_runs, whole);
+        }
     }
 }
