@@ -209,7 +209,7 @@ impl Engine {
         self.screen.mark(&normalized, &mut screened);
         let links = links::extract(&message.content);
         let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
-        let stats = MessageStats::of(message, link_count);
+        let stats = MessageStats::of(message, &normalized, link_count);
         let recent = self.lend_recent(message, kind, &normalized, &stats, now);
         let any_cooldown = recent.cooling_down;
         let view = MessageView {

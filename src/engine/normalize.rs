@@ -39,8 +39,95 @@ pub struct Normalized {
     /// All token keys, back to back; each token points into it.
     pub keys: String,
     pub tokens: Vec<Token>,
+    /// Counts over the original text, taken in the same pass.
+    pub counts: CharCounts,
     /// Non-ASCII characters folded recently.
     cache: FoldCache,
+}
+
+/// What the spam checks count in a message's original text. Normalization reads every
+/// character anyway and knows the non-ASCII ones from its cache, so it counts them too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CharCounts {
+    pub chars: u32,
+    pub newlines: u32,
+    /// Alphabetic characters, and of those the uppercase ones.
+    pub letters: u32,
+    pub capitals: u32,
+    /// Unicode emoji (custom Discord emoji are markup, counted by the caller).
+    pub emoji: u32,
+    pub at_signs: u32,
+    pub angle_brackets: u32,
+}
+
+impl CharCounts {
+    /// Counts an ASCII text. Byte counters over chunks of up to 255 bytes let the loop
+    /// count 16 bytes at a step.
+    fn of_ascii(bytes: &[u8]) -> Self {
+        let mut counts = CharCounts {
+            chars: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            ..CharCounts::default()
+        };
+        for chunk in bytes.chunks(255) {
+            let mut chunk_counts = [0u8; 5];
+            for &b in chunk {
+                chunk_counts[0] += u8::from(b == b'\n');
+                chunk_counts[1] += u8::from(b.is_ascii_alphabetic());
+                chunk_counts[2] += u8::from(b.is_ascii_uppercase());
+                chunk_counts[3] += u8::from(b == b'@');
+                chunk_counts[4] += u8::from(b == b'<');
+            }
+            let [newlines, letters, capitals, at_signs, angle_brackets] =
+                chunk_counts.map(u32::from);
+            counts.newlines += newlines;
+            counts.letters += letters;
+            counts.capitals += capitals;
+            counts.at_signs += at_signs;
+            counts.angle_brackets += angle_brackets;
+        }
+        counts
+    }
+
+    #[inline(always)]
+    fn add_ascii(&mut self, b: u8) {
+        self.chars = self.chars.saturating_add(1);
+        self.newlines += u32::from(b == b'\n');
+        self.letters += u32::from(b.is_ascii_alphabetic());
+        self.capitals += u32::from(b.is_ascii_uppercase());
+        self.at_signs += u32::from(b == b'@');
+        self.angle_brackets += u32::from(b == b'<');
+    }
+
+    fn add(&mut self, kind: CharKind) {
+        self.chars = self.chars.saturating_add(1);
+        self.letters += u32::from(kind.letter);
+        self.capitals += u32::from(kind.capital);
+        self.emoji += u32::from(kind.emoji);
+    }
+}
+
+/// What [`CharCounts`] learns from one non-ASCII character.
+#[derive(Clone, Copy, Debug, Default)]
+struct CharKind {
+    letter: bool,
+    capital: bool,
+    emoji: bool,
+}
+
+impl CharKind {
+    fn of(c: char) -> Self {
+        let letter = c.is_alphabetic();
+        CharKind {
+            letter,
+            capital: letter && c.is_uppercase(),
+            emoji: !letter && is_emoji(c),
+        }
+    }
+}
+
+/// Unicode pictographs and symbols used as emoji.
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
 }
 
 /// What role a folded character plays in a word.
@@ -68,6 +155,7 @@ impl Normalized {
         self.text.clear();
         self.keys.clear();
         self.tokens.clear();
+        self.counts = CharCounts::default();
         if input.is_ascii() {
             self.fill_ascii(input);
         } else {
@@ -82,20 +170,24 @@ impl Normalized {
         for (offset, c) in input.char_indices() {
             if c.is_ascii() {
                 // Most text is ASCII: one table lookup folds, classifies and keys it.
+                self.counts.add_ascii(c as u8);
                 let fold = ASCII[usize::from(c as u8)].fold();
                 self.push_folded(&mut builder, offset..offset + 1, fold);
             } else if let Some(cached) = self.cache.get(c) {
+                self.counts.add(cached.kind);
                 for &fold in cached.folds() {
                     self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
                 }
             } else {
+                let kind = CharKind::of(c);
+                self.counts.add(kind);
                 folded.clear();
                 fold_display(c, &mut folded);
                 for f in folded.chars() {
                     let fold = Fold::of(f);
                     self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
                 }
-                self.cache.put(c, &folded);
+                self.cache.put(c, &folded, kind);
             }
         }
         builder.close(self);
@@ -104,6 +196,7 @@ impl Normalized {
 
     /// [`Normalized::fill`] for ASCII text, a token at a time: most messages are ASCII.
     fn fill_ascii(&mut self, input: &str) {
+        self.counts = CharCounts::of_ascii(input.as_bytes());
         let mut newline_pending = false;
         let mut at = 0;
         while let Some(&b) = input.as_bytes().get(at) {
@@ -271,6 +364,7 @@ struct FoldCache {
 #[derive(Clone, Copy, Debug)]
 struct CachedFold {
     from: char,
+    kind: CharKind,
     len: u8,
     folds: [Fold; CachedFold::MAX],
 }
@@ -299,10 +393,11 @@ impl FoldCache {
     }
 
     /// Remembers that `c` folds to `folded`, unless that is too long to keep.
-    fn put(&mut self, c: char, folded: &str) {
+    fn put(&mut self, c: char, folded: &str, kind: CharKind) {
         let blank = Fold::of(' ');
         let mut entry = CachedFold {
             from: c,
+            kind,
             len: 0,
             folds: [blank; CachedFold::MAX],
         };
@@ -693,6 +788,14 @@ mod properties {
             prop_assert_eq!(&fast.text, &slow.text);
             prop_assert_eq!(&fast.keys, &slow.keys);
             prop_assert_eq!(&fast.tokens, &slow.tokens);
+            prop_assert_eq!(&fast.counts, &slow.counts);
+        }
+
+        #[test]
+        fn long_ascii_text_counts_the_same_both_ways(input in "[a@<B\n ]{250,600}") {
+            let mut slow = Normalized::default();
+            slow.fill_chars(&input);
+            prop_assert_eq!(Normalized::new(&input).counts, slow.counts);
         }
 
         #[test]
@@ -707,6 +810,7 @@ mod properties {
                     prop_assert_eq!(&reused.text, &fresh.text);
                     prop_assert_eq!(&reused.keys, &fresh.keys);
                     prop_assert_eq!(&reused.tokens, &fresh.tokens);
+                    prop_assert_eq!(&reused.counts, &fresh.counts);
                 }
             }
         }

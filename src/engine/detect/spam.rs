@@ -68,14 +68,11 @@ pub struct MessageStats {
 }
 
 impl MessageStats {
-    /// Counts what the spam checks look at.
-    pub fn of(message: &Message, links: u32) -> Self {
+    /// Counts what the spam checks look at; `text` is the message normalized, which
+    /// counted its characters on the way.
+    pub fn of(message: &Message, text: &Normalized, links: u32) -> Self {
         let content = &message.content;
-        let counts = if content.is_ascii() {
-            CharCounts::of_ascii(content.as_bytes())
-        } else {
-            CharCounts::of_chars(content)
-        };
+        let counts = &text.counts;
         // The `@` and `<` counts rule out most messages before any substring search.
         let text_everyone = if counts.at_signs > 0 {
             content.matches("@everyone").count() + content.matches("@here").count()
@@ -110,77 +107,6 @@ impl MessageStats {
             capitals: counts.capitals,
         }
     }
-}
-
-/// What one pass over a message's characters counts.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct CharCounts {
-    chars: u32,
-    newlines: u32,
-    letters: u32,
-    capitals: u32,
-    emoji: u32,
-    at_signs: u32,
-    angle_brackets: u32,
-}
-
-impl CharCounts {
-    /// Counts an ASCII message (most messages are ASCII). Byte counters over chunks of
-    /// up to 255 bytes let the loop count 16 bytes at a step.
-    fn of_ascii(bytes: &[u8]) -> Self {
-        let mut counts = CharCounts {
-            chars: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-            ..CharCounts::default()
-        };
-        for chunk in bytes.chunks(255) {
-            let mut chunk_counts = [0u8; 5];
-            for &b in chunk {
-                chunk_counts[0] += u8::from(b == b'\n');
-                chunk_counts[1] += u8::from(b.is_ascii_alphabetic());
-                chunk_counts[2] += u8::from(b.is_ascii_uppercase());
-                chunk_counts[3] += u8::from(b == b'@');
-                chunk_counts[4] += u8::from(b == b'<');
-            }
-            let [newlines, letters, capitals, at_signs, angle_brackets] =
-                chunk_counts.map(u32::from);
-            counts.newlines += newlines;
-            counts.letters += letters;
-            counts.capitals += capitals;
-            counts.at_signs += at_signs;
-            counts.angle_brackets += angle_brackets;
-        }
-        counts
-    }
-
-    fn of_chars(content: &str) -> Self {
-        let mut counts = CharCounts::default();
-        for c in content.chars() {
-            counts.chars = counts.chars.saturating_add(1);
-            if c.is_ascii() {
-                counts.add_ascii(c as u8);
-            } else if c.is_alphabetic() {
-                counts.letters += 1;
-                counts.capitals += u32::from(c.is_uppercase());
-            } else if is_emoji(c) {
-                counts.emoji += 1;
-            }
-        }
-        counts
-    }
-
-    #[inline(always)]
-    fn add_ascii(&mut self, b: u8) {
-        self.newlines += u32::from(b == b'\n');
-        self.letters += u32::from(b.is_ascii_alphabetic());
-        self.capitals += u32::from(b.is_ascii_uppercase());
-        self.at_signs += u32::from(b == b'@');
-        self.angle_brackets += u32::from(b == b'<');
-    }
-}
-
-/// Unicode pictographs and symbols used as emoji.
-fn is_emoji(c: char) -> bool {
-    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
 }
 
 /// Builds the memory record of a message.
@@ -384,7 +310,7 @@ mod tests {
             content: content.into(),
             ..Message::default()
         };
-        MessageStats::of(&message, 0)
+        MessageStats::of(&message, &Normalized::new(content), 0)
     }
 
     #[test]
@@ -424,29 +350,7 @@ mod tests {
             caps_min_letters: 10,
             ..SpamConfig::default()
         };
-        let shout = MessageStats::of(
-            &Message {
-                content: "THIS IS A VERY LOUD MESSAGE".into(),
-                ..Message::default()
-            },
-            0,
-        );
-        assert!(check_shape(&config, &shout).is_some());
-        let short = MessageStats::of(
-            &Message {
-                content: "OK LOL".into(),
-                ..Message::default()
-            },
-            0,
-        );
-        assert_eq!(check_shape(&config, &short), None);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn ascii_counts_match_the_general_counts(text in "[ -~\n]{0,80}|[a@<B\n]{250,600}") {
-            let fast = CharCounts::of_ascii(text.as_bytes());
-            proptest::prop_assert_eq!(fast, CharCounts::of_chars(&text));
-        }
+        assert!(check_shape(&config, &stats("THIS IS A VERY LOUD MESSAGE")).is_some());
+        assert_eq!(check_shape(&config, &stats("OK LOL")), None);
     }
 }
