@@ -207,7 +207,12 @@ impl Engine {
         normalized.fill(&message.content);
         let mut screened = std::mem::take(&mut self.screened);
         self.screen.mark(&normalized, &mut screened);
-        let links = links::extract(&message.content);
+        // Every link has a dot: most messages need no search for one.
+        let links = if normalized.counts.dots > 0 {
+            links::extract(&message.content)
+        } else {
+            Vec::new()
+        };
         let link_count = u32::try_from(links.len()).unwrap_or(u32::MAX);
         let stats = MessageStats::of(message, &normalized, link_count);
         let recent = self.lend_recent(message, kind, &normalized, &stats, now);

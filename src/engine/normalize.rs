@@ -58,6 +58,8 @@ pub struct CharCounts {
     pub emoji: u32,
     pub at_signs: u32,
     pub angle_brackets: u32,
+    /// Full stops: a text without one holds no link.
+    pub dots: u32,
 }
 
 impl CharCounts {
@@ -69,21 +71,23 @@ impl CharCounts {
             ..CharCounts::default()
         };
         for chunk in bytes.chunks(255) {
-            let mut chunk_counts = [0u8; 5];
+            let mut chunk_counts = [0u8; 6];
             for &b in chunk {
                 chunk_counts[0] += u8::from(b == b'\n');
                 chunk_counts[1] += u8::from(b.is_ascii_alphabetic());
                 chunk_counts[2] += u8::from(b.is_ascii_uppercase());
                 chunk_counts[3] += u8::from(b == b'@');
                 chunk_counts[4] += u8::from(b == b'<');
+                chunk_counts[5] += u8::from(b == b'.');
             }
-            let [newlines, letters, capitals, at_signs, angle_brackets] =
+            let [newlines, letters, capitals, at_signs, angle_brackets, dots] =
                 chunk_counts.map(u32::from);
             counts.newlines += newlines;
             counts.letters += letters;
             counts.capitals += capitals;
             counts.at_signs += at_signs;
             counts.angle_brackets += angle_brackets;
+            counts.dots += dots;
         }
         counts
     }
@@ -96,6 +100,7 @@ impl CharCounts {
         self.capitals += u32::from(b.is_ascii_uppercase());
         self.at_signs += u32::from(b == b'@');
         self.angle_brackets += u32::from(b == b'<');
+        self.dots += u32::from(b == b'.');
     }
 
     fn add(&mut self, kind: CharKind) {
