@@ -73,6 +73,9 @@ pub struct WordMatcher {
     index: FxHashMap<Box<str>, Slot>,
     /// Key length → entries, for wildcard tokens.
     by_len: FxHashMap<usize, Vec<u32>>,
+    /// Key length and first byte → entries: a wildcard token with a known first letter
+    /// (`f*ck`) reads only these.
+    by_start: FxHashMap<(usize, u8), Vec<u32>>,
     max_words: usize,
     /// Every word after the first of some phrase: a phrase stops at any other.
     phrase_words: WordScreen,
@@ -81,6 +84,18 @@ pub struct WordMatcher {
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
     /// here cheaply.
     screen: WordScreen,
+}
+
+/// [`I_OR_L`] as a byte of a key.
+const I_OR_L_BYTE: u8 = I_OR_L as u8;
+
+/// Whether a listed key fits a wildcard key of the same length: `*` stands for any letter,
+/// and [`I_OR_L`] for `i` or `l`.
+fn wildcard_fits(listed: &str, key: &str) -> bool {
+    listed.len() == key.len()
+        && listed.bytes().zip(key.bytes()).all(|(want, got)| {
+            got == b'*' || got == want || (got == I_OR_L_BYTE && (want == b'i' || want == b'l'))
+        })
 }
 
 /// Reusable buffers so matching allocates nothing per message in the common case.
@@ -134,6 +149,9 @@ impl WordMatcher {
                     later_words.extend(key.split(' ').skip(1).map(str::to_string));
                 } else {
                     m.by_len.entry(key.len()).or_default().push(id);
+                    if let Some(&first) = key.as_bytes().first() {
+                        m.by_start.entry((key.len(), first)).or_default().push(id);
+                    }
                 }
                 let list_id = u16::try_from(list_idx).unwrap_or(u16::MAX);
                 m.entries.push(Entry {
@@ -362,12 +380,22 @@ impl WordMatcher {
         if letters < 2 || stars * 2 > key.len() {
             return None;
         }
-        let ids = self.by_len.get(&key.len())?;
-        let found = ids.iter().map(|&id| &self.entries[id as usize]).find(|e| {
-            e.key.bytes().zip(key.bytes()).all(|(want, got)| {
-                got == b'*' || got == want || (got == b'L' && (want == b'i' || want == b'l'))
-            })
-        })?;
+        let first_fit = |ids: Option<&Vec<u32>>| {
+            ids?.iter()
+                .copied()
+                .find(|&id| wildcard_fits(&self.entries[id as usize].key, key))
+        };
+        let len = key.len();
+        // The first fitting entry in list order, read from the entries that can fit.
+        let found = match key.as_bytes().first() {
+            Some(b'*') | None => first_fit(self.by_len.get(&len)),
+            Some(&I_OR_L_BYTE) => [b'i', b'l']
+                .into_iter()
+                .filter_map(|b| first_fit(self.by_start.get(&(len, b))))
+                .min(),
+            Some(&b) => first_fit(self.by_start.get(&(len, b))),
+        };
+        let found = &self.entries[found? as usize];
         if self.allow.contains(found.key.as_ref()) {
             return None;
         }
@@ -643,6 +671,34 @@ mod tests {
 
     fn found(m: &WordMatcher, text: &str) -> Option<String> {
         m.find(&Normalized::new(text)).map(|h| h.word)
+    }
+
+    #[test]
+    fn wildcards_find_the_first_fitting_entry_of_the_whole_list() {
+        let words = [
+            "lick", "lock", "luck", "ick", "fuck", "feck", "fork", "lulz", "isle", "idle", "ilk",
+            "slut", "smut", "bitch", "botch", "lain", "iain", "liar",
+        ];
+        let m = matcher(&words, &[]);
+        let token = Normalized::new("x").tokens[0].clone();
+        let mut keys = Vec::new();
+        for word in words {
+            for star in 1..word.len() {
+                let mut key = word.to_string();
+                key.replace_range(star..=star, "*");
+                keys.push(key.clone());
+                if key.starts_with(['i', 'l']) {
+                    key.replace_range(0..1, "L");
+                    keys.push(key);
+                }
+            }
+        }
+        for key in keys {
+            // Every entry of the list, in order: what the wildcard index must agree with.
+            let scanned = m.entries.iter().find(|e| wildcard_fits(&e.key, &key));
+            let got = m.wildcard(&token, &key).map(|h| h.word);
+            assert_eq!(got, scanned.map(|e| e.word.to_string()), "{key}");
+        }
     }
 
     #[test]
