@@ -45,8 +45,8 @@ pub struct Normalized {
     cache: FoldCache,
 }
 
-/// What the spam checks count in a message's original text. Normalization reads every
-/// character anyway and knows the non-ASCII ones from its cache, so it counts them too.
+/// What the rules count in a message's original text. Normalization reads every character
+/// anyway and knows the non-ASCII ones from its cache, so it counts them too.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CharCounts {
     pub chars: u32,
@@ -71,23 +71,13 @@ impl CharCounts {
             ..CharCounts::default()
         };
         for chunk in bytes.chunks(255) {
-            let mut chunk_counts = [0u8; 6];
+            let mut chunk_counts = [0u8; ASCII_COUNTS];
             for &b in chunk {
-                chunk_counts[0] += u8::from(b == b'\n');
-                chunk_counts[1] += u8::from(b.is_ascii_alphabetic());
-                chunk_counts[2] += u8::from(b.is_ascii_uppercase());
-                chunk_counts[3] += u8::from(b == b'@');
-                chunk_counts[4] += u8::from(b == b'<');
-                chunk_counts[5] += u8::from(b == b'.');
+                for (count, mark) in chunk_counts.iter_mut().zip(ascii_marks(b)) {
+                    *count += mark;
+                }
             }
-            let [newlines, letters, capitals, at_signs, angle_brackets, dots] =
-                chunk_counts.map(u32::from);
-            counts.newlines += newlines;
-            counts.letters += letters;
-            counts.capitals += capitals;
-            counts.at_signs += at_signs;
-            counts.angle_brackets += angle_brackets;
-            counts.dots += dots;
+            counts.add_ascii_counts(chunk_counts.map(u32::from));
         }
         counts
     }
@@ -95,12 +85,19 @@ impl CharCounts {
     #[inline(always)]
     fn add_ascii(&mut self, b: u8) {
         self.chars = self.chars.saturating_add(1);
-        self.newlines += u32::from(b == b'\n');
-        self.letters += u32::from(b.is_ascii_alphabetic());
-        self.capitals += u32::from(b.is_ascii_uppercase());
-        self.at_signs += u32::from(b == b'@');
-        self.angle_brackets += u32::from(b == b'<');
-        self.dots += u32::from(b == b'.');
+        self.add_ascii_counts(ascii_marks(b).map(u32::from));
+    }
+
+    /// Adds counts in the order [`ascii_marks`] gives them.
+    #[inline(always)]
+    fn add_ascii_counts(&mut self, counts: [u32; ASCII_COUNTS]) {
+        let [newlines, letters, capitals, at_signs, angle_brackets, dots] = counts;
+        self.newlines += newlines;
+        self.letters += letters;
+        self.capitals += capitals;
+        self.at_signs += at_signs;
+        self.angle_brackets += angle_brackets;
+        self.dots += dots;
     }
 
     fn add(&mut self, kind: CharKind) {
@@ -109,6 +106,22 @@ impl CharCounts {
         self.capitals += u32::from(kind.capital);
         self.emoji += u32::from(kind.emoji);
     }
+}
+
+/// How many of [`CharCounts`]'s counters an ASCII byte can add to.
+const ASCII_COUNTS: usize = 6;
+
+/// What an ASCII byte adds to: a line break, a letter, a capital, `@`, `<`, a full stop.
+#[inline(always)]
+fn ascii_marks(b: u8) -> [u8; ASCII_COUNTS] {
+    [
+        u8::from(b == b'\n'),
+        u8::from(b.is_ascii_alphabetic()),
+        u8::from(b.is_ascii_uppercase()),
+        u8::from(b == b'@'),
+        u8::from(b == b'<'),
+        u8::from(b == b'.'),
+    ]
 }
 
 /// What [`CharCounts`] learns from one non-ASCII character.
@@ -160,7 +173,6 @@ impl Normalized {
         self.text.clear();
         self.keys.clear();
         self.tokens.clear();
-        self.counts = CharCounts::default();
         if input.is_ascii() {
             self.fill_ascii(input);
         } else {
@@ -170,6 +182,7 @@ impl Normalized {
 
     /// [`Normalized::fill`] for any text, a character at a time.
     fn fill_chars(&mut self, input: &str) {
+        self.counts = CharCounts::default();
         let mut builder = TokenBuilder::default();
         let mut folded = String::new();
         for (offset, c) in input.char_indices() {
