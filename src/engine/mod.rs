@@ -466,8 +466,8 @@ impl Engine {
     }
 
     /// Takes the member's and the channel's recent messages out of memory for the rules to
-    /// read, after recording a new message in them. An edit records nothing and creates no
-    /// memory for a member or channel not seen before.
+    /// read, after recording a new message in them. An edit records nothing, so it finds
+    /// nothing for a member or channel not seen before.
     fn lend_recent(
         &mut self,
         message: &Message,
@@ -476,23 +476,34 @@ impl Engine {
         stats: &MessageStats,
         now: Timestamp,
     ) -> Recents {
-        if kind != EventKind::Message {
-            let Some(guild) = self.guilds.get_mut(&message.guild_id) else {
-                return Recents::default();
-            };
-            let member = guild.members.get_mut(&message.author.id);
-            return Recents {
-                cooling_down: member.as_ref().is_some_and(|m| m.cooling_down(None, now)),
-                member: member
-                    .map(|m| std::mem::take(&mut m.history))
-                    .unwrap_or_default(),
-                channel: guild
-                    .channels
-                    .get_mut(&message.channel_id)
-                    .map(|c| std::mem::take(&mut c.recent))
-                    .unwrap_or_default(),
-            };
+        if kind == EventKind::Message {
+            self.remember_message(message, text, stats, now);
         }
+        let Some(guild) = self.guilds.get_mut(&message.guild_id) else {
+            return Recents::default();
+        };
+        let member = guild.members.get_mut(&message.author.id);
+        Recents {
+            cooling_down: member.as_ref().is_some_and(|m| m.cooling_down(None, now)),
+            member: member
+                .map(|m| std::mem::take(&mut m.history))
+                .unwrap_or_default(),
+            channel: guild
+                .channels
+                .get_mut(&message.channel_id)
+                .map(|c| std::mem::take(&mut c.recent))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Records a new message in its member's and its channel's memory.
+    fn remember_message(
+        &mut self,
+        message: &Message,
+        text: &Normalized,
+        stats: &MessageStats,
+        now: Timestamp,
+    ) {
         let window = self.window;
         let limits = self.rules.limits.clone();
         let recent = spam::remember(message, text, stats);
@@ -502,8 +513,6 @@ impl Engine {
         trim(&mut member.history, limits.max_history, |r| {
             now.since(r.at) > window
         });
-        let cooling_down = member.cooling_down(None, now);
-        let history = std::mem::take(&mut member.history);
         make_room(
             &mut guild.channels,
             &message.channel_id,
@@ -518,11 +527,6 @@ impl Engine {
         trim(&mut channel.recent, limits.max_history * 4, |(at, _)| {
             now.since(*at) > window
         });
-        Recents {
-            member: history,
-            channel: std::mem::take(&mut channel.recent),
-            cooling_down,
-        }
     }
 
     /// Puts back what [`Engine::lend_recent`] took out.

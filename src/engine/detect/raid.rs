@@ -169,8 +169,7 @@ pub fn check_first_message(
     cap: usize,
 ) -> Option<RaidHit> {
     let w = config.same_first_message?;
-    let joined = author.joined_at?;
-    if now.since(joined) > config.new_member || state.posted.contains_key(&author.id) {
+    if !watches_first_message(config, author, now) || state.posted.contains_key(&author.id) {
         return None;
     }
     if state.posted.len() >= cap {
