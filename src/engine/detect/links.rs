@@ -153,12 +153,7 @@ pub fn extract(text: &str) -> Vec<Link> {
     } else {
         Vec::new()
     };
-    let matches = link_runs(text).flat_map(|run| {
-        let offset = run.start;
-        LINK.find_iter(&text[run])
-            .map(move |m| (offset + m.start(), offset + m.end()))
-    });
-    for (start, end) in matches {
+    for (start, end) in link_matches(text) {
         let whole = &text[start..end];
         if masked.iter().any(|&(s, e, _, _)| start >= s && start < e) {
             continue; // the text of a masked link, read with the link below
@@ -204,16 +199,26 @@ pub fn extract(text: &str) -> Vec<Link> {
 /// chat does not, and finding dots (a vectorized byte search) is far cheaper than the link
 /// pattern.
 fn may_hold_link(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let around = |dot: usize| {
-        (
-            dot.checked_sub(1).and_then(|b| bytes.get(b)),
-            bytes.get(dot + 1),
-        )
-    };
     text.match_indices('.').any(|(dot, _)| {
-        let (before, after) = around(dot);
+        let (before, after) = around(text.as_bytes(), dot);
         before.is_some_and(u8::is_ascii_alphanumeric) && after.is_some_and(u8::is_ascii_alphabetic)
+    })
+}
+
+/// The bytes before and after position `at`.
+fn around(bytes: &[u8], at: usize) -> (Option<&u8>, Option<&u8>) {
+    (
+        at.checked_sub(1).and_then(|b| bytes.get(b)),
+        bytes.get(at + 1),
+    )
+}
+
+/// Byte ranges of the link pattern's matches in `text`, read only from [`link_runs`].
+fn link_matches(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    link_runs(text).flat_map(|run| {
+        let offset = run.start;
+        LINK.find_iter(&text[run])
+            .map(move |m| (offset + m.start(), offset + m.end()))
     })
 }
 
@@ -224,7 +229,6 @@ fn may_hold_link(text: &str) -> bool {
 /// run alike, so the pattern finds the same links in these runs as in the whole text,
 /// without reading the rest of it.
 fn link_runs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let bytes = text.as_bytes();
     let host_char = |b: Option<&u8>, digit: bool| {
         b.is_some_and(|&b| {
             !b.is_ascii() || b.is_ascii_alphabetic() || (digit && b.is_ascii_digit())
@@ -232,8 +236,8 @@ fn link_runs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     };
     let mut searched_to = 0;
     text.match_indices('.').filter_map(move |(dot, _)| {
-        let before = dot.checked_sub(1).and_then(|b| bytes.get(b));
-        if dot < searched_to || !host_char(before, true) || !host_char(bytes.get(dot + 1), false) {
+        let (before, after) = around(text.as_bytes(), dot);
+        if dot < searched_to || !host_char(before, true) || !host_char(after, false) {
             return None;
         }
         let start = text[..dot]
@@ -452,12 +456,7 @@ mod tests {
             let text = pieces.concat();
             let whole: Vec<(usize, usize)> =
                 LINK.find_iter(&text).map(|m| (m.start(), m.end())).collect();
-            let in_runs: Vec<(usize, usize)> = link_runs(&text)
-                .flat_map(|run| {
-                    let offset = run.start;
-                    LINK.find_iter(&text[run]).map(move |m| (offset + m.start(), offset + m.end()))
-                })
-                .collect();
+            let in_runs: Vec<(usize, usize)> = link_matches(&text).collect();
             proptest::prop_assert_eq!(in_runs, whole);
         }
     }
