@@ -71,10 +71,8 @@ pub struct WordMatcher {
     entries: Vec<Entry>,
     /// Collapsed key → candidates, and whether a phrase starts there: one lookup a token.
     index: FxHashMap<Box<str>, Slot>,
-    /// Key length → entries, for wildcard tokens.
-    by_len: FxHashMap<usize, Vec<u32>>,
-    /// Key length and first byte → entries: a wildcard token with a known first letter
-    /// (`f*ck`) reads only these.
+    /// Key length and first byte → entries: a wildcard token (`f*ck`) reads only those
+    /// of its length that start with its first letter.
     by_start: FxHashMap<(usize, u8), Vec<u32>>,
     max_words: usize,
     /// Every word after the first of some phrase: a phrase stops at any other.
@@ -148,7 +146,6 @@ impl WordMatcher {
                         .phrase_start = true;
                     later_words.extend(key.split(' ').skip(1).map(str::to_string));
                 } else {
-                    m.by_len.entry(key.len()).or_default().push(id);
                     if let Some(&first) = key.as_bytes().first() {
                         m.by_start.entry((key.len(), first)).or_default().push(id);
                     }
@@ -374,6 +371,8 @@ impl WordMatcher {
         None
     }
 
+    /// The listed word a wildcard key spells. The caller trims `*` from its ends, so it
+    /// starts with a letter.
     fn wildcard(&self, token: &Token, key: &str) -> Option<WordHit> {
         let letters = key.bytes().filter(|&b| b != b'*').count();
         let stars = key.len() - letters;
@@ -387,13 +386,13 @@ impl WordMatcher {
         };
         let len = key.len();
         // The first fitting entry in list order, read from the entries that can fit.
-        let found = match key.as_bytes().first() {
-            Some(b'*') | None => first_fit(self.by_len.get(&len)),
-            Some(&I_OR_L_BYTE) => [b'i', b'l']
+        let found = match *key.as_bytes().first()? {
+            b'*' => None,
+            I_OR_L_BYTE => [b'i', b'l']
                 .into_iter()
                 .filter_map(|b| first_fit(self.by_start.get(&(len, b))))
                 .min(),
-            Some(&b) => first_fit(self.by_start.get(&(len, b))),
+            b => first_fit(self.by_start.get(&(len, b))),
         };
         let found = &self.entries[found? as usize];
         if self.allow.contains(found.key.as_ref()) {
