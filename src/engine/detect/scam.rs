@@ -206,25 +206,14 @@ impl ScamConfig {
         }
     }
 
-    /// How many different [`DOMAIN_WORDS`] `host` holds.
+    /// 1 for one of [`DOMAIN_WORDS`] in `host`, 2 for two or more different ones.
     fn domain_words(&self, host: &str) -> u32 {
-        let found = self
-            .bait_words
-            .find_overlapping_iter(host)
-            .fold(0u32, |found, m| found | 1 << (m.pattern().as_usize() % 32));
-        found.count_ones()
+        up_to_two_found(&self.bait_words, host)
     }
 
     /// 1 for one scam phrase in the text, 2 for two or more different ones.
     fn wording_score(&self, text: &str) -> u32 {
-        let mut seen = 0u32;
-        for found in self.wording.find_overlapping_iter(text) {
-            seen |= 1 << (found.pattern().as_usize() % 32);
-            if seen.count_ones() >= 2 {
-                return 2;
-            }
-        }
-        seen.count_ones()
+        up_to_two_found(&self.wording, text)
     }
 
     /// Scores how much `host` imitates a brand: 3 for a look-alike, 2 for a brand name
@@ -302,32 +291,24 @@ pub fn check<'a>(
             && let Some(shown_host) = super::links::extract(shown).first().map(|l| l.host.clone())
             && shown_host != link.host
         {
-            signs.score += 3;
             signs.masked = Some(shown_host);
         }
         if config.official.contains(&link.host) {
             // Only a masked link can make an official domain suspicious.
-            if signs.score >= config.threshold {
+            if signs.score() >= config.threshold {
                 return Some((link, signs.describe(link)));
             }
             continue;
         }
         signs.brand = config.brand_score(&link.host);
-        signs.score += signs.brand.map_or(0, |b| b.points);
         let tld = link.host.rsplit('.').next().unwrap_or_default();
         signs.cheap_tld = CHEAP_TLDS.contains(&tld);
-        signs.score += u32::from(signs.cheap_tld);
-        let domain_words = config.domain_words(&link.host);
-        signs.bait_words = domain_words > 0;
-        signs.score += domain_words.min(2);
+        signs.bait_words = config.domain_words(&link.host);
         // A login or prize page is ordinary on an ordinary site; it only adds to other signs.
         signs.bait_path =
             signs.link_looks_wrong() && BAIT_PATHS.iter().any(|p| link.path.starts_with(p));
-        signs.score += u32::from(signs.bait_path);
-        let wording = *wording.get_or_insert_with(|| config.wording_score(normalized_text));
-        signs.wording = wording > 0;
-        signs.score += wording;
-        if signs.score >= config.threshold && signs.link_looks_wrong() {
+        signs.wording = *wording.get_or_insert_with(|| config.wording_score(normalized_text));
+        if signs.score() >= config.threshold && signs.link_looks_wrong() {
             let reason = format!("likely scam link {}: {}", link.host, signs.describe(link));
             return Some((link, reason));
         }
@@ -335,24 +316,49 @@ pub fn check<'a>(
     None
 }
 
+/// How many different patterns of `automaton` occur in `text`: 0, 1, or 2 for two or
+/// more (no sign counts more than twice).
+fn up_to_two_found(automaton: &AhoCorasick, text: &str) -> u32 {
+    let mut seen = 0u32;
+    for found in automaton.find_overlapping_iter(text) {
+        seen |= 1 << (found.pattern().as_usize() % 32);
+        if seen.count_ones() >= 2 {
+            return 2;
+        }
+    }
+    seen.count_ones()
+}
+
 /// What gave a link away. Kept as facts, and put into words only for a link that is
 /// reported.
 #[derive(Default)]
 struct Signs {
-    score: u32,
     /// The host a masked link shows instead of its own.
     masked: Option<String>,
     brand: Option<BrandSign>,
     cheap_tld: bool,
-    bait_words: bool,
+    /// How many different bait words the domain holds, up to 2.
+    bait_words: u32,
     bait_path: bool,
-    wording: bool,
+    /// How many different scam phrases the message holds, up to 2.
+    wording: u32,
 }
 
 impl Signs {
+    /// What the signs add up to (see the weights in `rules.example.yaml`).
+    fn score(&self) -> u32 {
+        let masked = if self.masked.is_some() { 3 } else { 0 };
+        masked
+            + self.brand.map_or(0, |b| b.points)
+            + u32::from(self.cheap_tld)
+            + self.bait_words
+            + u32::from(self.bait_path)
+            + self.wording
+    }
+
     /// Whether the link itself, not just the words around it, looks wrong.
     fn link_looks_wrong(&self) -> bool {
-        self.masked.is_some() || self.brand.is_some() || self.cheap_tld || self.bait_words
+        self.masked.is_some() || self.brand.is_some() || self.cheap_tld || self.bait_words > 0
     }
 
     /// The signs in words, separated by `; `.
@@ -364,10 +370,9 @@ impl Signs {
                 .map(|shown| format!("shows {shown} but opens {}", link.host)),
             self.brand.map(|b| b.to_string()),
             self.cheap_tld.then(|| format!("cheap TLD .{tld}")),
-            self.bait_words
-                .then(|| "bait words in the domain".to_string()),
+            (self.bait_words > 0).then(|| "bait words in the domain".to_string()),
             self.bait_path.then(|| format!("bait page {}", link.path)),
-            self.wording.then(|| "scam wording".to_string()),
+            (self.wording > 0).then(|| "scam wording".to_string()),
         ];
         parts.into_iter().flatten().collect::<Vec<_>>().join("; ")
     }
