@@ -6,6 +6,7 @@
 
 pub mod detect;
 pub mod event;
+pub mod markup;
 pub mod normalize;
 pub mod rule;
 pub mod time;

@@ -7,6 +7,7 @@
 //! letters spelled one by one (`f u c k`, `f.u.c.k`) are joined; words broken over two lines
 //! are joined; `*` inside a word matches any letter (`f*ck`).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -107,6 +108,60 @@ struct Scratch {
     variant: Vec<u8>,
     collapsed: String,
     runs: Vec<u8>,
+    units: Vec<Unit>,
+}
+
+/// One letter of a word spelled out a letter at a time.
+#[derive(Clone, Debug)]
+struct Unit {
+    key: char,
+    span: Range<usize>,
+    /// Letters with the same run number follow each other with nothing but separators
+    /// (and, when symbols separate, symbols) between them.
+    run: u32,
+}
+
+/// Cuts `text` into spelled letters: one-letter tokens, and when `symbols_separate`, the
+/// letters of tokens whose every letter stands alone between symbols (`f!u!c!k`); a token
+/// of symbols alone is then skipped. Any other token ends a run.
+fn spelled_units(text: &Normalized, symbols_separate: bool, out: &mut Vec<Unit>) {
+    out.clear();
+    let mut run = 0u32;
+    for token in &text.tokens {
+        let key = text.key(token);
+        let letters = key.chars().count();
+        if letters == 1 {
+            out.push(Unit {
+                key: key.chars().next().unwrap_or(' '),
+                span: token.span.clone(),
+                run,
+            });
+            continue;
+        }
+        if symbols_separate && let Some(word) = letters_apart(token, letters) {
+            for (i, c) in key.chars().enumerate() {
+                if word & (1 << i) != 0 {
+                    out.push(Unit {
+                        key: c,
+                        span: token.span.clone(),
+                        run,
+                    });
+                }
+            }
+            continue;
+        }
+        run += 1;
+    }
+}
+
+/// When symbols keep every letter of a token of `letters` characters apart (`f!u!c!k`,
+/// `+h`, or symbols alone), which characters are letters, a bit each.
+fn letters_apart(token: &Token, letters: usize) -> Option<u32> {
+    if token.symbols == 0 || letters > 32 {
+        return None;
+    }
+    let word = !token.symbols & ((1u64 << letters) - 1) as u32;
+    (word & (word >> 1) == 0).then_some(word)
 }
 
 impl WordMatcher {
@@ -341,17 +396,36 @@ impl WordMatcher {
         hit
     }
 
-    /// Runs of one-letter tokens (`f u c k`, `8-4-$-7-a-r-d`), joined and searched.
+    /// Letters spelled out one at a time (`f u c k`, `8-4-$-7-a-r-d`, `f!u!c!k`,
+    /// `s+h=i•t`), joined and searched. Symbols are read first as letters, as leetspeak
+    /// would have them, then as mere separators.
     fn check_spelled(&self, text: &Normalized, s: &mut Scratch) -> Option<WordHit> {
-        let tokens = &text.tokens;
-        let mut i = 0;
-        while i < tokens.len() {
-            if tokens[i].key.len() != 1 {
-                i += 1;
-                continue;
+        let has_symbols = text.tokens.iter().any(|t| t.symbols != 0);
+        let readings: &[bool] = if has_symbols {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &symbols_separate in readings {
+            spelled_units(text, symbols_separate, &mut s.units);
+            let units = std::mem::take(&mut s.units);
+            let hit = self.check_units(&units, s);
+            s.units = units;
+            if hit.is_some() {
+                return hit;
             }
+        }
+        None
+    }
+
+    /// Searches each run of spelled letters: the whole run, and every stretch of three
+    /// letters or more within it.
+    fn check_units(&self, units: &[Unit], s: &mut Scratch) -> Option<WordHit> {
+        let mut i = 0;
+        while i < units.len() {
+            let run = units[i].run;
             let mut j = i;
-            while j < tokens.len() && tokens[j].key.len() == 1 && j - i < MAX_SPELLED {
+            while j < units.len() && units[j].run == run && j - i < MAX_SPELLED {
                 j += 1;
             }
             if j - i >= 2 {
@@ -360,7 +434,7 @@ impl WordMatcher {
                         if end - start < 3 && !(start == i && end == j) {
                             continue;
                         }
-                        if let Some(hit) = self.check_join(text, &tokens[start..end], s) {
+                        if let Some(hit) = self.check_unit_join(&units[start..end], s) {
                             return Some(hit);
                         }
                     }
@@ -369,6 +443,18 @@ impl WordMatcher {
             i = j.max(i + 1);
         }
         None
+    }
+
+    fn check_unit_join(&self, units: &[Unit], s: &mut Scratch) -> Option<WordHit> {
+        let mut joined = std::mem::take(&mut s.joined);
+        joined.clear();
+        joined.extend(units.iter().map(|u| u.key));
+        let hit = self.lookup(&joined, s).map(|entry| {
+            let (start, end) = (units[0].span.start, units[units.len() - 1].span.end);
+            self.hit(entry, &joined, start, end)
+        });
+        s.joined = joined;
+        hit
     }
 
     /// The listed word a wildcard key spells. The caller trims `*` from its ends, so it
@@ -604,6 +690,15 @@ impl WordScreen {
             }
             let single = token.key.len() == 1;
             out.spelled |= single && single_before;
+            out.spelled |= token.symbols != 0 && {
+                let key = text.key(token);
+                let letters = if key.is_ascii() {
+                    key.len()
+                } else {
+                    key.chars().count()
+                };
+                letters_apart(token, letters).is_some_and(|word| word.count_ones() >= 2)
+            };
             single_before = single;
             out.maybe.push(maybe);
         }
@@ -726,6 +821,10 @@ mod tests {
             ("fu\nck", "fuck"),
             ("a s s", "ass"),
             ("asssss", "ass"),
+            ("f!u!c!k", "fuck"),
+            ("s+h=i•t", "shit"),
+            ("f🤡u🤡c🤡k", "fuck"),
+            ("||**fuck**||", "fuck"),
         ];
         for (text, want) in cases {
             assert_eq!(found(&m, text).as_deref(), Some(want), "{text:?}");
