@@ -24,11 +24,17 @@ use crate::engine::rule::{Conditions, Limits, Rule, RuleSet, Trigger};
 use crate::engine::time::Duration;
 use crate::engine::verdict::{Action, Mode};
 
-/// The built-in slur list (see `lists/LICENSE`).
-pub const BUILTIN_SLURS: &str = include_str!("../../lists/slurs.txt");
-/// The built-in profanity list (see `lists/LICENSE`).
-pub const BUILTIN_PROFANITY: &str = include_str!("../../lists/profanity.txt");
-const BUILTINS: &[&str] = &["slurs", "profanity"];
+/// The built-in word lists by name, each one entry a line (see `lists/LICENSE`).
+pub const BUILTIN_LISTS: [(&str, &str); 5] = [
+    ("slurs", include_str!("../../lists/slurs.txt")),
+    ("profanity", include_str!("../../lists/profanity.txt")),
+    ("sexual", include_str!("../../lists/sexual.txt")),
+    ("insults", include_str!("../../lists/insults.txt")),
+    ("harassment", include_str!("../../lists/harassment.txt")),
+];
+const BUILTINS: [&str; 5] = ["slurs", "profanity", "sexual", "insults", "harassment"];
+/// Longest entry a list file may hold, in bytes.
+const MAX_ENTRY: usize = 200;
 
 /// Where the file came from, for error locations and relative paths.
 pub struct Context<'a> {
@@ -52,24 +58,56 @@ impl Context<'_> {
     /// Reads a list file: one entry a line, `#` comments and blank lines skipped.
     fn read_list(&self, key: String, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
         let full = self.base.join(path);
-        match std::fs::read_to_string(&full) {
-            Ok(text) => list_entries(&text),
-            Err(e) => {
-                problems.push(self.problem(
-                    key,
-                    path,
-                    format!("cannot read list file {}: {e}", full.display()),
-                ));
+        let read = std::fs::read(&full).map_err(|e| e.to_string());
+        match read.and_then(|bytes| checked_list_entries(&bytes)) {
+            Ok(entries) => entries,
+            Err(reason) => {
+                let message = format!("list file {}{reason}", full.display());
+                problems.push(self.problem(key, path, message));
                 Vec::new()
             }
         }
     }
 }
 
+/// Entries of a list file, or `:line: what is wrong` for its first bad line: bytes that are
+/// not UTF-8, an entry longer than [`MAX_ENTRY`], or one with no letter or digit to match.
+pub fn checked_list_entries(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        format!(":{line}: not UTF-8 text (list files are UTF-8, one entry a line)")
+    })?;
+    for (i, line) in text.lines().enumerate() {
+        let entry = list_entry(line);
+        if entry.len() > MAX_ENTRY {
+            return Err(format!(
+                ":{}: entry of {} bytes; entries are at most {MAX_ENTRY}",
+                i + 1,
+                entry.len()
+            ));
+        }
+        if !entry.is_empty() && crate::engine::normalize::phrase_key(entry).is_empty() {
+            return Err(format!(
+                ":{}: entry {entry:?} has no letter or digit to match",
+                i + 1
+            ));
+        }
+    }
+    Ok(list_entries(text))
+}
+
+/// A list file's line without its comment and surrounding space.
+fn list_entry(line: &str) -> &str {
+    line.split('#').next().unwrap_or_default().trim()
+}
+
 /// Entries of a list file's text.
 pub fn list_entries(text: &str) -> Vec<String> {
     text.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .map(list_entry)
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
@@ -195,8 +233,9 @@ fn compile_lists(
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, WordList> {
     let mut lists = BTreeMap::new();
-    lists.insert("slurs".to_string(), builtin("slurs"));
-    lists.insert("profanity".to_string(), builtin("profanity"));
+    for name in BUILTINS {
+        lists.insert(name.to_string(), builtin(name));
+    }
     for (name, list) in raw {
         let key = format!("lists.{name}");
         let mut words = Vec::new();
@@ -204,13 +243,16 @@ fn compile_lists(
             if BUILTINS.contains(&b.as_str()) {
                 words.extend(builtin(b).words);
             } else {
-                let hint = suggest(b, BUILTINS)
+                let hint = suggest(b, &BUILTINS)
                     .map(|s| format!(" — did you mean `{s}`?"))
                     .unwrap_or_default();
                 problems.push(cx.problem(
                     format!("{key}.builtin"),
                     &format!("builtin: {b}"),
-                    format!("no built-in list `{b}`{hint}; built-in lists are slurs and profanity"),
+                    format!(
+                        "no built-in list `{b}`{hint}; built-in lists are {}",
+                        BUILTINS.join(", ")
+                    ),
                 ));
             }
         }
@@ -230,11 +272,10 @@ fn compile_lists(
 }
 
 fn builtin(name: &str) -> WordList {
-    let text = if name == "slurs" {
-        BUILTIN_SLURS
-    } else {
-        BUILTIN_PROFANITY
-    };
+    let text = BUILTIN_LISTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, text)| text);
     WordList {
         name: name.into(),
         words: list_entries(text),

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Regenerate the built-in word lists and the English dictionary in lists/.
+
+Sources, all from package registries, pinned:
+- the `stfu` crate 0.1.0 (crates.io, Unlicense), which carries the Surge AI profanity list
+  (MIT) as arrays grouped by category and severity;
+- the `rustrict` crate 0.7.39 (crates.io, MIT), whose src/profanity.csv rates each entry
+  0-3 (offensive up to 5) for being profane, offensive, sexual, mean and evasive;
+- Debian's `wamerican` 2020.12.07-2 (SCOWL, permissive; see lists/LICENSE), the English
+  dictionary that tells ordinary words from joined or inflected listed ones.
+
+Fetch them and run:
+
+    cargo info stfu@0.1.0 && cargo info rustrict@0.7.39
+    apt-get download wamerican && dpkg-deb -x wamerican_*.deb wamerican
+    python3 scripts/wordlists.py ~/.cargo/registry/src/*/stfu-0.1.0 \\
+        ~/.cargo/registry/src/*/rustrict-0.7.39 wamerican/usr/share/dict/american-english lists/
+
+Writes slurs.txt, profanity.txt, sexual.txt, insults.txt and english.txt. harassment.txt
+(phrases that incite self-harm or threaten a person) is written by hand and left alone.
+
+How entries are chosen:
+- stfu: slurs are its racial/ethnic and sexual-orientation/gender rows rated severe or
+  strong, except ordinary profanity the arrays repeat there (GENERAL); the rest is profanity.
+- rustrict: an entry is kept when it is rated 2 or more in some column. One that is an
+  ordinary dictionary word must be rated 3 or more, and entries of three letters or fewer
+  too, since their ordinary readings are common. It goes to the first list it fits:
+  slurs (offensive 3+), sexual (sexual 2+), insults (mean 2+), profanity (the rest).
+- Both: identity terms and words whose ordinary reading is common (NOT_INSULTS, ORDINARY)
+  are never listed; entries must be written in letters, digits, spaces and the symbols
+  leetspeak uses, hold three letters (or leetspeak for them) or more, and hold no one-letter word but `a`, `i` and `u`.
+- english.txt is the dictionary less every listed entry and every word the matcher reads as
+  a listed stem with a suffix (but INNOCENT_INFLECTIONS), so a listed word is never taken
+  for an ordinary one.
+"""
+import csv
+import re
+import sys
+from pathlib import Path
+
+# Canonical forms of ordinary profanity that the stfu arrays repeat inside the slur categories.
+GENERAL = {
+    "ass", "arse", "asshole", "bastard", "bitch", "bitches", "bollocks", "butt", "cock", "cum",
+    "cunt", "damn", "dick", "dickhead", "fuck", "fucker", "fucking", "hell", "hoe", "knob",
+    "motherfucker", "piss", "prick", "pussy", "sex", "shit", "slut", "son of a bitch", "twat",
+    "wanker", "whore", "anal", "anus", "balls", "boobs", "crap", "douche", "jizz", "penis",
+    "semen", "vagina", "tits",
+}
+# Identity terms and ordinary English the sources carry; never insults on their own.
+NOT_INSULTS = {
+    "gay", "gays", "lesbian", "lesbians", "bisexual", "homosexual", "transgender", "trans",
+    "queer", "crows", "black", "white", "asian", "jew", "jews", "muslim", "arab", "mexican",
+    "african", "indian", "chinese", "japanese", "69", "bang", "wound", "abraham", "ape",
+    "apes", "sex", "sexy", "god", "jesus", "christ", "lord", "hell", "damn", "bloody",
+    "bugger", "cracker", "crackers", "oriental", "gypsy", "eskimo", "colored", "coloured",
+    "tard", "sick", "stupid", "idiot", "dumb", "moron", "fat", "ugly", "boy", "girl", "lady",
+    "ho", "hoes", "kid", "kids", "monkey", "pig", "dog", "cow", "rat", "snake",
+}
+# Words with a common ordinary reading (tools, sports, food, anatomy and medicine, farming,
+# courage, clothing) that a moderation default must not punish.
+ORDINARY = {
+    "butt", "bondage", "flange", "muff", "pubescent", "inseminate", "inseminating", "hooker",
+    "spunk", "erotica", "labia", "penile", "scrotum", "testicle", "testes", "vulva", "boob",
+    "nudes", "pron", "freak", "hate", "loser", "orphanage", "racist", "sucker", "fatty",
+    "dimwit", "spastic", "incest", "sodomy", "bestiality", "vibrator", "rectum", "hymen",
+    "genital", "libido", "fetish", "naked", "nude", "breast", "pregnant", "condom", "erection",
+    "diddle", "vixen", "bobs", "nips", "secs", "pp", "xxx", "weenie", "tidies", "underskirt",
+    "dicker", "coitus", "copulate", "intercourse", "castrate", "castration", "ejaculate",
+    "sexual", "sperm", "boned", "flick", "scum", "scumbag", "bunghole", "klansman", "bum",
+    "hoar", "nga", "sodomite", "foursome", "bates", "buttermilk", "crow", "finger", "forked",
+    "loose", "meat", "nuggets", "peter", "sack", "sheet", "suck", "jerk", "knickers", "bender",
+    "flamer", "flamers", "trash", "tramp", "slit", "spook", "spooks", "jigger", "knob", "nip",
+    "bung", "coot", "cooties", "dix", "dolt", "hustler", "nymph", "ramrod", "swine", "tart",
+    "wang", "hooters", "dipstick", "booty", "bbc", "puss", "pusses", "crotch", "fart",
+    "snatch", "cumming", "mongrel", "transvestite", "queers", "gayest", "gayness", "sphincter",
+    "molest", "molester", "grope", "spank", "spanking", "sissy", "nonce",
+}
+# Ordinary words that a listed stem and a suffix the matcher strips happen to spell
+# (`spic` + `y`, `cock` + `y`, `asses` + `s`): kept in the dictionary, so they stay clean.
+INNOCENT_INFLECTIONS = {
+    "assess", "assessed", "assesses", "assessing", "bonkers", "chinked", "chinking", "cocked",
+    "cocking", "cocky", "dicker", "dickers", "dicky", "fawkes", "fuchs", "monger", "mongers",
+    "pricked", "pricking", "retarding", "shatter", "shatters", "spiced", "spices", "spicing",
+    "spicy", "spiked", "spikes", "spiking", "spiky",
+}
+# What the matcher strips from a word to find a listed stem, and the shortest stem it keeps
+# (src/engine/detect/words.rs: SUFFIXES, MIN_STEM).
+SUFFIXES = ["ing", "ers", "es", "ed", "er", "s", "z", "in", "y"]
+MIN_STEM = 4
+ENTRY = re.compile(r"^[a-z0-9@$!|+*' ._-]+$")
+# One-letter words an entry may hold (`son of a bitch`, `suck my d` may not).
+SHORT_WORDS = {"a", "i", "u"}
+
+
+def arrays(path: Path) -> dict[str, list[str]]:
+    text = path.read_text(encoding="utf-8")
+    out = {}
+    for match in re.finditer(r"pub const (\w+): \[&str; \d+\] = \[(.*?)\];", text, re.S):
+        out[match.group(1)] = [
+            bytes(s, "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+            for s in re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2))
+        ]
+    return out
+
+
+def clean(entry: str) -> str | None:
+    """The entry as listed, or None when it cannot be matched as words."""
+    e = " ".join(entry.strip().lower().split())
+    if not e or not ENTRY.match(e):
+        return None
+    if sum(c.isalnum() or c in "@$!|+" for c in e) < 3:
+        return None
+    if any(len(w) == 1 and w not in SHORT_WORDS for w in re.split(r"[ ._-]+", e) if w):
+        return None
+    return e
+
+
+def stfu_lists(crate: Path) -> tuple[set[str], set[str]]:
+    lists = crate / "src" / "word_lists"
+    category = arrays(lists / "category.rs")
+    severity = arrays(lists / "severity.rs")
+    harsh = set(severity["SEVERE"]) | set(severity["STRONG"])
+    every = {w.strip().lower() for words in category.values() for w in words if w.strip()}
+    slur_rows = set(category["RACIAL_ETHNIC_SLURS"]) | set(category["SEXUAL_ORIENTATION_GENDER"])
+    slurs = {w.strip().lower() for w in slur_rows & harsh} - GENERAL - NOT_INSULTS - ORDINARY
+    profanity = every - slurs - NOT_INSULTS - ORDINARY
+    return slurs, profanity
+
+
+def rustrict_lists(crate: Path, dictionary: set[str]) -> dict[str, set[str]]:
+    out = {"slurs": set(), "sexual": set(), "insults": set(), "profanity": set()}
+    with open(crate / "src" / "profanity.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            word = clean(row["word"])
+            if word is None or word in NOT_INSULTS or word in ORDINARY:
+                continue
+            rating = {k: int(row[k]) for k in ("profane", "offensive", "sexual", "mean")}
+            top = max(rating.values())
+            letters = sum(c.isalpha() for c in word)
+            needs = 3 if word in dictionary or letters <= 3 else 2
+            if top < needs:
+                continue
+            if rating["offensive"] >= 3:
+                out["slurs"].add(word)
+            elif rating["sexual"] >= 2:
+                out["sexual"].add(word)
+            elif rating["mean"] >= 2:
+                out["insults"].add(word)
+            else:
+                out["profanity"].add(word)
+    return out
+
+
+def inflections(words: set[str], listed: set[str]) -> set[str]:
+    """Dictionary words the matcher reads as a listed stem with a suffix."""
+    out = set()
+    for w in words:
+        for suffix in SUFFIXES:
+            stem = w[: -len(suffix)]
+            if not w.endswith(suffix) or len(stem) < MIN_STEM:
+                continue
+            # The matcher reads a doubled last letter once (`shitty` is `shit` + `y`).
+            if stem in listed or (stem[-1] == stem[-2] and stem[:-1] in listed):
+                out.add(w)
+    return out
+
+
+def main() -> int:
+    if len(sys.argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    stfu, rustrict, dict_file, out_dir = (Path(a) for a in sys.argv[1:])
+    words = {
+        w.strip().lower()
+        for w in dict_file.read_text(encoding="utf-8").splitlines()
+        if w.strip().isascii() and w.strip().isalpha()
+    }
+    stfu_slurs, stfu_profanity = stfu_lists(stfu)
+    extra = rustrict_lists(rustrict, words)
+    lists = {
+        "slurs": stfu_slurs | (extra["slurs"] - stfu_profanity),
+        "profanity": stfu_profanity | extra["profanity"],
+        "sexual": extra["sexual"],
+        "insults": extra["insults"],
+    }
+    # Each entry is listed once, in the first list that has it.
+    seen: set[str] = set()
+    for name in ("slurs", "profanity", "sexual", "insults"):
+        kept = {e for e in (clean(w) for w in lists[name]) if e and e not in seen}
+        kept -= NOT_INSULTS
+        lists[name] = kept
+        seen |= kept
+    header = (
+        "# Generated by scripts/wordlists.py from the stfu crate 0.1.0 (Unlicense; the Surge AI\n"
+        "# profanity list, MIT) and the rustrict crate 0.7.39 (MIT). See lists/LICENSE.\n"
+        "# One entry a line; '#' starts a comment.\n"
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, entries in lists.items():
+        (out_dir / f"{name}.txt").write_text(
+            header + "\n".join(sorted(entries)) + "\n", encoding="utf-8"
+        )
+    listed = {e.replace(" ", "") for e in seen}
+    english = sorted(words - listed - (inflections(words, listed) - INNOCENT_INFLECTIONS))
+    (out_dir / "english.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
+    sizes = ", ".join(f"{len(v)} {k}" for k, v in lists.items())
+    print(f"{sizes}; {len(english)} dictionary words")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
