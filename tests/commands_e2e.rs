@@ -234,7 +234,7 @@ async fn rules_test_names_the_rule_and_does_nothing() {
     let id = command(&bot, 1008, MODERATOR, ALL_PERMISSIONS, data);
     let said = text(&reply(&bot, id).await);
     assert!(said.contains("profanity"), "{said}");
-    assert!(said.contains("matched: `f.u.c.k`"), "{said}");
+    assert!(said.contains("matched: `f.u.c.k.i.n.g`"), "{said}");
     assert!(said.contains("actions: delete, warn"), "{said}");
     assert!(
         !bot.rest

@@ -5,6 +5,7 @@
 //! engine keeps is capped (see [`rule::Limits`]).
 
 pub mod detect;
+pub mod dictionary;
 pub mod event;
 pub mod markup;
 pub mod normalize;

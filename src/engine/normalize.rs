@@ -21,6 +21,9 @@ pub struct Token {
     pub span: Range<usize>,
     /// Range of this token's key in [`Normalized::keys`].
     pub key: Range<usize>,
+    /// Range of this token in [`Normalized::text`]: its letters as a reader sees them,
+    /// one character for each of the key's.
+    pub display: Range<usize>,
     /// Whether a line break separates this token from the one before it.
     pub newline_before: bool,
     /// How many leading key bytes come from symbols (`$hit`), which may be punctuation.
@@ -249,6 +252,7 @@ impl Normalized {
     /// Reads the token of ASCII `input` that starts at `start`; returns where it ends.
     fn ascii_token(&mut self, input: &str, start: usize, newline_before: bool) -> usize {
         let key_start = self.keys.len();
+        let display_start = self.text.len();
         let mut marks = TokenMarks::default();
         let mut end = start;
         for &b in input.as_bytes().get(start..).unwrap_or_default() {
@@ -262,7 +266,8 @@ impl Normalized {
             marks.add(key, fold.class == Class::Symbol);
             end += 1;
         }
-        let token = marks.token(start..end, key_start..self.keys.len(), newline_before);
+        let ranges = (key_start..self.keys.len(), display_start..self.text.len());
+        let token = marks.token(start..end, ranges, newline_before);
         self.tokens.push(token);
         end
     }
@@ -294,18 +299,23 @@ impl Normalized {
         &self.keys[token.key.clone()]
     }
 
+    /// Token `i` as a reader sees it (display-folded, leetspeak kept).
+    pub fn display(&self, token: &Token) -> &str {
+        self.text.get(token.display.clone()).unwrap_or_default()
+    }
+
     /// Adds one display-folded character that came from `span` of the original.
     #[inline(always)]
     fn push_folded(&mut self, builder: &mut TokenBuilder, span: Range<usize>, fold: Fold) {
         match fold.class {
             Class::Separator | Class::Newline => {
-                self.push_separator(fold.display);
                 builder.close(self);
+                self.push_separator(fold.display);
                 builder.newline_pending |= fold.class == Class::Newline;
             }
             Class::Word | Class::Symbol => {
-                self.text.push(fold.display);
                 builder.push(self, span, fold.key, fold.class == Class::Symbol);
+                self.text.push(fold.display);
             }
         }
     }
@@ -484,10 +494,17 @@ impl TokenMarks {
         }
     }
 
-    fn token(&self, span: Range<usize>, key: Range<usize>, newline_before: bool) -> Token {
+    /// The token read so far; `ranges` are its key's and its display text's.
+    fn token(
+        &self,
+        span: Range<usize>,
+        (key, display): (Range<usize>, Range<usize>),
+        newline_before: bool,
+    ) -> Token {
         Token {
             span,
             key,
+            display,
             newline_before,
             symbol_head: self.symbol_head,
             symbol_tail: if self.seen_word {
@@ -508,6 +525,7 @@ struct TokenBuilder {
     open: bool,
     span: Range<usize>,
     key_start: usize,
+    display_start: usize,
     newline_before: bool,
     newline_pending: bool,
     marks: TokenMarks,
@@ -521,6 +539,7 @@ impl TokenBuilder {
                 open: true,
                 span: span.start..span.start,
                 key_start: out.keys.len(),
+                display_start: out.text.len(),
                 newline_before: self.newline_pending,
                 ..TokenBuilder::default()
             };
@@ -535,10 +554,13 @@ impl TokenBuilder {
             return;
         }
         self.open = false;
-        let key = self.key_start..out.keys.len();
+        let ranges = (
+            self.key_start..out.keys.len(),
+            self.display_start..out.text.len(),
+        );
         let token = self
             .marks
-            .token(self.span.clone(), key, self.newline_before);
+            .token(self.span.clone(), ranges, self.newline_before);
         out.tokens.push(token);
     }
 }
@@ -900,6 +922,7 @@ mod properties {
             for token in &n.tokens {
                 prop_assert!(input.get(token.span.clone()).is_some());
                 prop_assert!(n.keys.get(token.key.clone()).is_some());
+                prop_assert_eq!(n.display(token).chars().count(), n.key(token).chars().count());
             }
         }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
 /// A named list of blocked words or phrases.
@@ -56,8 +57,11 @@ struct Candidate {
     runs: Box<[u8]>,
 }
 
-/// Suffixes tried when a whole word is not listed, so `cocks` matches `cock`.
-const SUFFIXES: [&str; 7] = ["ing", "ers", "es", "ed", "er", "s", "z"];
+/// Suffixes tried when a whole word is not listed, so `cocks` matches `cock`. An ordinary
+/// dictionary word (`spicy`, `cocky`) is never read as a stem and a suffix.
+const SUFFIXES: [&str; 9] = ["ing", "ers", "es", "ed", "er", "s", "z", "in", "y"];
+/// Shortest word a split (`fu ck`) may join into: `a ss` is two words, not one.
+const MIN_SPLIT: usize = 4;
 /// Shortest stem (in key bytes) suffix stripping may leave, so `hoes` never becomes `hoe`.
 const MIN_STEM: usize = 4;
 /// Ambiguous `1`s tried both ways in one word; more are read as `i`.
@@ -78,8 +82,13 @@ pub struct WordMatcher {
     max_words: usize,
     /// Every word after the first of some phrase: a phrase stops at any other.
     phrase_words: WordScreen,
+    /// Every first word of a phrase, for tokens whose key the index cannot hold as it is
+    /// (an ambiguous `1` in `h31l h1tler`).
+    phrase_firsts: WordScreen,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
+    /// Phrases whose words are never reported (`magna cum laude`), as keys a word each.
+    allow_phrases: Vec<Vec<Box<str>>>,
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
     /// here cheaply.
     screen: WordScreen,
@@ -109,12 +118,16 @@ struct Scratch {
     collapsed: String,
     runs: Vec<u8>,
     units: Vec<Unit>,
+    /// Spans of runs of spelled letters that spell ordinary words.
+    ordinary: Vec<Range<usize>>,
 }
 
 /// One letter of a word spelled out a letter at a time.
 #[derive(Clone, Debug)]
 struct Unit {
     key: char,
+    /// The letter as the member wrote it (leetspeak kept), for the dictionary.
+    letter: char,
     span: Range<usize>,
     /// Letters with the same run number follow each other with nothing but separators
     /// (and, when symbols separate, symbols) between them.
@@ -130,28 +143,37 @@ fn spelled_units(text: &Normalized, symbols_separate: bool, out: &mut Vec<Unit>)
     for token in &text.tokens {
         let key = text.key(token);
         let letters = key.chars().count();
+        let unit = |(key, letter)| Unit {
+            key,
+            letter,
+            span: token.span.clone(),
+            run,
+        };
         if letters == 1 {
-            out.push(Unit {
-                key: key.chars().next().unwrap_or(' '),
-                span: token.span.clone(),
-                run,
-            });
+            out.extend(key.chars().zip(text.display(token).chars()).map(unit));
             continue;
         }
         if symbols_separate && let Some(word) = letters_apart(token, letters) {
-            for (i, c) in key.chars().enumerate() {
-                if word & (1 << i) != 0 {
-                    out.push(Unit {
-                        key: c,
-                        span: token.span.clone(),
-                        run,
-                    });
-                }
-            }
+            let pairs = key.chars().zip(text.display(token).chars());
+            let apart = pairs.enumerate().filter(|(i, _)| word & (1 << i) != 0);
+            out.extend(apart.map(|(_, pair)| unit(pair)));
             continue;
         }
         run += 1;
     }
+}
+
+/// The runs of `units`, as index ranges of at most [`MAX_SPELLED`] letters.
+fn runs(units: &[Unit]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let run = units.get(i)?.run;
+        let start = i;
+        while i < units.len() && units[i].run == run && i - start < MAX_SPELLED {
+            i += 1;
+        }
+        Some(start..i)
+    })
 }
 
 /// When symbols keep every letter of a token of `letters` characters apart (`f!u!c!k`,
@@ -171,14 +193,22 @@ impl WordMatcher {
             max_words: 1,
             ..WordMatcher::default()
         };
-        m.allow = allow
+        for key in allow
             .iter()
-            .map(|w| phrase_key(w).into_boxed_str())
+            .map(|w| phrase_key(w))
             .filter(|k| !k.is_empty())
-            .collect();
+        {
+            if key.contains(' ') {
+                m.allow_phrases
+                    .push(key.split(' ').map(Box::from).collect::<Vec<_>>());
+            } else {
+                m.allow.insert(key.into_boxed_str());
+            }
+        }
         let mut collapsed = String::new();
         let mut runs = Vec::new();
         let mut later_words = Vec::new();
+        let mut first_words = Vec::new();
         for (list_idx, list) in lists.iter().enumerate() {
             m.lists.push(list.name.clone());
             for word in &list.words {
@@ -200,6 +230,7 @@ impl WordMatcher {
                         .or_default()
                         .phrase_start = true;
                     later_words.extend(key.split(' ').skip(1).map(str::to_string));
+                    first_words.push(first.to_string());
                 } else {
                     if let Some(&first) = key.as_bytes().first() {
                         m.by_start.entry((key.len(), first)).or_default().push(id);
@@ -222,6 +253,7 @@ impl WordMatcher {
             }
         }
         m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
+        m.phrase_firsts = WordScreen::of_keys(first_words.iter().map(String::as_str));
         m.screen = WordScreen::new([&m]);
         m
     }
@@ -239,7 +271,8 @@ impl WordMatcher {
     /// The first listed word in `text`, if any.
     pub fn find(&self, text: &Normalized) -> Option<WordHit> {
         let all = 0..text.tokens.len();
-        self.scan(text, all, None, true, &mut Scratch::default())
+        let pairs = 0..text.tokens.len().saturating_sub(1);
+        self.scan(text, (all, pairs), None, true, &mut Scratch::default())
     }
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
@@ -250,20 +283,22 @@ impl WordMatcher {
         let Screened {
             maybe,
             open_tokens,
+            open_splits,
             spelled,
             scratch,
-            ..
         } = screened;
         let open = open_tokens.iter().map(|&i| i as usize);
-        self.scan(text, open, Some(maybe), *spelled, scratch)
+        let splits = open_splits.iter().map(|&i| i as usize);
+        self.scan(text, (open, splits), Some(maybe), *spelled, scratch)
     }
 
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
-    /// when a line break splits them), then runs of spelled letters when `spelled`.
+    /// when a line break splits them), then the pairs of tokens starting at `splits` as one
+    /// split word, then runs of spelled letters when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
-        open: impl Iterator<Item = usize>,
+        (open, splits): (impl Iterator<Item = usize>, impl Iterator<Item = usize>),
         maybe: Option<&[bool]>,
         spelled: bool,
         s: &mut Scratch,
@@ -278,21 +313,63 @@ impl WordMatcher {
             };
             let whole = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true))
                 && self.screen.may_hold(text, token);
-            if whole && let Some(hit) = self.check_whole(text, i, token, s) {
+            if whole
+                && let Some(hit) = self.check_whole(text, i, token, s)
+                && !self.allowed_in_context(text, &hit)
+            {
                 return Some(hit);
             }
             if let Some(next) = tokens.get(i + 1)
                 && next.newline_before
-                && let Some(hit) = self.check_join(text, &tokens[i..=i + 1], s)
+                && let Some(hit) = self.check_split(text, i, s)
+                && !self.allowed_in_context(text, &hit)
+            {
+                return Some(hit);
+            }
+        }
+        for i in splits {
+            if let (Some(first), Some(second)) = (tokens.get(i), tokens.get(i + 1))
+                && self.screen.may_split(first, second)
+                && let Some(hit) = self.check_split(text, i, s)
+                && !self.allowed_in_context(text, &hit)
             {
                 return Some(hit);
             }
         }
         if spelled {
             self.check_spelled(text, s)
+                .filter(|hit| !self.allowed_in_context(text, hit))
         } else {
             None
         }
+    }
+
+    /// Tokens `i` and `i + 1` read as one word (`fu ck`, `fu` and `ck` on two lines),
+    /// unless both are ordinary words (`the pen is`).
+    fn check_split(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        let pair = text.tokens.get(i..=i + 1)?;
+        let (first, second) = (text.key(&pair[0]), text.key(&pair[1]));
+        if first.len() + second.len() < MIN_SPLIT
+            || (dictionary::is_word(first) && dictionary::is_word(second))
+        {
+            return None;
+        }
+        self.check_join(text, pair, s)
+    }
+
+    /// Whether `hit` lies inside a phrase of the allow list (`cum` in `magna cum laude`).
+    fn allowed_in_context(&self, text: &Normalized, hit: &WordHit) -> bool {
+        let tokens = &text.tokens;
+        self.allow_phrases.iter().any(|phrase| {
+            tokens.windows(phrase.len()).any(|window| {
+                window
+                    .iter()
+                    .zip(phrase)
+                    .all(|(t, word)| text.key(t) == word.as_ref())
+                    && window[0].span.start <= hit.span.0
+                    && hit.span.1 <= window[window.len() - 1].span.end
+            })
+        })
     }
 
     /// Token `i` as a word, and as the first word of a phrase.
@@ -308,7 +385,11 @@ impl WordMatcher {
         collapse(text.key(token), &mut collapsed, &mut runs);
         let slot = self.index.get(collapsed.as_str());
         let mut hit = self.check_token(text, token, (slot, &runs), s);
-        if hit.is_none() && slot.is_some_and(|slot| slot.phrase_start) {
+        let phrase_start = match slot {
+            Some(slot) => slot.phrase_start,
+            None => token.symbols != 0 && self.phrase_firsts.may_hold(text, token),
+        };
+        if hit.is_none() && phrase_start {
             hit = self.check_phrases(text, i, s);
         }
         s.token = collapsed;
@@ -399,6 +480,9 @@ impl WordMatcher {
     /// Letters spelled out one at a time (`f u c k`, `8-4-$-7-a-r-d`, `f!u!c!k`,
     /// `s+h=i•t`), joined and searched. Symbols are read first as letters, as leetspeak
     /// would have them, then as mere separators.
+    ///
+    /// A run that spells an ordinary word in either reading (`a s s e s s`, `t_i.t•h i+n g`)
+    /// is read as that word, and nothing inside it is reported.
     fn check_spelled(&self, text: &Normalized, s: &mut Scratch) -> Option<WordHit> {
         let has_symbols = text.tokens.iter().any(|t| t.symbols != 0);
         let readings: &[bool] = if has_symbols {
@@ -406,6 +490,19 @@ impl WordMatcher {
         } else {
             &[false]
         };
+        s.ordinary.clear();
+        for &symbols_separate in readings {
+            spelled_units(text, symbols_separate, &mut s.units);
+            for run in runs(&s.units) {
+                let units = &s.units[run];
+                s.joined.clear();
+                s.joined.extend(units.iter().map(|u| u.letter));
+                if units.len() >= 2 && dictionary::is_word(&s.joined) {
+                    let (first, last) = (&units[0], &units[units.len() - 1]);
+                    s.ordinary.push(first.span.start..last.span.end);
+                }
+            }
+        }
         for &symbols_separate in readings {
             spelled_units(text, symbols_separate, &mut s.units);
             let units = std::mem::take(&mut s.units);
@@ -419,28 +516,29 @@ impl WordMatcher {
     }
 
     /// Searches each run of spelled letters: the whole run, and every stretch of three
-    /// letters or more within it.
+    /// letters or more within it, except inside a run read as an ordinary word.
     fn check_units(&self, units: &[Unit], s: &mut Scratch) -> Option<WordHit> {
-        let mut i = 0;
-        while i < units.len() {
-            let run = units[i].run;
-            let mut j = i;
-            while j < units.len() && units[j].run == run && j - i < MAX_SPELLED {
-                j += 1;
+        for run in runs(units) {
+            let (i, j) = (run.start, run.end);
+            if j - i < 2 {
+                continue;
             }
-            if j - i >= 2 {
-                for start in i..j {
-                    for end in (start + 2..=j).rev() {
-                        if end - start < 3 && !(start == i && end == j) {
-                            continue;
-                        }
-                        if let Some(hit) = self.check_unit_join(&units[start..end], s) {
-                            return Some(hit);
-                        }
+            for start in i..j {
+                for end in (start + 2..=j).rev() {
+                    if end - start < 3 && !(start == i && end == j) {
+                        continue;
+                    }
+                    let stretch = &units[start..end];
+                    let span = stretch[0].span.start..stretch[stretch.len() - 1].span.end;
+                    let ordinary = s
+                        .ordinary
+                        .iter()
+                        .any(|o| o.start <= span.start && span.end <= o.end);
+                    if !ordinary && let Some(hit) = self.check_unit_join(stretch, s) {
+                        return Some(hit);
                     }
                 }
             }
-            i = j.max(i + 1);
         }
         None
     }
@@ -549,8 +647,15 @@ impl WordMatcher {
             Some((slot, runs)) => slot.and_then(|slot| self.pick(slot, runs, 0)),
             None => self.lookup_exact(key, s, 0),
         };
-        if found.is_some() {
-            return found;
+        // An ordinary word is read only as itself: not as a listed word with a letter
+        // stretched (`assess` is not `asses`), nor as a stem with a suffix (`spicy`).
+        let ordinary = || dictionary::is_word(key);
+        if let Some(id) = found {
+            let stretched = self.entries[id as usize].key.as_ref() != key;
+            return (!stretched || !ordinary()).then_some(id);
+        }
+        if ordinary() {
+            return None;
         }
         for suffix in SUFFIXES {
             if let Some(stem) = key.strip_suffix(suffix)
@@ -614,6 +719,10 @@ impl WordMatcher {
 #[derive(Clone, Debug, Default)]
 pub struct WordScreen {
     words: Vec<u64>,
+    /// The first and second pieces a listed word can be split into by a space, where not
+    /// both are ordinary words: `fu`/`ck`, never `pen`/`is`.
+    heads: Vec<u64>,
+    tails: Vec<u64>,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -625,7 +734,10 @@ pub struct Screened {
     /// Tokens some rule must look at: those that may be listed, and those a line break
     /// splits from the next one.
     open_tokens: Vec<u32>,
-    /// Whether two or more one-letter tokens follow each other (`f u c k`).
+    /// Tokens that, joined with the next, may spell a listed word split in two (`fu ck`).
+    open_splits: Vec<u32>,
+    /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
+    /// keep a token's letters apart (`f!u!c!k`).
     spelled: bool,
     scratch: Scratch,
 }
@@ -633,7 +745,7 @@ pub struct Screened {
 impl Screened {
     /// Whether any rule needs to look at the message at all.
     fn open(&self) -> bool {
-        self.spelled || !self.open_tokens.is_empty()
+        self.spelled || !self.open_tokens.is_empty() || !self.open_splits.is_empty()
     }
 }
 
@@ -644,42 +756,48 @@ const SHAPES_PER_WORD: usize = 8;
 
 impl WordScreen {
     /// A screen over every key of `matchers`.
-    pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher>) -> Self {
-        WordScreen::of_keys(
+    pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher> + Clone) -> Self {
+        let mut screen = WordScreen::of_keys(
             matchers
+                .clone()
                 .into_iter()
                 .flat_map(|m| m.index.keys().map(AsRef::as_ref)),
-        )
+        );
+        let (mut heads, mut tails) = (Vec::new(), Vec::new());
+        let words = matchers.into_iter().flat_map(|m| m.entries.iter());
+        for key in words.map(|e| e.key.as_ref()).filter(|k| !k.contains(' ')) {
+            for (at, _) in key.char_indices().skip(1) {
+                let (head, tail) = key.split_at(at);
+                if dictionary::is_word(head) && dictionary::is_word(tail) {
+                    continue;
+                }
+                heads.push(Shape::of(head));
+                tails.extend(with_suffixes(tail));
+            }
+        }
+        screen.heads = bloom(heads);
+        screen.tails = bloom(tails);
+        screen
+    }
+
+    /// Whether `first` and `second` may be the two pieces of a split listed word.
+    fn may_split(&self, first: &Token, second: &Token) -> bool {
+        holds(&self.heads, first.shape) && holds(&self.tails, second.shape)
     }
 
     /// A screen over `keys`, whole or with any suffix the matchers strip.
     fn of_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Self {
-        let mut shapes = Vec::new();
-        let mut with_suffix = String::new();
-        for key in keys {
-            shapes.push(Shape::of(key));
-            for suffix in SUFFIXES {
-                with_suffix.clear();
-                with_suffix.push_str(key);
-                with_suffix.push_str(suffix);
-                shapes.push(Shape::of(&with_suffix));
-            }
+        WordScreen {
+            words: bloom(keys.flat_map(with_suffixes).collect()),
+            ..WordScreen::default()
         }
-        let len = (shapes.len() / SHAPES_PER_WORD).next_power_of_two().max(64);
-        let mut screen = WordScreen {
-            words: vec![0; len],
-        };
-        for shape in shapes {
-            let (word, bits) = screen.slot(shape);
-            screen.words[word] |= bits;
-        }
-        screen
     }
 
     /// Marks which tokens of `text` may be listed.
     pub fn mark(&self, text: &Normalized, out: &mut Screened) {
         out.maybe.clear();
         out.open_tokens.clear();
+        out.open_splits.clear();
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
@@ -687,6 +805,11 @@ impl WordScreen {
             let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
             if maybe || joined {
                 out.open_tokens.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+            if let Some(next) = text.tokens.get(i + 1)
+                && self.may_split(token, next)
+            {
+                out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
             let single = token.key.len() == 1;
             out.spelled |= single && single_before;
@@ -730,17 +853,44 @@ impl WordScreen {
     }
 
     fn holds(&self, shape: u64) -> bool {
-        let (word, bits) = self.slot(shape);
-        self.words.get(word).is_some_and(|w| w & bits == bits)
+        holds(&self.words, shape)
     }
+}
 
-    /// The filter word of a shape, and the three bits it sets there.
-    fn slot(&self, shape: u64) -> (usize, u64) {
-        let h = shape.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let word = (h >> 40) as usize & (self.words.len() - 1);
-        let bits = (1 << (h & 63)) | (1 << ((h >> 6) & 63)) | (1 << ((h >> 12) & 63));
-        (word, bits)
+/// The shapes of `key` whole and with each suffix the matchers strip.
+fn with_suffixes(key: &str) -> impl Iterator<Item = u64> + '_ {
+    std::iter::once(Shape::of(key)).chain(SUFFIXES.iter().map(move |suffix| {
+        let mut shape = Shape::default();
+        key.chars().chain(suffix.chars()).for_each(|c| shape.add(c));
+        shape.hash()
+    }))
+}
+
+/// A Bloom filter over `shapes`, three bits of one 64-bit word each.
+fn bloom(shapes: Vec<u64>) -> Vec<u64> {
+    let len = (shapes.len() / SHAPES_PER_WORD).next_power_of_two().max(64);
+    let mut words = vec![0; len];
+    for shape in shapes {
+        let (word, bits) = slot(&words, shape);
+        words[word] |= bits;
     }
+    words
+}
+
+fn holds(filter: &[u64], shape: u64) -> bool {
+    if filter.is_empty() {
+        return false;
+    }
+    let (word, bits) = slot(filter, shape);
+    filter.get(word).is_some_and(|w| w & bits == bits)
+}
+
+/// The filter word of a shape, and the three bits it sets there.
+fn slot(filter: &[u64], shape: u64) -> (usize, u64) {
+    let h = shape.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let word = (h >> 40) as usize & (filter.len() - 1);
+    let bits = (1 << (h & 63)) | (1 << ((h >> 6) & 63)) | (1 << ((h >> 12) & 63));
+    (word, bits)
 }
 
 /// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
