@@ -328,6 +328,21 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "compound",
+        apply: |t, n| {
+            if is_phrase(t) {
+                return None;
+            }
+            let word = ["big", "dirty", "face", "head", "stupid", "lord"][n % 6];
+            Some(if n % 2 == 0 {
+                format!("{word}{t}")
+            } else {
+                format!("{t}{word}")
+            })
+        },
+        per_letter: false,
+    },
+    Family {
         name: "inflected",
         apply: |t, n| {
             if is_phrase(t) || t.chars().count() < 4 {
@@ -483,8 +498,14 @@ fn every_listed_entry_is_caught_in_every_family() {
             tally.rate(),
             tally.rustrict_rate()
         ));
-        // Every family holds at 97 % or more of what it applies to.
-        if tally.rate() < 0.97 {
+        // Every family holds at 97 % or more of what it applies to; a compound at 90 %, as
+        // a listed word inside a run of ordinary words is sometimes read as those words.
+        let floor = if name.starts_with("compound") {
+            0.90
+        } else {
+            0.97
+        };
+        if tally.rate() < floor {
             failures.push(format!(
                 "{name}: {:.3}, missed {:?}",
                 tally.rate(),

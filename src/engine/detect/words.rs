@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::engine::detect::compound::{self, Compounds};
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -87,6 +88,8 @@ pub struct WordMatcher {
     phrase_firsts: WordScreen,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
+    /// Listed words searched for inside compounds (`fuckpig`).
+    compounds: Compounds,
     /// Phrases whose words are never reported (`magna cum laude`), as keys a word each.
     allow_phrases: Vec<Vec<Box<str>>>,
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
@@ -254,8 +257,17 @@ impl WordMatcher {
         }
         m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
         m.phrase_firsts = WordScreen::of_keys(first_words.iter().map(String::as_str));
+        m.compounds = Compounds::new(m.single_words());
         m.screen = WordScreen::new([&m]);
         m
+    }
+
+    /// Listed single words and their entries, without the allowed ones.
+    fn single_words(&self) -> impl Iterator<Item = (u32, &str)> {
+        let entries = self.entries.iter().enumerate();
+        entries
+            .filter(|(_, e)| !e.key.contains(' ') && !self.allowed(&e.key))
+            .map(|(id, e)| (id as u32, e.key.as_ref()))
     }
 
     /// How many words and phrases the matcher holds.
@@ -272,7 +284,9 @@ impl WordMatcher {
     pub fn find(&self, text: &Normalized) -> Option<WordHit> {
         let all = 0..text.tokens.len();
         let pairs = 0..text.tokens.len().saturating_sub(1);
-        self.scan(text, (all, pairs), None, true, &mut Scratch::default())
+        let compounds = 0..text.tokens.len();
+        let open = (all, pairs, compounds);
+        self.scan(text, open, None, true, &mut Scratch::default())
     }
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
@@ -284,21 +298,34 @@ impl WordMatcher {
             maybe,
             open_tokens,
             open_splits,
+            open_compounds,
             spelled,
             scratch,
         } = screened;
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
-        self.scan(text, (open, splits), Some(maybe), *spelled, scratch)
+        let compounds = open_compounds.iter().map(|&i| i as usize);
+        self.scan(
+            text,
+            (open, splits, compounds),
+            Some(maybe),
+            *spelled,
+            scratch,
+        )
     }
 
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
-    /// split word, then runs of spelled letters when `spelled`.
+    /// split word, then the tokens `compounds` as compounds, then runs of spelled letters
+    /// when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
-        (open, splits): (impl Iterator<Item = usize>, impl Iterator<Item = usize>),
+        (open, splits, compounds): (
+            impl Iterator<Item = usize>,
+            impl Iterator<Item = usize>,
+            impl Iterator<Item = usize>,
+        ),
         maybe: Option<&[bool]>,
         spelled: bool,
         s: &mut Scratch,
@@ -336,6 +363,13 @@ impl WordMatcher {
                 return Some(hit);
             }
         }
+        for i in compounds {
+            if let Some(hit) = self.check_compound(text, i, s)
+                && !self.allowed_in_context(text, &hit)
+            {
+                return Some(hit);
+            }
+        }
         if spelled {
             self.check_spelled(text, s)
                 .filter(|hit| !self.allowed_in_context(text, hit))
@@ -355,6 +389,19 @@ impl WordMatcher {
             return None;
         }
         self.check_join(text, pair, s)
+    }
+
+    /// Token `i` as a compound holding a listed word (`fuckpig`).
+    fn check_compound(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        let token = text.tokens.get(i)?;
+        let key = compound::candidate(text, token)?;
+        if !self.compounds.may_hold(&key) {
+            return None;
+        }
+        let entry = self.compounds.find(&key, &mut |piece| {
+            !self.allowed(piece) && self.lookup_exact(piece, s, 0).is_some()
+        })?;
+        Some(self.hit(entry, &key, token.span.start, token.span.end))
     }
 
     /// Whether `hit` lies inside a phrase of the allow list (`cum` in `magna cum laude`).
@@ -723,6 +770,8 @@ pub struct WordScreen {
     /// both are ordinary words: `fu`/`ck`, never `pen`/`is`.
     heads: Vec<u64>,
     tails: Vec<u64>,
+    /// Every listed word, to find the tokens that may be compounds.
+    compounds: Compounds,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -736,6 +785,8 @@ pub struct Screened {
     open_tokens: Vec<u32>,
     /// Tokens that, joined with the next, may spell a listed word split in two (`fu ck`).
     open_splits: Vec<u32>,
+    /// Tokens that may be compounds holding a listed word (`fuckpig`).
+    open_compounds: Vec<u32>,
     /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
     /// keep a token's letters apart (`f!u!c!k`).
     spelled: bool,
@@ -745,7 +796,10 @@ pub struct Screened {
 impl Screened {
     /// Whether any rule needs to look at the message at all.
     fn open(&self) -> bool {
-        self.spelled || !self.open_tokens.is_empty() || !self.open_splits.is_empty()
+        self.spelled
+            || !self.open_tokens.is_empty()
+            || !self.open_splits.is_empty()
+            || !self.open_compounds.is_empty()
     }
 }
 
@@ -764,7 +818,7 @@ impl WordScreen {
                 .flat_map(|m| m.index.keys().map(AsRef::as_ref)),
         );
         let (mut heads, mut tails) = (Vec::new(), Vec::new());
-        let words = matchers.into_iter().flat_map(|m| m.entries.iter());
+        let words = matchers.clone().into_iter().flat_map(|m| m.entries.iter());
         for key in words.map(|e| e.key.as_ref()).filter(|k| !k.contains(' ')) {
             for (at, _) in key.char_indices().skip(1) {
                 let (head, tail) = key.split_at(at);
@@ -777,6 +831,7 @@ impl WordScreen {
         }
         screen.heads = bloom(heads);
         screen.tails = bloom(tails);
+        screen.compounds = Compounds::new(matchers.into_iter().flat_map(|m| m.single_words()));
         screen
     }
 
@@ -798,6 +853,7 @@ impl WordScreen {
         out.maybe.clear();
         out.open_tokens.clear();
         out.open_splits.clear();
+        out.open_compounds.clear();
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
@@ -810,6 +866,10 @@ impl WordScreen {
                 && self.may_split(token, next)
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+            if compound::candidate(text, token).is_some_and(|key| self.compounds.may_hold(&key)) {
+                out.open_compounds
+                    .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
             let single = token.key.len() == 1;
             out.spelled |= single && single_before;

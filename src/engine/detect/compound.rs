@@ -1,0 +1,188 @@
+//! Listed words inside compounds: `fuckpig`, `assclown`, `bigtits`, `ieatass`.
+//!
+//! A token that is not itself an ordinary word is read as a compound when it splits into
+//! pieces that are each a listed word, an ordinary word of three letters or more, or one of
+//! a few short words (`i`, `my`, `ur`), with at least one listed piece. `Scunthorpe` does not
+//! split that way (`s` is no piece), `cocktail` or `assassin` are ordinary words, read as
+//! themselves, and `penistone` splits into ordinary words alone (`pen`, `is`, `tone`), so it
+//! is read as those, unless the listed word is itself ordinary words run together
+//! (`towelhead`), listed as a whole.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::engine::dictionary;
+use crate::engine::normalize::{I_OR_L, Normalized, Token};
+
+/// Short words a compound may hold besides listed and dictionary words of three letters.
+/// `a` and `u` are left out: too many words start with them (`afking` is no `a fking`).
+const SHORT_PIECES: [&str; 16] = [
+    "i", "my", "ur", "ya", "yo", "me", "im", "in", "on", "of", "to", "go", "no", "so", "up", "ma",
+];
+/// More short words, which may run together with ordinary words (`penistone` is `pen`,
+/// `is`, `tone`) but are too easily found inside longer words to count next to a listed
+/// one (`clit`, `he`, `roe`).
+const SHORT_ORDINARY: [&str; 14] = [
+    "a", "u", "is", "as", "at", "it", "an", "or", "be", "we", "he", "us", "by", "do",
+];
+/// Shortest listed word found inside a compound, and shortest compound read.
+const MIN_PIECE: usize = 3;
+const MIN_COMPOUND: usize = 6;
+/// Longest token read as a compound.
+const MAX_COMPOUND: usize = 40;
+
+/// The listed words that compounds are searched for, with the entry each stands for.
+#[derive(Clone, Debug, Default)]
+pub struct Compounds {
+    pieces: Option<AhoCorasick>,
+    entries: Vec<u32>,
+}
+
+impl Compounds {
+    /// Listed words `(entry, key)` of [`MIN_PIECE`] plain letters or more; others are left out.
+    pub fn new<'a>(keys: impl IntoIterator<Item = (u32, &'a str)>) -> Self {
+        let (entries, patterns): (Vec<u32>, Vec<&str>) = keys
+            .into_iter()
+            .filter(|(_, key)| {
+                key.len() >= MIN_PIECE && key.bytes().all(|b| b.is_ascii_lowercase())
+            })
+            .unzip();
+        let pieces = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok()
+            .filter(|_| !patterns.is_empty());
+        Compounds { pieces, entries }
+    }
+
+    /// Whether `key` holds some listed word: worth reading as a compound.
+    pub fn may_hold(&self, key: &str) -> bool {
+        self.pieces.as_ref().is_some_and(|ac| ac.is_match(key))
+    }
+
+    /// The entry of the first listed piece of compound `key`, where the rest splits into
+    /// pieces too; `is_listed` says whether another piece is listed.
+    pub fn find(&self, key: &str, is_listed: &mut dyn FnMut(&str) -> bool) -> Option<u32> {
+        let ac = self.pieces.as_ref()?;
+        let ordinary = splits(key, true, &mut |_| false);
+        for m in ac.find_overlapping_iter(key) {
+            let (before, after) = (&key[..m.start()], &key[m.end()..]);
+            if before.is_empty() && after.is_empty() {
+                continue; // the whole token: a listed word, read as one elsewhere
+            }
+            // Ordinary words run together (`pen`, `is`, `tone`) are read as those, unless
+            // the listed word is itself such a run (`towel` `head`), listed all the same.
+            if ordinary && !runs_together(&key[m.range()]) {
+                continue;
+            }
+            if splits(before, false, is_listed) && splits(after, false, is_listed) {
+                return self.entries.get(m.pattern().as_usize()).copied();
+            }
+        }
+        None
+    }
+}
+
+/// The key of `token` when it may be a compound: letters only once leetspeak is read
+/// (`@ssclown`, with an ambiguous `1` read as `i`), long enough, and not an ordinary word.
+pub fn candidate<'a>(text: &'a Normalized, token: &Token) -> Option<Cow<'a, str>> {
+    let key = text.key(token);
+    if !(MIN_COMPOUND..=MAX_COMPOUND).contains(&key.len()) {
+        return None;
+    }
+    let key = if key.contains(I_OR_L) {
+        Cow::Owned(key.replace(I_OR_L, "i"))
+    } else {
+        Cow::Borrowed(key)
+    };
+    let plain = key.bytes().all(|b| b.is_ascii_lowercase());
+    (plain && !dictionary::is_word(&key)).then_some(key)
+}
+
+/// Whether `word` is ordinary words of three letters or more run together (`towelhead`).
+fn runs_together(word: &str) -> bool {
+    (MIN_PIECE..=word.len().saturating_sub(MIN_PIECE)).any(|at| {
+        word.is_char_boundary(at)
+            && dictionary::is_word(&word[..at])
+            && (dictionary::is_word(&word[at..]) || runs_together(&word[at..]))
+    })
+}
+
+/// Whether `text` splits into pieces (listed words, ordinary words of three letters or
+/// more, short words, and with `ordinary` the short words of [`SHORT_ORDINARY`]); the
+/// empty text does.
+fn splits(text: &str, ordinary: bool, is_listed: &mut dyn FnMut(&str) -> bool) -> bool {
+    let len = text.len();
+    let mut reachable = [false; MAX_COMPOUND + 1];
+    reachable[0] = true;
+    for end in 1..=len.min(MAX_COMPOUND) {
+        reachable[end] = (0..end).any(|start| {
+            reachable[start] && {
+                let piece = &text[start..end];
+                SHORT_PIECES.contains(&piece)
+                    || (ordinary && SHORT_ORDINARY.contains(&piece))
+                    || (piece.len() >= MIN_PIECE
+                        && (dictionary::is_word(piece) || is_listed(piece)))
+            }
+        });
+    }
+    len <= MAX_COMPOUND && reachable[len]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compounds() -> Compounds {
+        Compounds::new([
+            (0, "fuck"),
+            (1, "ass"),
+            (2, "tits"),
+            (3, "cunt"),
+            (4, "pig"),
+        ])
+    }
+
+    fn found(text: &str) -> Option<u32> {
+        let n = Normalized::new(text);
+        let key = candidate(&n, &n.tokens[0])?;
+        compounds().find(&key, &mut |p| {
+            ["fuck", "ass", "tits", "cunt", "fucker"].contains(&p)
+        })
+    }
+
+    #[test]
+    fn listed_words_inside_compounds_are_found() {
+        for (text, want) in [
+            ("fuckpig", 0),
+            ("assclown", 1),
+            ("bigtits", 2),
+            ("ieatass", 1),
+            ("cuntfucker", 3),
+            ("suckmyass", 1),
+        ] {
+            assert_eq!(found(text), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn ordinary_words_and_partial_pieces_are_not_compounds() {
+        for text in [
+            "Scunthorpe",
+            "cocktail",
+            "assassin",
+            "classroom",
+            "passcode",
+            "bassline",
+            "titanic",
+            "cunts",
+            "assignment",
+            "penistone",
+            "tonightisfun",
+            "clitheroe",
+        ] {
+            assert_eq!(found(text), None, "{text}");
+        }
+    }
+}
