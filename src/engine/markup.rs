@@ -9,23 +9,18 @@
 //! Every markup character is ASCII and is replaced by an ASCII space, so byte offsets in the
 //! masked text are offsets in the original: a match still points at what the member wrote.
 
-/// Whether `text` holds a byte that may start markup. Most messages hold none and skip
-/// [`mask`] entirely.
+/// Whether `text` may hold markup: a star or backtick anywhere, or two pipes, or a `!`
+/// or `?` followed by another or by a `1`. Most messages hold none and skip [`mask`]
+/// entirely.
 pub fn may_hold_markup(text: &str) -> bool {
-    text.bytes().any(|b| MAY_START[usize::from(b)])
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'*' | b'`' => true,
+        b'|' => bytes.get(i + 1) == Some(&b'|'),
+        b'!' | b'?' => matches!(bytes.get(i + 1), Some(b'!' | b'?' | b'1')),
+        _ => false,
+    })
 }
-
-/// Bytes that begin some markup: pipes, stars, backticks, and the `!` or `?` that starts
-/// excited punctuation.
-const MAY_START: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'|' as usize] = true;
-    table[b'*' as usize] = true;
-    table[b'`' as usize] = true;
-    table[b'!' as usize] = true;
-    table[b'?' as usize] = true;
-    table
-};
 
 /// Writes `text` into `out` with every markup character replaced by a space.
 pub fn mask(text: &str, out: &mut String) {

@@ -640,7 +640,7 @@ fn excerpt(content: &str) -> Evidence {
 fn link_evidence(content: &str, link: &Link) -> Evidence {
     Evidence {
         matched: content[link.span.0..link.span.1].to_string(),
-        normalized: Some(link.host.clone()),
+        normalized: Some(link.names()),
         span: Some(link.span),
     }
 }

@@ -6,7 +6,8 @@
 //! split that way (`s` is no piece), `cocktail` or `assassin` are ordinary words, read as
 //! themselves, and `penistone` splits into ordinary words alone (`pen`, `is`, `tone`), so it
 //! is read as those, unless the listed word is itself ordinary words run together
-//! (`towelhead`), listed as a whole.
+//! (`towelhead`), listed as a whole. A token with the ending of an English place name is
+//! read as a name (`Shitterton`).
 
 use std::borrow::Cow;
 
@@ -26,9 +27,18 @@ const SHORT_PIECES: [&str; 16] = [
 const SHORT_ORDINARY: [&str; 14] = [
     "a", "u", "is", "as", "at", "it", "an", "or", "be", "we", "he", "us", "by", "do",
 ];
-/// Shortest listed word found inside a compound, and shortest compound read.
+/// Endings of English place names: a token ending in one is read as a name (`Shitterton`,
+/// `Cockermouth`, `Penistone`), not a compound.
+const PLACE_ENDINGS: [&str; 28] = [
+    "ton", "ham", "ford", "burn", "mouth", "thorpe", "field", "ley", "wick", "well", "worth",
+    "stone", "bury", "borough", "chester", "shire", "dale", "wood", "hurst", "stead", "combe",
+    "don", "minster", "bridge", "caster", "cester", "by", "sex",
+];
+
+/// Shortest listed word found inside a compound.
 const MIN_PIECE: usize = 3;
-const MIN_COMPOUND: usize = 6;
+/// Shortest token read as a compound, in bytes: two pieces of three letters.
+pub const MIN_COMPOUND: usize = 6;
 /// Longest token read as a compound.
 const MAX_COMPOUND: usize = 40;
 
@@ -62,9 +72,13 @@ impl Compounds {
     }
 
     /// The entry of the first listed piece of compound `key`, where the rest splits into
-    /// pieces too; `is_listed` says whether another piece is listed.
+    /// pieces too; `is_listed` says whether another piece is listed. An ordinary word is
+    /// no compound.
     pub fn find(&self, key: &str, is_listed: &mut dyn FnMut(&str) -> bool) -> Option<u32> {
         let ac = self.pieces.as_ref()?;
+        if dictionary::is_word(key) || PLACE_ENDINGS.iter().any(|e| key.ends_with(e)) {
+            return None;
+        }
         let ordinary = splits(key, true, &mut |_| false);
         for m in ac.find_overlapping_iter(key) {
             let (before, after) = (&key[..m.start()], &key[m.end()..]);
@@ -85,7 +99,8 @@ impl Compounds {
 }
 
 /// The key of `token` when it may be a compound: letters only once leetspeak is read
-/// (`@ssclown`, with an ambiguous `1` read as `i`), long enough, and not an ordinary word.
+/// (`@ssclown`, with an ambiguous `1` read as `i`), and long enough. Whether it is an
+/// ordinary word is left to [`Compounds::find`], which is reached far less often.
 pub fn candidate<'a>(text: &'a Normalized, token: &Token) -> Option<Cow<'a, str>> {
     let key = text.key(token);
     if !(MIN_COMPOUND..=MAX_COMPOUND).contains(&key.len()) {
@@ -96,8 +111,7 @@ pub fn candidate<'a>(text: &'a Normalized, token: &Token) -> Option<Cow<'a, str>
     } else {
         Cow::Borrowed(key)
     };
-    let plain = key.bytes().all(|b| b.is_ascii_lowercase());
-    (plain && !dictionary::is_word(&key)).then_some(key)
+    key.bytes().all(|b| b.is_ascii_lowercase()).then_some(key)
 }
 
 /// Whether `word` is ordinary words of three letters or more run together (`towelhead`).
@@ -141,6 +155,9 @@ mod tests {
             (2, "tits"),
             (3, "cunt"),
             (4, "pig"),
+            (5, "fucker"),
+            (6, "shitter"),
+            (7, "cock"),
         ])
     }
 
@@ -148,7 +165,7 @@ mod tests {
         let n = Normalized::new(text);
         let key = candidate(&n, &n.tokens[0])?;
         compounds().find(&key, &mut |p| {
-            ["fuck", "ass", "tits", "cunt", "fucker"].contains(&p)
+            ["fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock"].contains(&p)
         })
     }
 
@@ -181,6 +198,8 @@ mod tests {
             "penistone",
             "tonightisfun",
             "clitheroe",
+            "shitterton",
+            "cockermouth",
         ] {
             assert_eq!(found(text), None, "{text}");
         }

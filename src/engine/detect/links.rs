@@ -9,8 +9,14 @@ use rustc_hash::FxHashSet;
 /// A link found in a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
-    /// Lowercase host name without `www.`.
+    /// Lowercase host name without `www.`, in its ASCII form (`xn--dscord-6ve.gift`), as
+    /// DNS and domain lists spell it.
     pub host: String,
+    /// The host as a browser shows it (`dіscord.gift`), when that differs from `host`.
+    pub unicode_host: Option<String>,
+    /// The host with look-alike letters read as the letters they imitate
+    /// (`dіscord.gift` → `discord.gift`), when that differs from the shown host.
+    pub look_alike: Option<String>,
     /// Byte range of the whole link in the original text.
     pub span: (usize, usize),
     /// Lowercase path after the host (`/login`), empty when there is none.
@@ -21,102 +27,13 @@ pub struct Link {
     pub invite: Option<String>,
 }
 
-/// Top-level domains common enough that a bare `name.tld` is taken for a link.
-const BARE_TLDS: &[&str] = &[
-    "com",
-    "net",
-    "org",
-    "io",
-    "gg",
-    "co",
-    "uk",
-    "ru",
-    "xyz",
-    "info",
-    "me",
-    "app",
-    "dev",
-    "site",
-    "online",
-    "shop",
-    "store",
-    "club",
-    "top",
-    "icu",
-    "cfd",
-    "pw",
-    "gq",
-    "tk",
-    "ml",
-    "cf",
-    "ga",
-    "gift",
-    "gifts",
-    "asia",
-    "su",
-    "biz",
-    "us",
-    "de",
-    "fr",
-    "link",
-    "click",
-    "live",
-    "fun",
-    "space",
-    "tech",
-    "pro",
-    "cc",
-    "ws",
-    "tv",
-    "ly",
-    "to",
-    "vip",
-    "win",
-    "monster",
-    "rest",
-    "today",
-    "world",
-    "best",
-    "life",
-    "cloud",
-    "codes",
-    "community",
-    "digital",
-    "email",
-    "family",
-    "games",
-    "help",
-    "host",
-    "news",
-    "one",
-    "page",
-    "plus",
-    "run",
-    "services",
-    "support",
-    "team",
-    "website",
-    "work",
-    "zone",
-    "ltd",
-    "eu",
-    "ca",
-    "au",
-    "nl",
-    "pl",
-    "br",
-    "in",
-    "es",
-    "it",
-    "cn",
-    "jp",
-    "kr",
-    "tw",
-];
+/// Public suffixes that are also common file extensions: a bare `main.rs` or `notes.zip`
+/// is a file name; written with a scheme, `www.` or a path, it is a link all the same.
+const FILE_EXTENSIONS: &[&str] = &["rs", "py", "sh", "md", "pl", "cc", "zip", "mov", "ai", "ps"];
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:(?-u:\b)https?://|(?-u:\b)www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?-u:\b)(?:/[^\s<>()\[\]]*)?",
+        r"(?i)(?:(?-u:\b)https?://|(?-u:\b)www\.)?(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,24})(?-u:\b)(?:/[^\s<>()\[\]]*)?",
     )
     .expect("link pattern is valid")
 });
@@ -159,18 +76,15 @@ pub fn extract(text: &str) -> Vec<Link> {
             continue; // the text of a masked link, read with the link below
         }
         let parts = LinkParts::of(whole);
-        let tld = parts.host.rsplit('.').next().unwrap_or_default();
-        if !parts.explicit && !BARE_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld)) {
-            continue;
-        }
         if text[..start].ends_with('@') {
             continue; // an e-mail address
         }
-        let host = parts.host.to_ascii_lowercase();
-        let host = match host.strip_prefix("www.") {
-            Some(rest) => rest.to_string(),
-            None => host,
+        let Some(names) = HostNames::of(parts.host) else {
+            continue;
         };
+        if !parts.explicit && !names.bare_link() {
+            continue;
+        }
         let rest = whole[parts.host_start..].to_ascii_lowercase();
         let invite = if rest.starts_with("discord") || rest.starts_with("dsc.gg") {
             INVITE
@@ -185,7 +99,9 @@ pub fn extract(text: &str) -> Vec<Link> {
             .find(|(_, _, _, url)| span.0 >= url.0 && span.0 < url.1)
             .map(|(_, _, shown, _)| shown.to_string());
         links.push(Link {
-            host,
+            host: names.ascii,
+            unicode_host: names.unicode,
+            look_alike: names.look_alike,
             span,
             path: whole[parts.host_start + parts.host.len()..].to_ascii_lowercase(),
             shown,
@@ -195,13 +111,14 @@ pub fn extract(text: &str) -> Vec<Link> {
     links
 }
 
-/// Whether `text` has a dot between a letter or digit and a letter: every link does, most
-/// chat does not, and finding dots (a vectorized byte search) is far cheaper than the link
-/// pattern.
+/// Whether `text` has a dot between a letter or digit (of any script) and an ASCII letter:
+/// every link does, most chat does not, and finding dots (a vectorized byte search) is far
+/// cheaper than the link pattern.
 fn may_hold_link(text: &str) -> bool {
     text.match_indices('.').any(|(dot, _)| {
         let (before, after) = around(text.as_bytes(), dot);
-        before.is_some_and(u8::is_ascii_alphanumeric) && after.is_some_and(u8::is_ascii_alphabetic)
+        before.is_some_and(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+            && after.is_some_and(u8::is_ascii_alphabetic)
     })
 }
 
@@ -251,6 +168,55 @@ fn link_runs(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
         searched_to = end;
         Some(start..end)
     })
+}
+
+impl Link {
+    /// The host as shown and, when it differs, as DNS spells it: `dіscord.gift
+    /// (xn--dscord-6ve.gift)`.
+    pub fn names(&self) -> String {
+        match &self.unicode_host {
+            Some(shown) => format!("{shown} ({})", self.host),
+            None => self.host.clone(),
+        }
+    }
+}
+
+/// The names of one host.
+struct HostNames {
+    ascii: String,
+    unicode: Option<String>,
+    look_alike: Option<String>,
+}
+
+impl HostNames {
+    /// The names of `host` as written, without `www.`; `None` when it is no valid name.
+    fn of(host: &str) -> Option<Self> {
+        let ascii = idna::domain_to_ascii(host).ok()?;
+        let ascii = ascii
+            .strip_prefix("www.")
+            .map_or(ascii.clone(), str::to_string);
+        let (unicode, _) = idna::domain_to_unicode(&ascii);
+        let shown = if unicode == ascii { &ascii } else { &unicode };
+        let read = crate::engine::normalize::normalize(shown);
+        let look_alike = (read != *shown && read.is_ascii()).then_some(read);
+        Some(HostNames {
+            unicode: (unicode != ascii).then_some(unicode),
+            ascii,
+            look_alike,
+        })
+    }
+
+    /// Whether a bare `name.tld`, written without a scheme, `www.` or a path, is a link:
+    /// its suffix is on the public suffix list and is no common file extension.
+    fn bare_link(&self) -> bool {
+        let Some(suffix) = psl::suffix(self.ascii.as_bytes()) else {
+            return false;
+        };
+        let tld = self.ascii.rsplit('.').next().unwrap_or_default();
+        suffix.is_known()
+            && self.ascii.len() > suffix.as_bytes().len()
+            && !FILE_EXTENSIONS.contains(&tld)
+    }
 }
 
 /// The pieces of one link match.
@@ -413,6 +379,26 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(hosts("mail me at bob@example.com"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn any_public_suffix_makes_a_bare_link_but_file_names_do_not() {
+        for (text, host) in [
+            ("see example.photography now", "example.photography"),
+            ("go to shop.co.uk", "shop.co.uk"),
+            ("bücher.de has it", "xn--bcher-kva.de"),
+        ] {
+            assert_eq!(hosts(text), vec![host.to_string()], "{text}");
+        }
+        for text in [
+            "edit main.rs and run setup.sh",
+            "unzip notes.zip",
+            "e.g. fine",
+            "a.b",
+        ] {
+            assert_eq!(hosts(text), Vec::<String>::new(), "{text}");
+        }
+        assert_eq!(hosts("https://notes.zip/x"), vec!["notes.zip".to_string()]);
     }
 
     #[test]

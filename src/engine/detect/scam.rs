@@ -280,6 +280,15 @@ pub fn check<'a>(
         if config.deny.contains(&link.host) {
             return Some((link, format!("known scam domain {}", link.host)));
         }
+        if let Some(read) = &link.look_alike
+            && config.official.contains(read)
+        {
+            let reason = format!(
+                "likely scam link {}: look-alike letters imitate {read}",
+                link.names()
+            );
+            return Some((link, reason));
+        }
         if config.official.contains(&link.host) && link.shown.is_none() {
             continue;
         }
@@ -300,7 +309,15 @@ pub fn check<'a>(
             }
             continue;
         }
-        signs.brand = config.brand_score(&link.host);
+        signs.brand = match &link.look_alike {
+            // Letters from another script that imitate a brand's are a look-alike however
+            // the brand sits in the name.
+            Some(read) => config.brand_score(read).map(|sign| BrandSign {
+                points: LOOK_ALIKE,
+                ..sign
+            }),
+            None => config.brand_score(&link.host),
+        };
         let tld = link.host.rsplit('.').next().unwrap_or_default();
         signs.cheap_tld = CHEAP_TLDS.contains(&tld);
         signs.bait_words = config.domain_words(&link.host);
@@ -309,7 +326,11 @@ pub fn check<'a>(
             signs.link_looks_wrong() && BAIT_PATHS.iter().any(|p| link.path.starts_with(p));
         signs.wording = *wording.get_or_insert_with(|| config.wording_score(normalized_text));
         if signs.score() >= config.threshold && signs.link_looks_wrong() {
-            let reason = format!("likely scam link {}: {}", link.host, signs.describe(link));
+            let reason = format!(
+                "likely scam link {}: {}",
+                link.names(),
+                signs.describe(link)
+            );
             return Some((link, reason));
         }
     }
@@ -584,6 +605,51 @@ mod tests {
         ] {
             assert!(flagged(text), "{text}");
         }
+    }
+
+    /// Every official domain of every brand, with each letter of its name that another
+    /// script can imitate swapped for its look-alike, one at a time: extracted whole,
+    /// reported in both forms, and flagged.
+    #[test]
+    fn look_alike_letters_from_other_scripts_are_caught() {
+        const LOOK_ALIKES: [(char, char); 9] = [
+            ('a', 'а'),
+            ('c', 'с'),
+            ('e', 'е'),
+            ('i', 'і'),
+            ('o', 'о'),
+            ('p', 'р'),
+            ('s', 'ѕ'),
+            ('x', 'х'),
+            ('y', 'у'),
+        ];
+        let mut checked = 0;
+        for domain in BRANDS.iter().flat_map(|(_, domains)| domains.iter()) {
+            // A look-alike in the top-level domain names no domain that exists.
+            let name_end = domain.rfind('.').unwrap_or(domain.len());
+            for (at, c) in domain[..name_end].char_indices() {
+                let Some(&(_, fake)) = LOOK_ALIKES.iter().find(|(plain, _)| *plain == c) else {
+                    continue;
+                };
+                let host = format!("{}{fake}{}", &domain[..at], &domain[at + 1..]);
+                for text in [
+                    format!("free gift https://{host}/claim"),
+                    format!("{host}/login"),
+                ] {
+                    checked += 1;
+                    let links = extract(&text);
+                    assert_eq!(links.len(), 1, "{text}");
+                    assert_eq!(
+                        links[0].unicode_host.as_deref(),
+                        Some(host.as_str()),
+                        "{text}"
+                    );
+                    assert!(links[0].host.contains("xn--"), "{text}: {}", links[0].host);
+                    assert!(flagged(&text), "{text}");
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

@@ -867,7 +867,9 @@ impl WordScreen {
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
-            if compound::candidate(text, token).is_some_and(|key| self.compounds.may_hold(&key)) {
+            if token.key.len() >= compound::MIN_COMPOUND
+                && compound::candidate(text, token).is_some_and(|key| self.compounds.may_hold(&key))
+            {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
