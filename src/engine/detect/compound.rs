@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Token};
@@ -47,6 +47,19 @@ const MAX_COMPOUND: usize = 40;
 pub struct Compounds {
     pieces: Option<AhoCorasick>,
     entries: Vec<u32>,
+    /// The first three letters of every listed word, a bit each: a token none of whose
+    /// three-letter windows starts one holds none, and skips the automaton.
+    starts: Vec<u64>,
+}
+
+/// Bits of a three-letter window of lowercase letters.
+const TRIGRAMS: usize = 26 * 26 * 26;
+
+/// The bit of three lowercase letters.
+fn trigram(window: &[u8]) -> usize {
+    window
+        .iter()
+        .fold(0, |at, &b| at * 26 + usize::from(b.wrapping_sub(b'a')) % 26)
 }
 
 impl Compounds {
@@ -58,17 +71,34 @@ impl Compounds {
                 key.len() >= MIN_PIECE && key.bytes().all(|b| b.is_ascii_lowercase())
             })
             .unzip();
+        // A DFA: every long token of every message is run through it.
         let pieces = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .ok()
             .filter(|_| !patterns.is_empty());
-        Compounds { pieces, entries }
+        let mut starts = vec![0u64; TRIGRAMS.div_ceil(64)];
+        for key in &patterns {
+            let at = trigram(&key.as_bytes()[..MIN_PIECE]);
+            starts[at / 64] |= 1 << (at % 64);
+        }
+        Compounds {
+            pieces,
+            entries,
+            starts,
+        }
     }
 
     /// Whether `key` holds some listed word: worth reading as a compound.
     pub fn may_hold(&self, key: &str) -> bool {
-        self.pieces.as_ref().is_some_and(|ac| ac.is_match(key))
+        let starts_one = key.as_bytes().windows(MIN_PIECE).any(|w| {
+            let at = trigram(w);
+            self.starts
+                .get(at / 64)
+                .is_some_and(|bits| bits & (1 << (at % 64)) != 0)
+        });
+        starts_one && self.pieces.as_ref().is_some_and(|ac| ac.is_match(key))
     }
 
     /// The entry of the first listed piece of compound `key`, where the rest splits into

@@ -31,11 +31,15 @@ pub struct Link {
 /// is a file name; written with a scheme, `www.` or a path, it is a link all the same.
 const FILE_EXTENSIONS: &[&str] = &["rs", "py", "sh", "md", "pl", "cc", "zip", "mov", "ai", "ps"];
 
-static LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(?:(?-u:\b)https?://|(?-u:\b)www\.)?(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+(?:xn--[a-z0-9-]{1,59}|[a-z]{2,24})(?-u:\b)(?:/[^\s<>()\[\]]*)?",
-    )
-    .expect("link pattern is valid")
+/// Links in ASCII text, and in text of any script: host names may hold letters of any
+/// script (`dіscord.gift`).
+static LINK: LazyLock<[Regex; 2]> = LazyLock::new(|| {
+    [r"[a-z0-9]", r"[\p{L}\p{N}]"].map(|letter| {
+        let pattern = format!(
+            r"(?i)(?:(?-u:\b)https?://|(?-u:\b)www\.)?(?:{letter}(?:(?:{letter}|-){{0,61}}{letter})?\.)+(?:xn--[a-z0-9-]{{1,59}}|[a-z]{{2,24}})(?-u:\b)(?:/[^\s<>()\[\]]*)?"
+        );
+        Regex::new(&pattern).expect("link pattern is valid")
+    })
 });
 
 static MASKED: LazyLock<Regex> = LazyLock::new(|| {
@@ -134,7 +138,9 @@ fn around(bytes: &[u8], at: usize) -> (Option<&u8>, Option<&u8>) {
 fn link_matches(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     link_runs(text).flat_map(|run| {
         let offset = run.start;
-        LINK.find_iter(&text[run])
+        let run = &text[run];
+        LINK[usize::from(!run.is_ascii())]
+            .find_iter(run)
             .map(move |m| (offset + m.start(), offset + m.end()))
     })
 }
@@ -191,6 +197,18 @@ struct HostNames {
 impl HostNames {
     /// The names of `host` as written, without `www.`; `None` when it is no valid name.
     fn of(host: &str) -> Option<Self> {
+        if host.is_ascii() && !host.contains("xn--") {
+            // Most hosts: nothing to convert.
+            let ascii = host.to_ascii_lowercase();
+            let ascii = ascii
+                .strip_prefix("www.")
+                .map_or(ascii.clone(), str::to_string);
+            return Some(HostNames {
+                ascii,
+                unicode: None,
+                look_alike: None,
+            });
+        }
         let ascii = idna::domain_to_ascii(host).ok()?;
         let ascii = ascii
             .strip_prefix("www.")
@@ -441,7 +459,7 @@ mod tests {
         ) {
             let text = pieces.concat();
             let whole: Vec<(usize, usize)> =
-                LINK.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+                LINK[1].find_iter(&text).map(|m| (m.start(), m.end())).collect();
             let in_runs: Vec<(usize, usize)> = link_matches(&text).collect();
             proptest::prop_assert_eq!(in_runs, whole);
         }

@@ -86,6 +86,9 @@ pub struct WordMatcher {
     /// Every first word of a phrase, for tokens whose key the index cannot hold as it is
     /// (an ambiguous `1` in `h31l h1tler`).
     phrase_firsts: WordScreen,
+    /// The first two words of every phrase, as [`pair_shape`]s: most phrases start with a
+    /// common word (`i`, `you`, `go`), which is seldom followed by a phrase's second word.
+    phrase_pairs: Vec<u64>,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
     /// Listed words searched for inside compounds (`fuckpig`).
@@ -120,9 +123,39 @@ struct Scratch {
     variant: Vec<u8>,
     collapsed: String,
     runs: Vec<u8>,
-    units: Vec<Unit>,
-    /// Spans of runs of spelled letters that spell ordinary words.
+    /// The message's letters spelled out one at a time, read once for every rule.
+    spelled: Spelled,
+}
+
+/// A message's spelled-out letters in up to two readings: symbols as letters, and (when the
+/// message has symbols) symbols as separators; with the spans of runs that spell ordinary
+/// words in either reading.
+#[derive(Clone, Debug, Default)]
+struct Spelled {
+    readings: [Vec<Unit>; 2],
+    count: usize,
     ordinary: Vec<Range<usize>>,
+    letters: String,
+}
+
+impl Spelled {
+    fn read(&mut self, text: &Normalized) {
+        let has_symbols = text.tokens.iter().any(|t| t.symbols != 0);
+        self.count = if has_symbols { 2 } else { 1 };
+        self.ordinary.clear();
+        for (reading, units) in self.readings[..self.count].iter_mut().enumerate() {
+            spelled_units(text, reading == 1, units);
+            for run in runs(units) {
+                let run = &units[run];
+                self.letters.clear();
+                self.letters.extend(run.iter().map(|u| u.letter));
+                if run.len() >= 2 && dictionary::is_word(&self.letters) {
+                    let (first, last) = (&run[0], &run[run.len() - 1]);
+                    self.ordinary.push(first.span.start..last.span.end);
+                }
+            }
+        }
+    }
 }
 
 /// One letter of a word spelled out a letter at a time.
@@ -212,6 +245,7 @@ impl WordMatcher {
         let mut runs = Vec::new();
         let mut later_words = Vec::new();
         let mut first_words = Vec::new();
+        let mut phrase_pairs = Vec::new();
         for (list_idx, list) in lists.iter().enumerate() {
             m.lists.push(list.name.clone());
             for word in &list.words {
@@ -234,6 +268,10 @@ impl WordMatcher {
                         .phrase_start = true;
                     later_words.extend(key.split(' ').skip(1).map(str::to_string));
                     first_words.push(first.to_string());
+                    let mut words = key.split(' ').map(Shape::of);
+                    if let (Some(a), Some(b)) = (words.next(), words.next()) {
+                        phrase_pairs.push(pair_shape(a, b));
+                    }
                 } else {
                     if let Some(&first) = key.as_bytes().first() {
                         m.by_start.entry((key.len(), first)).or_default().push(id);
@@ -257,6 +295,7 @@ impl WordMatcher {
         }
         m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
         m.phrase_firsts = WordScreen::of_keys(first_words.iter().map(String::as_str));
+        m.phrase_pairs = bloom(phrase_pairs);
         m.compounds = Compounds::new(m.single_words());
         m.screen = WordScreen::new([&m]);
         m
@@ -286,7 +325,9 @@ impl WordMatcher {
         let pairs = 0..text.tokens.len().saturating_sub(1);
         let compounds = 0..text.tokens.len();
         let open = (all, pairs, compounds);
-        self.scan(text, open, None, true, &mut Scratch::default())
+        let mut scratch = Scratch::default();
+        scratch.spelled.read(text);
+        self.scan(text, open, None, true, &mut scratch)
     }
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
@@ -371,7 +412,7 @@ impl WordMatcher {
             }
         }
         if spelled {
-            self.check_spelled(text, s)
+            self.check_spelled(s)
                 .filter(|hit| !self.allowed_in_context(text, hit))
         } else {
             None
@@ -383,12 +424,11 @@ impl WordMatcher {
     fn check_split(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
         let pair = text.tokens.get(i..=i + 1)?;
         let (first, second) = (text.key(&pair[0]), text.key(&pair[1]));
-        if first.len() + second.len() < MIN_SPLIT
-            || (dictionary::is_word(first) && dictionary::is_word(second))
-        {
+        if first.len() + second.len() < MIN_SPLIT {
             return None;
         }
         self.check_join(text, pair, s)
+            .filter(|_| !(dictionary::is_word(first) && dictionary::is_word(second)))
     }
 
     /// Token `i` as a compound holding a listed word (`fuckpig`).
@@ -436,7 +476,11 @@ impl WordMatcher {
             Some(slot) => slot.phrase_start,
             None => token.symbols != 0 && self.phrase_firsts.may_hold(text, token),
         };
-        if hit.is_none() && phrase_start {
+        let pair_listed = || {
+            let next = text.tokens.get(i + 1);
+            next.is_some_and(|next| holds(&self.phrase_pairs, pair_shape(token.shape, next.shape)))
+        };
+        if hit.is_none() && phrase_start && pair_listed() {
             hit = self.check_phrases(text, i, s);
         }
         s.token = collapsed;
@@ -530,41 +574,28 @@ impl WordMatcher {
     ///
     /// A run that spells an ordinary word in either reading (`a s s e s s`, `t_i.t•h i+n g`)
     /// is read as that word, and nothing inside it is reported.
-    fn check_spelled(&self, text: &Normalized, s: &mut Scratch) -> Option<WordHit> {
-        let has_symbols = text.tokens.iter().any(|t| t.symbols != 0);
-        let readings: &[bool] = if has_symbols {
-            &[false, true]
-        } else {
-            &[false]
-        };
-        s.ordinary.clear();
-        for &symbols_separate in readings {
-            spelled_units(text, symbols_separate, &mut s.units);
-            for run in runs(&s.units) {
-                let units = &s.units[run];
-                s.joined.clear();
-                s.joined.extend(units.iter().map(|u| u.letter));
-                if units.len() >= 2 && dictionary::is_word(&s.joined) {
-                    let (first, last) = (&units[0], &units[units.len() - 1]);
-                    s.ordinary.push(first.span.start..last.span.end);
-                }
-            }
-        }
-        for &symbols_separate in readings {
-            spelled_units(text, symbols_separate, &mut s.units);
-            let units = std::mem::take(&mut s.units);
-            let hit = self.check_units(&units, s);
-            s.units = units;
+    /// The readings are made once per message by [`Spelled::read`].
+    fn check_spelled(&self, s: &mut Scratch) -> Option<WordHit> {
+        let mut spelled = std::mem::take(&mut s.spelled);
+        let mut hit = None;
+        for units in &spelled.readings[..spelled.count] {
+            hit = self.check_units(units, &spelled.ordinary, s);
             if hit.is_some() {
-                return hit;
+                break;
             }
         }
-        None
+        std::mem::swap(&mut s.spelled, &mut spelled);
+        hit
     }
 
     /// Searches each run of spelled letters: the whole run, and every stretch of three
     /// letters or more within it, except inside a run read as an ordinary word.
-    fn check_units(&self, units: &[Unit], s: &mut Scratch) -> Option<WordHit> {
+    fn check_units(
+        &self,
+        units: &[Unit],
+        ordinary: &[Range<usize>],
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
         for run in runs(units) {
             let (i, j) = (run.start, run.end);
             if j - i < 2 {
@@ -577,11 +608,10 @@ impl WordMatcher {
                     }
                     let stretch = &units[start..end];
                     let span = stretch[0].span.start..stretch[stretch.len() - 1].span.end;
-                    let ordinary = s
-                        .ordinary
+                    let inside_ordinary = ordinary
                         .iter()
                         .any(|o| o.start <= span.start && span.end <= o.end);
-                    if !ordinary && let Some(hit) = self.check_unit_join(stretch, s) {
+                    if !inside_ordinary && let Some(hit) = self.check_unit_join(stretch, s) {
                         return Some(hit);
                     }
                 }
@@ -701,16 +731,13 @@ impl WordMatcher {
             let stretched = self.entries[id as usize].key.as_ref() != key;
             return (!stretched || !ordinary()).then_some(id);
         }
-        if ordinary() {
-            return None;
-        }
         for suffix in SUFFIXES {
             if let Some(stem) = key.strip_suffix(suffix)
                 && stem.len() >= MIN_STEM
                 && !self.allowed(stem)
                 && let Some(id) = self.lookup_exact(stem, s, MIN_STEM)
             {
-                return Some(id);
+                return (!ordinary()).then_some(id);
             }
         }
         None
@@ -850,6 +877,13 @@ impl WordScreen {
 
     /// Marks which tokens of `text` may be listed.
     pub fn mark(&self, text: &Normalized, out: &mut Screened) {
+        self.mark_tokens(text, out);
+        if out.spelled {
+            out.scratch.spelled.read(text);
+        }
+    }
+
+    fn mark_tokens(&self, text: &Normalized, out: &mut Screened) {
         out.maybe.clear();
         out.open_tokens.clear();
         out.open_splits.clear();
@@ -868,7 +902,8 @@ impl WordScreen {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
             if token.key.len() >= compound::MIN_COMPOUND
-                && compound::candidate(text, token).is_some_and(|key| self.compounds.may_hold(&key))
+                && compound::candidate(text, token)
+                    .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key))
             {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
@@ -926,6 +961,11 @@ fn with_suffixes(key: &str) -> impl Iterator<Item = u64> + '_ {
         key.chars().chain(suffix.chars()).for_each(|c| shape.add(c));
         shape.hash()
     }))
+}
+
+/// The shape of two words in a row.
+fn pair_shape(first: u64, second: u64) -> u64 {
+    first.rotate_left(17) ^ second.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A Bloom filter over `shapes`, three bits of one 64-bit word each.
