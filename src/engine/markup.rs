@@ -14,12 +14,13 @@
 /// entirely.
 pub fn may_hold_markup(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(i, &b)| match b {
-        b'*' | b'`' => true,
-        b'|' => bytes.get(i + 1) == Some(&b'|'),
-        b'!' | b'?' => matches!(bytes.get(i + 1), Some(b'!' | b'?' | b'1')),
-        _ => false,
-    })
+    if memchr::memchr2(b'*', b'`', bytes).is_some() {
+        return true;
+    }
+    let next = |at: usize| bytes.get(at + 1).copied();
+    memchr::memchr_iter(b'|', bytes).any(|at| next(at) == Some(b'|'))
+        || memchr::memchr2_iter(b'!', b'?', bytes)
+            .any(|at| matches!(next(at), Some(b'!' | b'?' | b'1')))
 }
 
 /// Writes `text` into `out` with every markup character replaced by a space.

@@ -89,6 +89,8 @@ pub struct WordMatcher {
     /// The first two words of every phrase, as [`pair_shape`]s: most phrases start with a
     /// common word (`i`, `you`, `go`), which is seldom followed by a phrase's second word.
     phrase_pairs: Vec<u64>,
+    /// The same pairs, one shape each, for screens over several matchers.
+    phrase_pair_shapes: Vec<u64>,
     /// Keys never reported.
     allow: FxHashSet<Box<str>>,
     /// Listed words searched for inside compounds (`fuckpig`).
@@ -295,7 +297,8 @@ impl WordMatcher {
         }
         m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
         m.phrase_firsts = WordScreen::of_keys(first_words.iter().map(String::as_str));
-        m.phrase_pairs = bloom(phrase_pairs);
+        m.phrase_pairs = bloom(phrase_pairs.clone());
+        m.phrase_pair_shapes = phrase_pairs;
         m.compounds = Compounds::new(m.single_words());
         m.screen = WordScreen::new([&m]);
         m
@@ -380,7 +383,7 @@ impl WordMatcher {
                 break;
             };
             let whole = maybe.is_none_or(|m| m.get(i).copied().unwrap_or(true))
-                && self.screen.may_hold(text, token);
+                && self.screen.may_hold_at(text, i);
             if whole
                 && let Some(hit) = self.check_whole(text, i, token, s)
                 && !self.allowed_in_context(text, &hit)
@@ -799,6 +802,8 @@ pub struct WordScreen {
     tails: Vec<u64>,
     /// Every listed word, to find the tokens that may be compounds.
     compounds: Compounds,
+    /// The first two words of every phrase, as [`pair_shape`]s.
+    pairs: Vec<u64>,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -838,12 +843,20 @@ const SHAPES_PER_WORD: usize = 8;
 impl WordScreen {
     /// A screen over every key of `matchers`.
     pub fn new<'a>(matchers: impl IntoIterator<Item = &'a WordMatcher> + Clone) -> Self {
-        let mut screen = WordScreen::of_keys(
-            matchers
-                .clone()
-                .into_iter()
-                .flat_map(|m| m.index.keys().map(AsRef::as_ref)),
-        );
+        // Words listed on their own; a phrase's first word is screened with its second.
+        let mut screen = WordScreen::of_keys(matchers.clone().into_iter().flat_map(|m| {
+            let words = m
+                .index
+                .iter()
+                .filter(|(_, slot)| !slot.candidates.is_empty());
+            words.map(|(key, _)| key.as_ref())
+        }));
+        screen.pairs = matchers
+            .clone()
+            .into_iter()
+            .flat_map(|m| m.phrase_pair_shapes.iter().copied())
+            .collect::<Vec<_>>();
+        screen.pairs = bloom(std::mem::take(&mut screen.pairs));
         let (mut heads, mut tails) = (Vec::new(), Vec::new());
         let words = matchers.clone().into_iter().flat_map(|m| m.entries.iter());
         for key in words.map(|e| e.key.as_ref()).filter(|k| !k.contains(' ')) {
@@ -891,7 +904,7 @@ impl WordScreen {
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
-            let maybe = self.may_hold(text, token);
+            let maybe = self.may_hold_at(text, i);
             let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
             if maybe || joined {
                 out.open_tokens.push(u32::try_from(i).unwrap_or(u32::MAX));
@@ -922,6 +935,19 @@ impl WordScreen {
             single_before = single;
             out.maybe.push(maybe);
         }
+    }
+
+    /// Whether token `i` may be listed, alone or as the first word of a phrase (with the
+    /// token after it as the second).
+    fn may_hold_at(&self, text: &Normalized, i: usize) -> bool {
+        let Some(token) = text.tokens.get(i) else {
+            return false;
+        };
+        self.may_hold(text, token)
+            || text
+                .tokens
+                .get(i + 1)
+                .is_some_and(|next| holds(&self.pairs, pair_shape(token.shape, next.shape)))
     }
 
     fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
@@ -1173,8 +1199,11 @@ mod tests {
             &Normalized::new("we go fishing, fucking $ure"),
             &mut screened,
         );
-        assert_eq!(screened.maybe, [false, true, false, true, false]);
+        // `go` starts a phrase, but not one that goes on with `fishing`.
+        assert_eq!(screened.maybe, [false, false, false, true, false]);
         assert!(screened.open());
+        screen.mark(&Normalized::new("we go to the beach"), &mut screened);
+        assert_eq!(screened.maybe, [false, true, false, false, false]);
         screen.mark(&Normalized::new("hello there! 10 ways"), &mut screened);
         assert_eq!(screened.maybe, [false, false, false, false]);
         assert!(!screened.open());
