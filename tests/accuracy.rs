@@ -6,8 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+mod chat;
+
 use steward::engine::Engine;
-use steward::engine::event::{Author, ChannelId, Event, GuildId, Message, MessageId, UserId};
 use steward::engine::time::{Duration, Timestamp};
 use steward::rules;
 
@@ -44,37 +45,39 @@ fn corpus() -> Option<Vec<Line>> {
     )
 }
 
-fn flagged(rules: &rules::LoadedRules, text: &str) -> Vec<String> {
-    let mut engine = Engine::new(rules.set.clone());
-    let now = Timestamp(1_790_000_000_000);
-    let month = Duration::from_secs(30 * 86_400);
-    let event = Event::Message(Message {
-        id: MessageId(1),
-        guild_id: GuildId(1),
-        channel_id: ChannelId(10),
-        author: Author {
-            id: UserId(500),
-            name: "member".into(),
-            created_at: Some(now - Duration(month.0 * 12)),
-            joined_at: Some(now - month),
-            ..Author::default()
-        },
-        content: text.to_string(),
-        timestamp: now,
-        ..Message::default()
-    });
-    engine
-        .handle(&event, now)
-        .into_iter()
-        .map(|v| v.rule.to_string())
-        .collect()
+/// One engine for a run of lines: each line is a fresh member's message, ten minutes after
+/// the one before, so no line's spam windows reach another's.
+struct Judge {
+    engine: Engine,
+    n: u64,
 }
 
-fn rate(lines: &[&Line], rules: &rules::LoadedRules) -> (usize, usize, Vec<String>) {
+impl Judge {
+    fn new(rules: &rules::LoadedRules) -> Self {
+        Judge {
+            engine: Engine::new(rules.set.clone()),
+            n: 0,
+        }
+    }
+
+    /// The rules that fire on `text`.
+    fn flagged(&mut self, text: &str) -> Vec<String> {
+        self.n += 1;
+        let now = Timestamp(1_790_000_000_000) + Duration::from_secs(600 * self.n);
+        let event = chat::member_message(self.n, text, now);
+        self.engine
+            .handle(&event, now)
+            .into_iter()
+            .map(|v| v.rule.to_string())
+            .collect()
+    }
+}
+
+fn rate(lines: &[&Line], judge: &mut Judge) -> (usize, usize, Vec<String>) {
     let mut hits = 0;
     let mut misses = Vec::new();
     for line in lines {
-        if flagged(rules, &line.text).is_empty() {
+        if judge.flagged(&line.text).is_empty() {
             misses.push(format!("{:?} ({})", line.text, line.note));
         } else {
             hits += 1;
@@ -83,11 +86,11 @@ fn rate(lines: &[&Line], rules: &rules::LoadedRules) -> (usize, usize, Vec<Strin
     (hits, lines.len(), misses)
 }
 
-fn evaluate(rules: &rules::LoadedRules, corpus: &[Line]) -> Vec<String> {
+fn evaluate(judge: &mut Judge, corpus: &[Line]) -> Vec<String> {
     let mut failures = Vec::new();
     for (label, target) in [("slur", 0.98), ("profanity", 0.95), ("scam", 0.90)] {
         let lines: Vec<&Line> = corpus.iter().filter(|l| l.label == label).collect();
-        let (hits, total, misses) = rate(&lines, rules);
+        let (hits, total, misses) = rate(&lines, judge);
         let recall = hits as f64 / total as f64;
         println!("{label} recall: {hits}/{total} = {recall:.3} (target {target})");
         for m in misses.iter().take(10) {
@@ -100,7 +103,7 @@ fn evaluate(rules: &rules::LoadedRules, corpus: &[Line]) -> Vec<String> {
     let clean: Vec<&Line> = corpus.iter().filter(|l| l.label == "clean").collect();
     let mut wrong = Vec::new();
     for line in &clean {
-        let rules_hit = flagged(rules, &line.text);
+        let rules_hit = judge.flagged(&line.text);
         if !rules_hit.is_empty() {
             wrong.push(format!(
                 "{:?} ({}) by {}",
@@ -128,7 +131,7 @@ fn evaluate(rules: &rules::LoadedRules, corpus: &[Line]) -> Vec<String> {
         failures.push(format!("Scunthorpe traps flagged: {traps:?}"));
     }
     let spam: Vec<&Line> = corpus.iter().filter(|l| l.label == "spam").collect();
-    let (hits, total, _) = rate(&spam, rules);
+    let (hits, total, _) = rate(&spam, judge);
     println!("spam flagged (informational, single messages only): {hits}/{total}");
     failures
 }
@@ -140,7 +143,7 @@ fn example_rules_meet_the_accuracy_targets() {
         return;
     };
     let rules = rules::example().expect("example rules load");
-    let failures = evaluate(&rules, &corpus);
+    let failures = evaluate(&mut Judge::new(&rules), &corpus);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -150,13 +153,13 @@ fn probes_are_classified_as_labelled() {
         println!("skipped: ../shared/eval/probes.jsonl is not present");
         return;
     };
-    let rules = rules::example().expect("example rules load");
+    let mut judge = Judge::new(&rules::example().expect("example rules load"));
     let text = std::fs::read_to_string(path).expect("readable");
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
         let text = v["text"].as_str().unwrap_or_default();
         let clean = v["label"] == "clean";
-        assert_eq!(flagged(&rules, text).is_empty(), clean, "{text:?}");
+        assert_eq!(judge.flagged(text).is_empty(), clean, "{text:?}");
     }
 }
 
@@ -183,7 +186,8 @@ fn scam_recall_with_the_shared_phishing_list() {
     let rules = rules::parse(&source, Path::new("rules.yaml"), Path::new("."))
         .expect("rules with the phishing list load");
     let scams: Vec<&Line> = corpus.iter().filter(|l| l.label == "scam").collect();
-    let (hits, total, misses) = rate(&scams, &rules);
+    let mut judge = Judge::new(&rules);
+    let (hits, total, misses) = rate(&scams, &mut judge);
     let recall = hits as f64 / total as f64;
     println!("scam recall with the phishing list: {hits}/{total} = {recall:.3}");
     for m in &misses {
@@ -191,7 +195,7 @@ fn scam_recall_with_the_shared_phishing_list() {
     }
     assert!(recall >= 0.90, "scam recall {recall:.3} < 0.90");
     let clean: Vec<&Line> = corpus.iter().filter(|l| l.label == "clean").collect();
-    let (flagged_clean, _, _) = rate(&clean, &rules);
+    let (flagged_clean, _, _) = rate(&clean, &mut judge);
     println!(
         "clean flagged with the phishing list: {flagged_clean}/{}",
         clean.len()

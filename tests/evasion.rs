@@ -3,10 +3,11 @@
 //! sentence, must be flagged by the example rules; ordinary English written the same ways
 //! must not be. Recall is printed per family, beside rustrict's on a sample of the same lines.
 
+mod chat;
+
 use rustrict::CensorStr;
 use steward::engine::Engine;
 use steward::engine::dictionary;
-use steward::engine::event::{Author, ChannelId, Event, GuildId, Message, MessageId, UserId};
 use steward::engine::normalize::phrase_key;
 use steward::engine::time::{Duration, Timestamp};
 use steward::rules::{self, compile::BUILTIN_LISTS, compile::list_entries};
@@ -402,22 +403,7 @@ impl Poster {
     fn rules_fired(&mut self, text: &str) -> Vec<String> {
         self.n += 1;
         self.now = self.now + Duration::from_secs(600);
-        let year = Duration::from_secs(365 * 86_400);
-        let event = Event::Message(Message {
-            id: MessageId(self.n),
-            guild_id: GuildId(1),
-            channel_id: ChannelId(10 + self.n % 50),
-            author: Author {
-                id: UserId(1_000 + self.n),
-                name: "member".into(),
-                created_at: Some(self.now - Duration(year.0 * 2)),
-                joined_at: Some(self.now - year),
-                ..Author::default()
-            },
-            content: text.to_string(),
-            timestamp: self.now,
-            ..Message::default()
-        });
+        let event = chat::member_message(self.n, text, self.now);
         let verdicts = self.engine.handle(&event, self.now);
         verdicts.into_iter().map(|v| v.rule.to_string()).collect()
     }

@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 
+mod chat;
+
 use steward::engine::Engine;
-use steward::engine::event::{Author, ChannelId, Event, GuildId, Message, MessageId, UserId};
 use steward::engine::time::{Duration, Timestamp};
 use steward::rules;
 
@@ -34,23 +35,9 @@ fn lines(src: &std::path::Path, file: &str) -> Vec<String> {
 
 fn flagged(engine: &mut Engine, n: u64, text: &str) -> bool {
     let now = Timestamp(1_790_000_000_000) + Duration::from_secs(600 * n);
-    let year = Duration::from_secs(365 * 86_400);
-    let event = Event::Message(Message {
-        id: MessageId(n + 1),
-        guild_id: GuildId(1),
-        channel_id: ChannelId(10),
-        author: Author {
-            id: UserId(1_000 + n),
-            name: "member".into(),
-            created_at: Some(now - Duration(year.0 * 2)),
-            joined_at: Some(now - year),
-            ..Author::default()
-        },
-        content: text.to_string(),
-        timestamp: now,
-        ..Message::default()
-    });
-    !engine.handle(&event, now).is_empty()
+    !engine
+        .handle(&chat::member_message(n, text, now), now)
+        .is_empty()
 }
 
 #[test]
