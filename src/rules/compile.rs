@@ -639,3 +639,41 @@ pub fn compile_warnings(raw: &RawWarnings, cx: &Context) -> Result<WarningPolicy
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_list_files_name_the_line_and_the_reason() {
+        let mut invalid = b"fine\n# a comment\nalso fine\n".to_vec();
+        invalid.extend(b"bad \xff byte\n");
+        let long = format!("ok\n{}\n", "x".repeat(10_000));
+        let cases: [(&[u8], &str); 3] = [
+            (&invalid, ":4: not UTF-8"),
+            (long.as_bytes(), ":2: entry of 10000 bytes"),
+            (
+                b"word\n\n  --- \n",
+                ":3: entry \"---\" has no letter or digit",
+            ),
+        ];
+        for (bytes, want) in cases {
+            let got = checked_list_entries(bytes).expect_err("refused");
+            assert!(got.starts_with(want), "{got}");
+        }
+        let good = checked_list_entries(b"one\n\n two words # note\n").expect("good");
+        assert_eq!(good, ["one", "two words"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_or_refused_with_a_line(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2_000),
+        ) {
+            if let Err(reason) = checked_list_entries(&bytes) {
+                let line = reason.trim_start_matches(':').split(':').next().unwrap_or("");
+                proptest::prop_assert!(line.parse::<usize>().is_ok(), "{}", reason);
+            }
+        }
+    }
+}
