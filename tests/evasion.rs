@@ -329,6 +329,21 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "without vowels",
+        apply: |t, _| {
+            let consonants: String = t.chars().filter(|c| !"aeiou".contains(*c)).collect();
+            let plain = t.bytes().all(|b| b.is_ascii_lowercase());
+            // Consonants an ordinary word also has (`cnt`: count) are left unread, by design.
+            let readable = plain
+                && consonants.len() >= 3
+                && consonants.len() < t.len()
+                && !dictionary::is_word(&consonants)
+                && !dictionary::is_consonants_of_word(&consonants);
+            readable.then_some(consonants)
+        },
+        per_letter: false,
+    },
+    Family {
         name: "compound",
         apply: |t, n| {
             if is_phrase(t) {

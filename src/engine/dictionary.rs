@@ -23,6 +23,19 @@ pub fn is_word(key: &str) -> bool {
     !key.is_empty() && key.is_ascii() && words().contains(key)
 }
 
+/// Whether `consonants` are the consonants of some ordinary word written without its
+/// vowels (`ppl` of `people`), so a reader could take them for that word.
+pub fn is_consonants_of_word(consonants: &str) -> bool {
+    static SKELETONS: OnceLock<FxHashSet<String>> = OnceLock::new();
+    let skeletons = SKELETONS.get_or_init(|| {
+        words()
+            .iter()
+            .map(|w| w.chars().filter(|c| !"aeiou".contains(*c)).collect())
+            .collect()
+    });
+    skeletons.contains(consonants)
+}
+
 /// How many words the dictionary holds.
 pub fn len() -> usize {
     words().len()

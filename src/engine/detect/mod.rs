@@ -6,5 +6,6 @@ pub mod links;
 pub mod pattern;
 pub mod raid;
 pub mod scam;
+pub mod skeleton;
 pub mod spam;
 pub mod words;

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::detect::compound::{self, Compounds};
+use crate::engine::detect::skeleton::{self, Skeletons};
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -95,6 +96,8 @@ pub struct WordMatcher {
     allow: FxHashSet<Box<str>>,
     /// Listed words searched for inside compounds (`fuckpig`).
     compounds: Compounds,
+    /// Listed words by their consonants, for words written without vowels (`fck`).
+    skeletons: Skeletons,
     /// Phrases whose words are never reported (`magna cum laude`), as keys a word each.
     allow_phrases: Vec<Vec<Box<str>>>,
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
@@ -300,6 +303,13 @@ impl WordMatcher {
         m.phrase_pairs = bloom(phrase_pairs.clone());
         m.phrase_pair_shapes = phrase_pairs;
         m.compounds = Compounds::new(m.single_words());
+        // Consonants as listed and as read (`assfvcker` reads `assfucker`).
+        let written: Vec<(u32, String)> = m
+            .single_words()
+            .map(|(id, _)| (id, m.entries[id as usize].word.to_lowercase()))
+            .collect();
+        let words = written.iter().map(|(id, w)| (*id, w.as_str()));
+        m.skeletons = Skeletons::new(m.single_words().chain(words));
         m.screen = WordScreen::new([&m]);
         m
     }
@@ -434,9 +444,14 @@ impl WordMatcher {
             .filter(|_| !(dictionary::is_word(first) && dictionary::is_word(second)))
     }
 
-    /// Token `i` as a compound holding a listed word (`fuckpig`).
+    /// Token `i` as a listed word written without its vowels (`fck`), or as a compound
+    /// holding a listed word (`fuckpig`).
     fn check_compound(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
         let token = text.tokens.get(i)?;
+        if let Some(key) = skeleton::candidate(text, token) {
+            let entry = self.skeletons.find(key)?;
+            return Some(self.hit(entry, key, token.span.start, token.span.end));
+        }
         let key = compound::candidate(text, token)?;
         if !self.compounds.may_hold(&key) {
             return None;
@@ -817,7 +832,8 @@ pub struct Screened {
     open_tokens: Vec<u32>,
     /// Tokens that, joined with the next, may spell a listed word split in two (`fu ck`).
     open_splits: Vec<u32>,
-    /// Tokens that may be compounds holding a listed word (`fuckpig`).
+    /// Tokens that may be compounds holding a listed word (`fuckpig`), or listed words
+    /// without their vowels (`fck`).
     open_compounds: Vec<u32>,
     /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
     /// keep a token's letters apart (`f!u!c!k`).
@@ -914,10 +930,10 @@ impl WordScreen {
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
-            if token.key.len() >= compound::MIN_COMPOUND
+            let compound = token.key.len() >= compound::MIN_COMPOUND
                 && compound::candidate(text, token)
-                    .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key))
-            {
+                    .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key));
+            if compound || skeleton::candidate(text, token).is_some() {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
