@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 mod chat;
 
-use steward::engine::Engine;
-use steward::engine::time::{Duration, Timestamp};
+use chat::Poster;
+
 use steward::rules;
 
 fn shared(path: &str) -> Option<PathBuf> {
@@ -45,39 +45,11 @@ fn corpus() -> Option<Vec<Line>> {
     )
 }
 
-/// One engine for a run of lines: each line is a fresh member's message, ten minutes after
-/// the one before, so no line's spam windows reach another's.
-struct Judge {
-    engine: Engine,
-    n: u64,
-}
-
-impl Judge {
-    fn new(rules: &rules::LoadedRules) -> Self {
-        Judge {
-            engine: Engine::new(rules.set.clone()),
-            n: 0,
-        }
-    }
-
-    /// The rules that fire on `text`.
-    fn flagged(&mut self, text: &str) -> Vec<String> {
-        self.n += 1;
-        let now = Timestamp(1_790_000_000_000) + Duration::from_secs(600 * self.n);
-        let event = chat::member_message(self.n, text, now);
-        self.engine
-            .handle(&event, now)
-            .into_iter()
-            .map(|v| v.rule.to_string())
-            .collect()
-    }
-}
-
-fn rate(lines: &[&Line], judge: &mut Judge) -> (usize, usize, Vec<String>) {
+fn rate(lines: &[&Line], judge: &mut Poster) -> (usize, usize, Vec<String>) {
     let mut hits = 0;
     let mut misses = Vec::new();
     for line in lines {
-        if judge.flagged(&line.text).is_empty() {
+        if judge.rules_fired(&line.text).is_empty() {
             misses.push(format!("{:?} ({})", line.text, line.note));
         } else {
             hits += 1;
@@ -86,7 +58,7 @@ fn rate(lines: &[&Line], judge: &mut Judge) -> (usize, usize, Vec<String>) {
     (hits, lines.len(), misses)
 }
 
-fn evaluate(judge: &mut Judge, corpus: &[Line]) -> Vec<String> {
+fn evaluate(judge: &mut Poster, corpus: &[Line]) -> Vec<String> {
     let mut failures = Vec::new();
     for (label, target) in [("slur", 0.98), ("profanity", 0.95), ("scam", 0.90)] {
         let lines: Vec<&Line> = corpus.iter().filter(|l| l.label == label).collect();
@@ -103,7 +75,7 @@ fn evaluate(judge: &mut Judge, corpus: &[Line]) -> Vec<String> {
     let clean: Vec<&Line> = corpus.iter().filter(|l| l.label == "clean").collect();
     let mut wrong = Vec::new();
     for line in &clean {
-        let rules_hit = judge.flagged(&line.text);
+        let rules_hit = judge.rules_fired(&line.text);
         if !rules_hit.is_empty() {
             wrong.push(format!(
                 "{:?} ({}) by {}",
@@ -143,7 +115,7 @@ fn example_rules_meet_the_accuracy_targets() {
         return;
     };
     let rules = rules::example().expect("example rules load");
-    let failures = evaluate(&mut Judge::new(&rules), &corpus);
+    let failures = evaluate(&mut Poster::new(&rules), &corpus);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -153,13 +125,13 @@ fn probes_are_classified_as_labelled() {
         println!("skipped: ../shared/eval/probes.jsonl is not present");
         return;
     };
-    let mut judge = Judge::new(&rules::example().expect("example rules load"));
+    let mut judge = Poster::new(&rules::example().expect("example rules load"));
     let text = std::fs::read_to_string(path).expect("readable");
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
         let text = v["text"].as_str().unwrap_or_default();
         let clean = v["label"] == "clean";
-        assert_eq!(judge.flagged(text).is_empty(), clean, "{text:?}");
+        assert_eq!(judge.rules_fired(text).is_empty(), clean, "{text:?}");
     }
 }
 
@@ -186,7 +158,7 @@ fn scam_recall_with_the_shared_phishing_list() {
     let rules = rules::parse(&source, Path::new("rules.yaml"), Path::new("."))
         .expect("rules with the phishing list load");
     let scams: Vec<&Line> = corpus.iter().filter(|l| l.label == "scam").collect();
-    let mut judge = Judge::new(&rules);
+    let mut judge = Poster::new(&rules);
     let (hits, total, misses) = rate(&scams, &mut judge);
     let recall = hits as f64 / total as f64;
     println!("scam recall with the phishing list: {hits}/{total} = {recall:.3}");

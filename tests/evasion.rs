@@ -5,11 +5,11 @@
 
 mod chat;
 
+use chat::Poster;
+
 use rustrict::CensorStr;
-use steward::engine::Engine;
 use steward::engine::dictionary;
 use steward::engine::normalize::phrase_key;
-use steward::engine::time::{Duration, Timestamp};
 use steward::rules::{self, compile::BUILTIN_LISTS, compile::list_entries};
 
 /// One way of writing a word: `None` when it does not apply to that text.
@@ -96,6 +96,13 @@ fn split_middle(text: &str, with: &str) -> Option<(String, String, String)> {
     let at = chars.len() / 2;
     let (a, b): (String, String) = (chars[..at].iter().collect(), chars[at..].iter().collect());
     Some((format!("{a}{with}{b}"), a, b))
+}
+
+/// `text` split at its middle letter by `with`, unless both pieces are ordinary words:
+/// two ordinary words side by side are read as two words, by design.
+fn split_unless_ordinary(text: &str, with: &str) -> Option<String> {
+    let (split, a, b) = split_middle(text, with)?;
+    (!ordinary_pair(&a, &b)).then_some(split)
 }
 
 const FAMILIES: &[Family] = &[
@@ -302,19 +309,12 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         name: "split by a space",
-        apply: |t, _| {
-            let (split, a, b) = split_middle(t, " ")?;
-            // Two ordinary words side by side are read as two words, by design.
-            (!ordinary_pair(&a, &b)).then_some(split)
-        },
+        apply: |t, _| split_unless_ordinary(t, " "),
         per_letter: false,
     },
     Family {
         name: "split by a line break",
-        apply: |t, _| {
-            let (split, a, b) = split_middle(t, "\n")?;
-            (!ordinary_pair(&a, &b)).then_some(split)
-        },
+        apply: |t, _| split_unless_ordinary(t, "\n"),
         per_letter: false,
     },
     Family {
@@ -391,37 +391,6 @@ fn family(name: &str) -> &'static Family {
         .iter()
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no family {name}"))
-}
-
-/// Posts texts as messages, each by its own established member and minutes apart, so only
-/// content rules can fire.
-struct Poster {
-    engine: Engine,
-    now: Timestamp,
-    n: u64,
-}
-
-impl Poster {
-    fn new(rules: &rules::LoadedRules) -> Self {
-        Poster {
-            engine: Engine::new(rules.set.clone()),
-            now: Timestamp(1_790_000_000_000),
-            n: 0,
-        }
-    }
-
-    fn flags(&mut self, text: &str) -> bool {
-        !self.rules_fired(text).is_empty()
-    }
-
-    /// The rules that fire on `text`.
-    fn rules_fired(&mut self, text: &str) -> Vec<String> {
-        self.n += 1;
-        self.now = self.now + Duration::from_secs(600);
-        let event = chat::member_message(self.n, text, self.now);
-        let verdicts = self.engine.handle(&event, self.now);
-        verdicts.into_iter().map(|v| v.rule.to_string()).collect()
-    }
 }
 
 /// The built-in entries, with the list each comes from.

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 mod chat;
 
-use steward::engine::Engine;
-use steward::engine::time::{Duration, Timestamp};
+use chat::Poster;
+
 use steward::rules;
 
 /// The rustrict crate's `src` folder in the cargo registry.
@@ -33,13 +33,6 @@ fn lines(src: &std::path::Path, file: &str) -> Vec<String> {
         .collect()
 }
 
-fn flagged(engine: &mut Engine, n: u64, text: &str) -> bool {
-    let now = Timestamp(1_790_000_000_000) + Duration::from_secs(600 * n);
-    !engine
-        .handle(&chat::member_message(n, text, now), now)
-        .is_empty()
-}
-
 #[test]
 fn the_peer_suite_is_flagged_as_its_authors_expect() {
     let Some(src) = rustrict_source() else {
@@ -47,14 +40,12 @@ fn the_peer_suite_is_flagged_as_its_authors_expect() {
         return;
     };
     let rules = rules::example().expect("example rules load");
-    let mut engine = Engine::new(rules.set.clone());
-    let mut n = 0;
+    let mut poster = Poster::new(&rules);
     let mut rate = |texts: &[String]| {
         let mut hits = Vec::new();
         let mut misses = Vec::new();
         for text in texts {
-            n += 1;
-            if flagged(&mut engine, n, text) {
+            if poster.flags(text) {
                 hits.push(text.clone());
             } else {
                 misses.push(text.clone());
