@@ -197,22 +197,19 @@ struct HostNames {
 impl HostNames {
     /// The names of `host` as written, without `www.`; `None` when it is no valid name.
     fn of(host: &str) -> Option<Self> {
+        let without_www = |name: String| match name.strip_prefix("www.") {
+            Some(rest) => rest.to_string(),
+            None => name,
+        };
         if host.is_ascii() && !host.contains("xn--") {
             // Most hosts: nothing to convert.
-            let ascii = host.to_ascii_lowercase();
-            let ascii = ascii
-                .strip_prefix("www.")
-                .map_or(ascii.clone(), str::to_string);
             return Some(HostNames {
-                ascii,
+                ascii: without_www(host.to_ascii_lowercase()),
                 unicode: None,
                 look_alike: None,
             });
         }
-        let ascii = idna::domain_to_ascii(host).ok()?;
-        let ascii = ascii
-            .strip_prefix("www.")
-            .map_or(ascii.clone(), str::to_string);
+        let ascii = without_www(idna::domain_to_ascii(host).ok()?);
         let (unicode, _) = idna::domain_to_unicode(&ascii);
         let shown = if unicode == ascii { &ascii } else { &unicode };
         let read = crate::engine::normalize::normalize(shown);

@@ -84,9 +84,6 @@ pub struct WordMatcher {
     max_words: usize,
     /// Every word after the first of some phrase: a phrase stops at any other.
     phrase_words: WordScreen,
-    /// Every first word of a phrase, for tokens whose key the index cannot hold as it is
-    /// (an ambiguous `1` in `h31l h1tler`).
-    phrase_firsts: WordScreen,
     /// The first two words of every phrase, as [`pair_shape`]s: most phrases start with a
     /// common word (`i`, `you`, `go`), which is seldom followed by a phrase's second word.
     phrase_pairs: Vec<u64>,
@@ -249,7 +246,6 @@ impl WordMatcher {
         let mut collapsed = String::new();
         let mut runs = Vec::new();
         let mut later_words = Vec::new();
-        let mut first_words = Vec::new();
         let mut phrase_pairs = Vec::new();
         for (list_idx, list) in lists.iter().enumerate() {
             m.lists.push(list.name.clone());
@@ -272,7 +268,6 @@ impl WordMatcher {
                         .or_default()
                         .phrase_start = true;
                     later_words.extend(key.split(' ').skip(1).map(str::to_string));
-                    first_words.push(first.to_string());
                     let mut words = key.split(' ').map(Shape::of);
                     if let (Some(a), Some(b)) = (words.next(), words.next()) {
                         phrase_pairs.push(pair_shape(a, b));
@@ -299,7 +294,6 @@ impl WordMatcher {
             }
         }
         m.phrase_words = WordScreen::of_keys(later_words.iter().map(String::as_str));
-        m.phrase_firsts = WordScreen::of_keys(first_words.iter().map(String::as_str));
         m.phrase_pairs = bloom(phrase_pairs.clone());
         m.phrase_pair_shapes = phrase_pairs;
         m.compounds = Compounds::new(m.single_words());
@@ -492,7 +486,9 @@ impl WordMatcher {
         let mut hit = self.check_token(text, token, (slot, &runs), s);
         let phrase_start = match slot {
             Some(slot) => slot.phrase_start,
-            None => token.symbols != 0 && self.phrase_firsts.may_hold(text, token),
+            // A key the index cannot hold as it is (the ambiguous `1` of `h31l h1tler`) may
+            // still start a phrase: the pair screen below decides.
+            None => token.symbols != 0,
         };
         let pair_listed = || {
             let next = text.tokens.get(i + 1);
