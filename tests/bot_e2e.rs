@@ -216,10 +216,14 @@ async fn a_target_above_the_bot_is_refused_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_is_retried_and_the_outcome_audited() {
     let bot = Bot::start().await;
-    bot.rest.state.lock().unwrap().fail_next = 1;
+    let path = format!("/channels/{CHANNEL}/messages/5001");
+    bot.rest
+        .state
+        .lock()
+        .unwrap()
+        .fail("DELETE", path.clone(), 1);
     bot.gateway
         .send("MESSAGE_CREATE", message(5001, 503, "what the fuck"));
-    let path = format!("/channels/{CHANNEL}/messages/5001");
     bot.wait_for_count("delete and its retry", 2, |r| r.path == path)
         .await;
     let dir = bot.stop();
@@ -292,20 +296,28 @@ async fn raid_mode_ends_by_itself() {
     }
     bot.wait_for("bulk ban", |r| r.path.ends_with("/bulk-ban"))
         .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let dir = bot.stop();
-    let store = store(dir.path()).await;
-    let ended = store
-        .audit_rows(&AuditFilter {
-            action: Some("end_raid_mode".into()),
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
-    assert!(
-        ended.iter().any(|r| r.entry.phase == Phase::Done),
-        "raid mode ended: {ended:?}"
-    );
+    // Read the running bot's database until the end of raid mode is recorded.
+    let store = store(bot.dir.path()).await;
+    let start = Instant::now();
+    loop {
+        let ended = store
+            .audit_rows(&AuditFilter {
+                action: Some("end_raid_mode".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        if ended.iter().any(|r| r.entry.phase == Phase::Done) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "raid mode never ended: {ended:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    store.close().await;
+    bot.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -496,23 +508,6 @@ async fn a_bad_rules_file_changes_nothing_and_is_reported() {
     })
     .await;
     bot.stop();
-}
-
-/// A plain HTTP GET against the bot's metrics server: status line and body.
-async fn get(addr: &str, path: &str) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("metrics server");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (
-        head.lines().next().unwrap_or_default().to_string(),
-        body.to_string(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

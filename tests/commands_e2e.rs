@@ -509,7 +509,7 @@ async fn a_question_in_a_help_channel_gets_the_faq_answer() {
         "MESSAGE_CREATE",
         message(8102, 503, "how do I get the artist role?"),
     );
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    bot.wait_settled("message", 3).await;
     let answers = bot
         .rest
         .actions()
@@ -842,7 +842,8 @@ async fn stats_count_messages_members_and_rule_actions() {
     })
     .await;
     // The join and the leave arrived after the messages; let the bot take them in.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    bot.wait_settled("member_join", 1).await;
+    bot.wait_settled("member_leave", 1).await;
     let options = json!([{"name": "days", "type": 4, "value": 3}]);
     let id = command(
         &bot,
@@ -875,7 +876,7 @@ async fn stats_count_messages_members_and_rule_actions() {
     // Counted after the last /stats, saved at shutdown.
     bot.gateway
         .send("MESSAGE_CREATE", message(8204, 503, "see you later"));
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    bot.wait_settled("message", 5).await;
     let dir = bot.stop();
     let store = store(dir.path()).await;
     let today = steward::store::stats::day_of(steward::engine::time::Timestamp(

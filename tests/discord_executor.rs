@@ -147,7 +147,8 @@ async fn a_raid_ban_spares_the_owner() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let (fake, executor) = setup(None).await;
-    fake.state.lock().unwrap().fail_next = 2;
+    let path = "/channels/10/messages/20";
+    fake.state.lock().unwrap().fail("DELETE", path, 2);
     let delete = Request::Delete {
         guild: GuildId(GUILD),
         channel: ChannelId(10),
@@ -158,13 +159,9 @@ async fn server_errors_are_retried() {
         ExecOutcome::Done
     );
     assert_eq!(fake.actions().len(), 3);
-    assert!(
-        fake.actions()
-            .iter()
-            .all(|r| r.path == "/channels/10/messages/20")
-    );
+    assert!(fake.actions().iter().all(|r| r.path == path));
 
-    fake.state.lock().unwrap().fail_next = 3;
+    fake.state.lock().unwrap().fail("DELETE", path, 3);
     let err = executor
         .execute(&delete)
         .await

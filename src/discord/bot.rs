@@ -23,7 +23,7 @@ use super::live_rules::{LiveRules, RulesChangeError};
 use super::metrics::{self, Metered, Metrics};
 use super::{convert, http, now};
 use crate::engine::Engine;
-use crate::engine::event::{ChannelId, Event, GuildId, RoleId, UserId};
+use crate::engine::event::{ChannelId, Event, EventKind, GuildId, RoleId, UserId};
 use crate::lock::lock;
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::LoadedRules;
@@ -548,6 +548,7 @@ impl EventHandler for Handler {
         {
             self.answer_question(&ctx, &msg).await;
         }
+        self.metrics.settled(EventKind::Message.as_str());
     }
 
     async fn message_update(
@@ -560,6 +561,7 @@ impl EventHandler for Handler {
         if let Some(message) = convert::edit(&event) {
             self.decide(Event::MessageEdit(message)).await;
         }
+        self.metrics.settled(EventKind::MessageEdit.as_str());
     }
 
     async fn guild_member_addition(&self, _ctx: Context, member: Member) {
@@ -575,6 +577,7 @@ impl EventHandler for Handler {
         }
         drop(handling);
         self.decide(Event::MemberJoin(join)).await;
+        self.metrics.settled(EventKind::MemberJoin.as_str());
     }
 
     async fn guild_audit_log_entry_create(
@@ -620,6 +623,7 @@ impl EventHandler for Handler {
         }
         self.decide(Event::MemberUpdate(convert::member_update(&event, now())))
             .await;
+        self.metrics.settled(EventKind::MemberUpdate.as_str());
     }
 
     async fn guild_member_removal(
@@ -637,6 +641,7 @@ impl EventHandler for Handler {
             now(),
         )))
         .await;
+        self.metrics.settled(EventKind::MemberLeave.as_str());
     }
 }
 

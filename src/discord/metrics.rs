@@ -49,6 +49,7 @@ impl Counters {
 #[derive(Default)]
 pub struct Metrics {
     events: Counters,
+    settled: Counters,
     verdicts: Counters,
     actions: Counters,
     rest_errors: AtomicU64,
@@ -62,6 +63,11 @@ impl Metrics {
     /// One event of `kind` arrived.
     pub fn event(&self, kind: &str) {
         self.events.add(vec![("kind", kind.to_string())]);
+    }
+
+    /// An event of `kind` was handled to the end: verdicts carried out, answers posted.
+    pub fn settled(&self, kind: &str) {
+        self.settled.add(vec![("kind", kind.to_string())]);
     }
 
     /// A rule matched.
@@ -91,7 +97,12 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         self.events
-            .render("steward_events_total", "Gateway events handled.", &mut out);
+            .render("steward_events_total", "Gateway events received.", &mut out);
+        self.settled.render(
+            "steward_events_settled_total",
+            "Gateway events handled to the end (actions carried out, answers posted).",
+            &mut out,
+        );
         self.verdicts
             .render("steward_verdicts_total", "Rule matches, by rule.", &mut out);
         self.actions.render(

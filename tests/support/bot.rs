@@ -135,6 +135,28 @@ impl Bot {
         }
     }
 
+    /// Waits until the bot has handled `count` gateway events of `kind` (`message`,
+    /// `member_join`, …) to the end, as its metrics count them.
+    pub async fn wait_settled(&self, kind: &str, count: u64) {
+        let start = Instant::now();
+        let line = format!("steward_events_settled_total{{kind=\"{kind}\"}} ");
+        loop {
+            let (_, text) = get(&self.metrics, "/metrics").await;
+            let settled = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&line)?.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            if settled >= count {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{settled} of {count} {kind} events handled; metrics:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Stops the bot with SIGTERM and checks it shut down cleanly.
     pub fn stop(mut self) -> tempfile::TempDir {
         let pid = self.child.id().to_string();
@@ -190,4 +212,21 @@ pub async fn store(dir: &Path) -> Store {
     Store::open(dir.join("steward.db").to_str().expect("UTF-8"))
         .await
         .expect("store")
+}
+
+/// A plain HTTP GET against the bot's metrics server: status line and body.
+pub async fn get(addr: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("metrics server");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
 }

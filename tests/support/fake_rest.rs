@@ -41,8 +41,9 @@ pub struct State {
     pub roles: HashMap<u64, Vec<(u64, i64)>>,
     /// Roles of each member, by (guild, user).
     pub members: HashMap<(u64, u64), Vec<u64>>,
-    /// Answer this many requests with 500 first (to test retries).
-    pub fail_next: usize,
+    /// Scripted server errors: requests matching a method and path get 500 a set number
+    /// of times (to test retries), whatever else is sent in between.
+    pub failures: Vec<Failure>,
     /// Overwrites (target, allow, deny) of each channel; all channels are in guild 1.
     pub channels: HashMap<u64, Vec<(u64, u64, u64)>>,
     /// What `GET /gateway` points at.
@@ -53,6 +54,27 @@ pub struct State {
     pub history: HashMap<u64, Vec<Value>>,
     /// Files served raw at `GET /files/{name}` (attachments).
     pub files: HashMap<String, String>,
+}
+
+/// Answer `times` requests of `method` on `path` with a status, then answer normally.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub method: &'static str,
+    pub path: String,
+    pub times: usize,
+    pub status: u16,
+}
+
+impl State {
+    /// Answers the next `times` requests of `method` on `path` with 500.
+    pub fn fail(&mut self, method: &'static str, path: impl Into<String>, times: usize) {
+        self.failures.push(Failure {
+            method,
+            path: path.into(),
+            times,
+            status: 500,
+        });
+    }
 }
 
 /// A running fake; it stops when dropped.
@@ -156,9 +178,17 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
 
 /// Status and body for one request.
 fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
-    if state.fail_next > 0 {
-        state.fail_next -= 1;
-        return (500, json!({"message": "internal server error", "code": 0}));
+    if let Some(failure) = state
+        .failures
+        .iter_mut()
+        .find(|f| f.times > 0 && f.method == r.method && f.path == r.path)
+    {
+        failure.times -= 1;
+        let status = failure.status;
+        return (
+            status,
+            json!({"message": "internal server error", "code": 0}),
+        );
     }
     let segments: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     let id = |i: usize| {
