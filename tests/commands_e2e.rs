@@ -429,6 +429,71 @@ async fn a_server_lockdown_locks_every_text_channel_and_ends_as_it_was() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_lockdowns_end_with_the_channels_as_before_the_first() {
+    let bot = Bot::start().await;
+    let everyone_open = vec![(GUILD, 1 << 10, 0)];
+    {
+        let mut state = bot.rest.state.lock().expect("state");
+        state.channels.insert(CHANNEL, vec![]);
+        state.channels.insert(11, everyone_open.clone());
+    }
+    let start = |server: bool, length: &str| {
+        payloads::command_data(
+            "lockdown",
+            json!([{"name": "start", "type": 1, "options": [
+                {"name": "server", "type": 5, "value": server},
+                text_option("length", length),
+            ]}]),
+            &[],
+        )
+    };
+    // This channel for 2 s, then the whole server for 4 s: the first ends while the
+    // second still holds the channel.
+    let id = command(&bot, 1040, MODERATOR, ALL_PERMISSIONS, start(false, "2s"));
+    assert!(text(&reply(&bot, id).await).contains("Locked 1 channels"));
+    let id = command(&bot, 1041, MODERATOR, ALL_PERMISSIONS, start(true, "4s"));
+    assert!(text(&reply(&bot, id).await).contains("Locked 2 channels"));
+    let locked = |bot: &Bot, channel: u64| {
+        bot.rest.state.lock().expect("state").channels[&channel]
+            .iter()
+            .any(|(t, _, deny)| *t == GUILD && deny & SEND_MESSAGES != 0)
+    };
+    let store = store(bot.dir.path()).await;
+    let ended = || async {
+        store
+            .audit_rows(&AuditFilter {
+                action: Some("end_lockdown".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.entry.phase == Phase::Done)
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while ended().await < 1 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(locked(&bot, CHANNEL), "the server lockdown still holds it");
+    while ended().await < 2 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    {
+        let state = bot.rest.state.lock().expect("state");
+        assert!(
+            state.channels[&CHANNEL].is_empty(),
+            "no overwrite, as before"
+        );
+        assert_eq!(state.channels[&11], everyone_open, "as it was");
+    }
+    store.close().await;
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_deletes_the_chosen_messages_in_bulk() {
     let bot = Bot::start().await;
     let now_id =

@@ -174,13 +174,6 @@ pub async fn run(
     let me = http.get_current_user().await?;
     tracing::info!(user = %me.name, id = %me.id, "logged in");
     let store = Store::open(&config.database).await?;
-    let resumed = store.resume_timed().await?;
-    if resumed > 0 {
-        tracing::info!(
-            resumed,
-            "resuming timed actions a previous run left half-done"
-        );
-    }
     let rules = &config.rules;
     let settings = ExecutorSettings::with_defaults(
         rules.mod_log_channel.map(ChannelId),

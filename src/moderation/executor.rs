@@ -144,7 +144,8 @@ pub trait Executor: Send + Sync {
 pub struct Recorder {
     requests: Mutex<Vec<Request>>,
     refuse: Vec<UserId>,
-    fail: bool,
+    /// Requests still to fail: `usize::MAX` for all of them.
+    failures: std::sync::atomic::AtomicUsize,
 }
 
 impl Recorder {
@@ -158,8 +159,14 @@ impl Recorder {
 
     /// A recorder whose every request fails (as if Discord were down).
     pub fn failing() -> Self {
+        Recorder::failing_first(usize::MAX)
+    }
+
+    /// A recorder whose first `count` requests fail, then every one works (as if Discord
+    /// came back).
+    pub fn failing_first(count: usize) -> Self {
         Recorder {
-            fail: true,
+            failures: count.into(),
             ..Recorder::default()
         }
     }
@@ -201,7 +208,16 @@ impl Executor for Recorder {
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request.clone());
         }
-        if self.fail {
+        use std::sync::atomic::Ordering;
+        let failing = self
+            .failures
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| match left {
+                0 => None,
+                usize::MAX => Some(usize::MAX),
+                n => Some(n - 1),
+            })
+            .is_ok();
+        if failing {
             return Err(ExecError("recorder set to fail".to_string()));
         }
         if Recorder::target(request).is_some_and(|t| self.refuse.contains(&t)) {

@@ -22,7 +22,7 @@ use crate::engine::verdict::{Action, Evidence, Mode, Verdict};
 use crate::rules::{LoadedRules, WarningPolicy};
 use crate::store::audit::{AuditEntry, Phase};
 use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
-use crate::store::timers::{NewTimed, TimedKind, TimedOutcome};
+use crate::store::timers::{NewTimed, TimedAction, TimedKind, TimedOutcome};
 use crate::store::warnings::NewWarning;
 use crate::store::{Store, StoreError};
 
@@ -291,63 +291,120 @@ impl<E: Executor> Moderator<E> {
                 return Ok(ran);
             }
             for timed in due {
-                let a = &timed.action;
-                let channels = || -> Vec<ChannelId> {
-                    a.detail["channels"]
-                        .as_array()
-                        .map(|c| {
-                            c.iter()
-                                .filter_map(|v| v.as_str()?.parse().ok().map(ChannelId))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                let request = match (a.kind, a.target) {
-                    (TimedKind::Unban, Some(user)) => Request::Unban {
-                        guild: a.guild,
-                        user,
-                    },
-                    (TimedKind::EndTimeout, Some(user)) => Request::EndTimeout {
-                        guild: a.guild,
-                        user,
-                    },
-                    (TimedKind::EndLockdown, _) => Request::EndLockdown {
-                        guild: a.guild,
-                        channels: channels(),
-                        previous: a.detail["previous"].clone(),
-                    },
-                    (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
-                    (_, None) => {
-                        self.store
-                            .finish_timed(timed.id, TimedOutcome::Failed, now)
-                            .await?;
-                        continue;
-                    }
-                };
-                let entry = AuditEntry {
-                    at: now,
-                    guild: Some(a.guild),
-                    actor: None,
-                    rule: None,
-                    action: request.name().to_string(),
-                    phase: Phase::Intent,
-                    target: a.target,
-                    case_id: a.case_id,
-                    detail: json!({"timed_action": timed.id, "due_at": a.due_at.0}),
-                };
-                let outcome = self.execute_audited(entry, &request).await?;
-                let finished = if outcome.is_ok() {
-                    TimedOutcome::Done
-                } else {
-                    TimedOutcome::Failed
-                };
-                if let (Some(case), TimedOutcome::Done) = (a.case_id, finished) {
-                    self.store.close_case(case).await?;
-                }
-                self.store.finish_timed(timed.id, finished, now).await?;
+                self.run_timed(&timed, now).await?;
                 ran += 1;
             }
         }
+    }
+
+    /// Carries out one claimed timed action. A failure is tried again later, with longer
+    /// waits, until it works or Discord says there is nothing left to end; moderators are
+    /// told once when it keeps failing.
+    async fn run_timed(&self, timed: &TimedAction, now: Timestamp) -> Result<(), ModerationError> {
+        let a = &timed.action;
+        let mut request = timed_request(a);
+        // Overlapping lockdowns: only channels no other lockdown holds are put back, as
+        // they were before the first.
+        if let (TimedKind::EndLockdown, Some(restore)) =
+            (a.kind, self.store.channels_to_restore(timed.id).await?)
+        {
+            request = Some(Request::EndLockdown {
+                guild: a.guild,
+                channels: restore
+                    .as_object()
+                    .map(|m| {
+                        m.keys()
+                            .filter_map(|c| c.parse().ok().map(ChannelId))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                previous: restore,
+            });
+        }
+        let Some(request) = request else {
+            self.store
+                .finish_timed(timed.id, &TimedOutcome::Failed, now)
+                .await?;
+            return Ok(());
+        };
+        let entry = AuditEntry {
+            at: now,
+            guild: Some(a.guild),
+            actor: None,
+            rule: None,
+            action: request.name().to_string(),
+            phase: Phase::Intent,
+            target: a.target,
+            case_id: a.case_id,
+            detail: json!({"timed_action": timed.id, "due_at": a.due_at.0, "attempt": timed.attempts}),
+        };
+        let outcome = self.execute_audited(entry, &request).await?;
+        let finished = match &outcome {
+            Ok(ExecOutcome::Done) => TimedOutcome::Done,
+            Ok(ExecOutcome::Refused(why)) => {
+                self.timed_alert(timed, why, "steward will not try again", now)
+                    .await?;
+                TimedOutcome::Failed
+            }
+            Err(e) => {
+                if timed.attempts == ALERT_AFTER_ATTEMPTS {
+                    self.timed_alert(timed, &e.0, "steward keeps trying", now)
+                        .await?;
+                }
+                TimedOutcome::Retry {
+                    at: now + retry_wait(timed.attempts),
+                    error: e.0.clone(),
+                }
+            }
+        };
+        if a.kind == TimedKind::EndLockdown && finished != TimedOutcome::Done {
+            // Still holding the channels: the retry puts them back.
+        } else if a.kind == TimedKind::EndLockdown {
+            self.store.release_channels(timed.id).await?;
+        }
+        let ours = self.store.finish_timed(timed.id, &finished, now).await?;
+        if let (true, Some(case), TimedOutcome::Done) = (ours, a.case_id, &finished) {
+            self.store.close_case(case).await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the moderators that the end of a sanction is not happening as planned.
+    async fn timed_alert(
+        &self,
+        timed: &TimedAction,
+        error: &str,
+        next: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        let a = &timed.action;
+        let whom = a
+            .target
+            .map(|t| format!(" of member {t}"))
+            .unwrap_or_default();
+        let request = Request::Alert {
+            guild: a.guild,
+            channel: None,
+            text: format!(
+                "Could not carry out the scheduled {}{whom} (attempt {}): {error}; {next}.",
+                a.kind.as_str(),
+                timed.attempts
+            ),
+        };
+        let entry = AuditEntry {
+            at: now,
+            guild: Some(a.guild),
+            actor: None,
+            rule: None,
+            action: request.name().to_string(),
+            phase: Phase::Intent,
+            target: a.target,
+            case_id: a.case_id,
+            detail: json!({"timed_action": timed.id, "error": error}),
+        };
+        // A lost alert is in the audit log with Discord's answer; the retries go on.
+        let _posted = self.execute_audited(entry, &request).await?;
+        Ok(())
     }
 
     /// Writes `intent`, carries out `request`, and writes the outcome under the same intent.
@@ -414,19 +471,35 @@ impl<E: Executor> Moderator<E> {
             }
             _ => None,
         };
+        // The end of a temporary sanction is stored before Discord is asked, so that no
+        // crash between the two leaves the sanction without its end.
+        let end = match (&request, &previous) {
+            (Some(_), None | Some(Ok(_))) => {
+                let snapshot = previous
+                    .as_ref()
+                    .and_then(|p| p.as_ref().ok().cloned())
+                    .unwrap_or(serde_json::Value::Null);
+                match timed_end(step.action, t, case.as_ref(), snapshot.clone(), now) {
+                    Some(timed) => {
+                        let id = self.store.schedule(&timed).await?;
+                        if let Some(Request::Lockdown { channels, .. }) = &request {
+                            self.store
+                                .hold_channels(id, t.guild, channels, &snapshot)
+                                .await?;
+                        }
+                        Some((id, timed.kind))
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
         let outcome = match (&request, &previous) {
             (_, Some(Err(e))) => Err(e.clone()),
             (Some(request), _) => self.executor.execute(request).await,
             (None, _) => Ok(ExecOutcome::Done),
         };
-        let previous = previous
-            .and_then(Result::ok)
-            .unwrap_or(serde_json::Value::Null);
-        if outcome == Ok(ExecOutcome::Done)
-            && let Some(timed) = timed_end(step.action, t, case.as_ref(), previous, now)
-        {
-            self.store.schedule(&timed).await?;
-        }
+        self.settle_end(step.action, t, end, &outcome).await?;
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
@@ -447,6 +520,40 @@ impl<E: Executor> Moderator<E> {
             outcome,
             escalation,
         })
+    }
+
+    /// Keeps or drops the stored end of a sanction once Discord has answered. A refused
+    /// sanction was never applied: its end goes. A failed one may have been applied (the
+    /// answer was lost): its end stays, since ending what is not there is harmless. A
+    /// sanction that was applied replaces the member's earlier ones of its kind, whose
+    /// ends would otherwise cut it short.
+    async fn settle_end(
+        &self,
+        action: &Action,
+        t: &Target,
+        end: Option<(i64, TimedKind)>,
+        outcome: &Result<ExecOutcome, ExecError>,
+    ) -> Result<(), ModerationError> {
+        if let (Some((id, kind)), Ok(ExecOutcome::Refused(_))) = (end, outcome) {
+            self.store.cancel_timed_id(id).await?;
+            if kind == TimedKind::EndLockdown {
+                self.store.release_channels(id).await?;
+            }
+            return Ok(());
+        }
+        if outcome != &Ok(ExecOutcome::Done) || t.accounts.len() > 1 {
+            return Ok(());
+        }
+        let kind = match action {
+            Action::Ban { .. } => TimedKind::Unban,
+            Action::Timeout { .. } => TimedKind::EndTimeout,
+            _ => return Ok(()),
+        };
+        let keep = end.map(|(id, _)| id);
+        self.store
+            .cancel_timed(t.guild, kind, Some(t.user), keep)
+            .await?;
+        Ok(())
     }
 
     async fn open_case(
@@ -586,6 +693,47 @@ fn lockdown_channels(channels: &[ChannelId], t: &Target) -> Vec<ChannelId> {
     } else {
         channels.to_vec()
     }
+}
+
+/// After this many failed attempts at ending a sanction, moderators are told.
+const ALERT_AFTER_ATTEMPTS: u32 = 5;
+
+/// Wait before the next attempt at a timed action that failed `attempts` times: 30 s,
+/// doubling, at most an hour.
+fn retry_wait(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(7);
+    Duration::from_secs((30u64 << doublings).min(3_600))
+}
+
+/// The request that carries out a timed action; `None` when the row lacks its target.
+fn timed_request(a: &NewTimed) -> Option<Request> {
+    let channels = || -> Vec<ChannelId> {
+        a.detail["channels"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter_map(|v| v.as_str()?.parse().ok().map(ChannelId))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Some(match (a.kind, a.target) {
+        (TimedKind::Unban, Some(user)) => Request::Unban {
+            guild: a.guild,
+            user,
+        },
+        (TimedKind::EndTimeout, Some(user)) => Request::EndTimeout {
+            guild: a.guild,
+            user,
+        },
+        (TimedKind::EndLockdown, _) => Request::EndLockdown {
+            guild: a.guild,
+            channels: channels(),
+            previous: a.detail["previous"].clone(),
+        },
+        (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
+        (_, None) => return None,
+    })
 }
 
 /// Cases are opened for sanctions and records, not for alerts or renames (both audited).
@@ -1017,5 +1165,104 @@ mod tests {
                 ("rules_reload".to_string(), "reload")
             ]
         );
+    }
+
+    fn temporary_ban(secs: u64) -> Action {
+        Action::Ban {
+            duration: Some(Duration::from_secs(secs)),
+            delete_messages: Duration(0),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_end_of_a_ban_is_stored_before_discord_is_asked() {
+        let (store, _dir) = fresh().await;
+        // Discord's answer is lost: the ban may be in place, so its end must stay.
+        let m = Moderator::new(store.clone(), Recorder::failing(), &rules());
+        let performed = m
+            .manual(&test_command(temporary_ban(3600), "cool off"), Timestamp(0))
+            .await
+            .unwrap();
+        assert!(performed.outcome.is_err());
+        let pending = store.pending_timed().await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].action.kind, TimedKind::Unban);
+        assert_eq!(pending[0].action.due_at, Timestamp(HOUR));
+    }
+
+    #[tokio::test]
+    async fn a_timed_unban_that_fails_five_times_is_retried_until_it_works() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        m.manual(&test_command(temporary_ban(60), "cool off"), Timestamp(0))
+            .await
+            .unwrap();
+        // Discord fails the unban five times; the fifth failure also fails its alert.
+        let failing = Moderator::new(store.clone(), Recorder::failing_first(6), &rules());
+        let mut now = Timestamp(60_000);
+        let mut attempts = 0;
+        while store.pending_timed().await.unwrap().len() == 1 {
+            assert_eq!(failing.run_due(now).await.unwrap(), 1, "due at {now:?}");
+            attempts += 1;
+            let next = store.pending_timed().await.unwrap();
+            let Some(next) = next.first() else { break };
+            assert!(next.action.due_at > now, "a retry waits");
+            now = next.action.due_at;
+            assert!(attempts < 10, "never succeeded");
+        }
+        assert_eq!(attempts, 6, "five failures, then the unban");
+        let requests: Vec<&str> = failing
+            .executor()
+            .requests()
+            .iter()
+            .map(Request::name)
+            .collect();
+        assert_eq!(
+            requests,
+            [
+                "unban", "unban", "unban", "unban", "unban", "alert", "unban"
+            ]
+        );
+        let case = store.case(GuildId(1), 1).await.unwrap().unwrap();
+        assert!(!case.active, "the ban's case closes when the unban lands");
+        // Waits double from 30 s: the sixth attempt came 30+60+120+240+480 s after the first.
+        assert_eq!(now, Timestamp(60_000 + 930_000));
+    }
+
+    #[tokio::test]
+    async fn a_new_timeout_replaces_the_end_of_the_old_one() {
+        let (store, _dir) = fresh().await;
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        let timeout = |secs| Action::Timeout {
+            duration: Duration::from_secs(secs),
+        };
+        m.manual(&test_command(timeout(600), "first"), Timestamp(0))
+            .await
+            .unwrap();
+        m.manual(&test_command(timeout(3600), "second"), Timestamp(1))
+            .await
+            .unwrap();
+        let pending = store.pending_timed().await.unwrap();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0].action.due_at, Timestamp(1 + HOUR));
+        // A permanent ban drops a temporary ban's scheduled unban.
+        m.manual(&test_command(temporary_ban(60), "t"), Timestamp(2))
+            .await
+            .unwrap();
+        let permanent = Action::Ban {
+            duration: None,
+            delete_messages: Duration(0),
+        };
+        m.manual(&test_command(permanent, "for good"), Timestamp(3))
+            .await
+            .unwrap();
+        let kinds: Vec<TimedKind> = store
+            .pending_timed()
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.action.kind)
+            .collect();
+        assert_eq!(kinds, [TimedKind::EndTimeout]);
     }
 }

@@ -11,7 +11,7 @@ use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::store::audit::{AuditEntry, Phase};
 use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
-use crate::store::timers::TimedKind;
+use crate::store::timers::{NewTimed, TimedKind};
 use crate::store::warnings::{Pardon, Warning};
 
 /// Who is doing what to whom.
@@ -33,7 +33,7 @@ impl<E: Executor> Moderator<E> {
         let performed = self.command(c, CaseKind::Unban, &requests, now).await?;
         if performed.outcome == Ok(ExecOutcome::Done) {
             self.store
-                .cancel_timed(c.guild, TimedKind::Unban, Some(c.target))
+                .cancel_timed(c.guild, TimedKind::Unban, Some(c.target), None)
                 .await?;
         }
         Ok(performed)
@@ -46,19 +46,47 @@ impl<E: Executor> Moderator<E> {
         delete_messages: Duration,
         now: Timestamp,
     ) -> Result<Performed, ModerationError> {
-        let requests = [
-            Request::Ban {
+        let mut intent = c.entry(CaseKind::Softban.as_str(), Phase::Intent, now);
+        self.store.append_audit(&intent).await?;
+        let case = self.command_case(c, CaseKind::Softban, None, now).await?;
+        intent.case_id = Some(case.id);
+        // The unban is stored before the ban is asked for, so no crash leaves a ban.
+        let unban = self
+            .store
+            .schedule(&NewTimed {
                 guild: c.guild,
-                users: vec![c.target],
-                delete_messages,
-                reason: c.reason.clone(),
-            },
-            Request::Unban {
-                guild: c.guild,
-                user: c.target,
-            },
-        ];
-        self.command(c, CaseKind::Softban, &requests, now).await
+                kind: TimedKind::Unban,
+                target: Some(c.target),
+                detail: json!({"softban": true}),
+                case_id: Some(case.id),
+                due_at: now,
+            })
+            .await?;
+        let ban = Request::Ban {
+            guild: c.guild,
+            users: vec![c.target],
+            delete_messages,
+            reason: c.reason.clone(),
+        };
+        let outcome = self.executor.execute(&ban).await;
+        match &outcome {
+            Ok(ExecOutcome::Done) => {
+                if let Some(timed) = self.store.claim_now(unban, now).await? {
+                    self.run_timed(&timed, now).await?;
+                }
+            }
+            Ok(ExecOutcome::Refused(_)) => self.store.cancel_timed_id(unban).await?,
+            // The ban may have been applied: the stored unban runs with the other due ones.
+            Err(_) => {}
+        }
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        Ok(Performed {
+            case: Some(case),
+            outcome,
+            escalation: None,
+        })
     }
 
     /// Ends a timeout early and cancels its scheduled end.
@@ -71,7 +99,7 @@ impl<E: Executor> Moderator<E> {
         let outcome = self.execute_audited(intent, &request).await?;
         if outcome == Ok(ExecOutcome::Done) {
             self.store
-                .cancel_timed(c.guild, TimedKind::EndTimeout, Some(c.target))
+                .cancel_timed(c.guild, TimedKind::EndTimeout, Some(c.target), None)
                 .await?;
         }
         Ok(())
@@ -223,6 +251,12 @@ impl<E: Executor> Moderator<E> {
         now: Timestamp,
     ) -> Result<Case, ModerationError> {
         let case = self.command_case(c, kind, expires_at, now).await?;
+        if kind == CaseKind::Ban {
+            // A ban made by hand in Discord stands: steward's scheduled unban would lift it.
+            self.store
+                .cancel_timed(c.guild, TimedKind::Unban, Some(c.target), None)
+                .await?;
+        }
         let detail = json!({"reason": c.reason, "source": "Discord audit log"});
         self.record(
             c.guild,

@@ -9,6 +9,7 @@ mod batch;
 pub mod cases;
 pub mod faq;
 pub mod history;
+pub mod locks;
 pub mod stats;
 pub mod timers;
 pub mod warnings;
@@ -58,6 +59,8 @@ pub struct Store {
     /// Cases waiting for the writer.
     case_queue: Arc<batch::Queue<cases::NewCase, (i64, u64)>>,
     writer: Arc<Mutex<SqliteConnection>>,
+    /// Names this process in the leases it takes on timed actions.
+    owner: Arc<str>,
 }
 
 impl Store {
@@ -125,6 +128,7 @@ impl Store {
             audit_queue: Arc::default(),
             case_queue: Arc::default(),
             writer: Arc::new(Mutex::new(writer)),
+            owner: process_name().into(),
         };
         store.migrate().await?;
         Ok(store)
@@ -168,6 +172,14 @@ impl Store {
     async fn writer(&self) -> MutexGuard<'_, SqliteConnection> {
         self.writer.lock().await
     }
+}
+
+/// A name for this process unlikely to be any other's: host process id and start time.
+fn process_name() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{started:x}", std::process::id())
 }
 
 /// A snowflake as SQLite stores it.

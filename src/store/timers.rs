@@ -1,9 +1,10 @@
 //! Timed actions: the end of a temporary ban, timeout, lockdown or raid mode.
 //!
-//! A row is `pending` until the scheduler claims it (`running`), then `done` or `failed`.
-//! Claiming is a single UPDATE, so two schedulers never take the same row; after a crash,
-//! [`Store::resume_timed`] returns interrupted rows to `pending`: ending a ban or a timeout
-//! again is harmless, losing it is not.
+//! A row is `pending` until a scheduler claims it (`running`, with a lease), then `done`,
+//! `pending` again with a later due time when the attempt failed, or `failed` when it can
+//! never be done. Claiming is a single UPDATE, so two schedulers never take the same row;
+//! a row whose lease ran out (its process died) is claimed again: ending a ban or a
+//! timeout twice is harmless, losing it is not.
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -65,11 +66,20 @@ pub struct TimedAction {
 }
 
 /// How a claimed action ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TimedOutcome {
     Done,
+    /// It can never be done (the row lacks what it needs).
     Failed,
+    /// Try again at `at`; `error` says what went wrong this time.
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
 }
+
+/// How long a claimed row belongs to the process that claimed it.
+pub const LEASE: crate::engine::time::Duration = crate::engine::time::Duration::from_secs(120);
 
 impl Store {
     /// Schedules `action`; returns its id.
@@ -88,20 +98,26 @@ impl Store {
         .await?)
     }
 
-    /// Takes up to `limit` pending actions due at `now`, in due order, marking them running.
+    /// Takes up to `limit` actions due at `now`, in due order, leasing them to this process:
+    /// pending ones, and running ones whose lease ran out (their process died).
     pub async fn claim_due(
         &self,
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<TimedAction>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE timed_actions SET state = 'running', attempts = attempts + 1
-             WHERE id IN (SELECT id FROM timed_actions WHERE state = 'pending' AND due_at <= ?1
+            "UPDATE timed_actions
+             SET state = 'running', attempts = attempts + 1, lease_owner = ?3, lease_until = ?4
+             WHERE id IN (SELECT id FROM timed_actions
+                          WHERE (state = 'pending' AND due_at <= ?1)
+                             OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1))
                           ORDER BY due_at, id LIMIT ?2)
              RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
         )
         .bind(now.0)
         .bind(i64::from(limit))
+        .bind(&*self.owner)
+        .bind((now + LEASE).0)
         .fetch_all(&mut *self.writer().await)
         .await?;
         let mut claimed = rows
@@ -112,52 +128,101 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records how a claimed action ended.
+    /// Takes the pending action `id` now, whatever its due time (a softban's unban right
+    /// after its ban). `None` when it is not pending.
+    pub async fn claim_now(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<TimedAction>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE timed_actions
+             SET state = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3
+             WHERE id = ?1 AND state = 'pending'
+             RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
+        )
+        .bind(id)
+        .bind(&*self.owner)
+        .bind((now + LEASE).0)
+        .fetch_optional(&mut *self.writer().await)
+        .await?;
+        row.as_ref().map(timed_from_row).transpose()
+    }
+
+    /// Records how a claimed action ended. A process whose lease ran out (and whose row
+    /// another process took over) changes nothing; returns whether the row was still ours.
     pub async fn finish_timed(
         &self,
         id: i64,
-        outcome: TimedOutcome,
+        outcome: &TimedOutcome,
         at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let state = match outcome {
-            TimedOutcome::Done => "done",
-            TimedOutcome::Failed => "failed",
+    ) -> Result<bool, StoreError> {
+        let (state, due, error) = match outcome {
+            TimedOutcome::Done => ("done", None, None),
+            TimedOutcome::Failed => ("failed", None, None),
+            TimedOutcome::Retry { at, error } => ("pending", Some(at.0), Some(error.as_str())),
         };
-        sqlx::query(
-            "UPDATE timed_actions SET state = ?1, finished_at = ?2 WHERE id = ?3 AND state = 'running'",
+        let done = sqlx::query(
+            "UPDATE timed_actions
+             SET state = ?1, finished_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE ?2 END,
+                 due_at = COALESCE(?5, due_at), last_error = COALESCE(?6, last_error),
+                 lease_owner = NULL, lease_until = NULL
+             WHERE id = ?3 AND state = 'running' AND lease_owner = ?4",
         )
         .bind(state)
         .bind(at.0)
+        .bind(id)
+        .bind(&*self.owner)
+        .bind(due)
+        .bind(error)
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts every running action back to `pending`, whoever holds it; returns how many.
+    /// Only for a process that knows it is the database's sole user (an offline replay
+    /// resuming a killed one); live processes wait for leases to run out instead.
+    pub async fn resume_timed(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE timed_actions SET state = 'pending', lease_owner = NULL, lease_until = NULL
+             WHERE state = 'running'",
+        )
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Cancels the pending action `id` (the sanction it would end was never applied).
+    pub async fn cancel_timed_id(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE timed_actions SET state = 'cancelled' WHERE id = ?1 AND state = 'pending'",
+        )
         .bind(id)
         .execute(&mut *self.writer().await)
         .await?;
         Ok(())
     }
 
-    /// Puts actions a crash left `running` back to `pending`; returns how many.
-    pub async fn resume_timed(&self) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("UPDATE timed_actions SET state = 'pending' WHERE state = 'running'")
-                .execute(&mut *self.writer().await)
-                .await?;
-        Ok(done.rows_affected())
-    }
-
     /// Cancels pending actions of `kind` for `target` (a manual unban makes the scheduled
-    /// one pointless); returns how many.
+    /// one pointless), except the one numbered `keep` (a new sanction's own end, which
+    /// replaces the older ones); returns how many.
     pub async fn cancel_timed(
         &self,
         guild: GuildId,
         kind: TimedKind,
         target: Option<UserId>,
+        keep: Option<i64>,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE timed_actions SET state = 'cancelled'
-             WHERE guild_id = ?1 AND kind = ?2 AND target_id IS ?3 AND state = 'pending'",
+             WHERE guild_id = ?1 AND kind = ?2 AND target_id IS ?3 AND state = 'pending'
+               AND id IS NOT ?4",
         )
         .bind(sql_id(guild.0)?)
         .bind(kind.as_str())
         .bind(target.map(|t| sql_id(t.0)).transpose()?)
+        .bind(keep)
         .execute(&mut *self.writer().await)
         .await?;
         Ok(done.rows_affected())
@@ -274,7 +339,7 @@ mod tests {
         );
         for t in &due {
             store
-                .finish_timed(t.id, TimedOutcome::Done, Timestamp(300))
+                .finish_timed(t.id, &TimedOutcome::Done, Timestamp(300))
                 .await
                 .unwrap();
         }
@@ -314,7 +379,7 @@ mod tests {
         let (store, _dir) = fresh().await;
         store.schedule(&unban(1, 100)).await.unwrap();
         let n = store
-            .cancel_timed(GuildId(1), TimedKind::Unban, Some(UserId(1)))
+            .cancel_timed(GuildId(1), TimedKind::Unban, Some(UserId(1)), None)
             .await
             .unwrap();
         assert_eq!(n, 1);
@@ -325,5 +390,46 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn a_leased_row_is_taken_over_only_when_its_lease_runs_out() {
+        let (first, dir) = fresh().await;
+        let path = dir.path().join("steward.db");
+        let second = Store::open(path.to_str().unwrap()).await.unwrap();
+        first.schedule(&unban(1, 100)).await.unwrap();
+        let mine = first.claim_due(Timestamp(100), 10).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        let within_lease = Timestamp(100 + LEASE.0 as i64);
+        assert!(
+            second.claim_due(within_lease, 10).await.unwrap().is_empty(),
+            "a live lease is respected"
+        );
+        let after = Timestamp(101 + LEASE.0 as i64);
+        let taken = second.claim_due(after, 10).await.unwrap();
+        assert_eq!(taken.len(), 1, "an expired lease is taken over");
+        assert!(
+            !first
+                .finish_timed(mine[0].id, &TimedOutcome::Done, after)
+                .await
+                .unwrap(),
+            "the first holder no longer owns the row"
+        );
+        let retry = TimedOutcome::Retry {
+            at: Timestamp(after.0 + 30_000),
+            error: "500".into(),
+        };
+        assert!(
+            second
+                .finish_timed(taken[0].id, &retry, after)
+                .await
+                .unwrap()
+        );
+        assert!(second.claim_due(after, 10).await.unwrap().is_empty());
+        let again = second
+            .claim_due(Timestamp(after.0 + 30_000), 10)
+            .await
+            .unwrap();
+        assert_eq!(again[0].attempts, 3, "every claim counts as an attempt");
     }
 }
