@@ -42,7 +42,13 @@ pub struct Moderator<E> {
     executor: E,
     /// The rules in force; swapped whole on reload while events are being handled.
     rules: std::sync::RwLock<Arc<RulesInForce>>,
+    /// One lock per member being warned, so that two warnings landing together are
+    /// counted one after the other and a rung of the ladder fires once.
+    warning_locks: std::sync::Mutex<rustc_hash::FxHashMap<(GuildId, UserId), MemberLock>>,
 }
+
+/// Held while one of a member's warnings is counted.
+type MemberLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What the moderation layer takes from the rules file.
 #[derive(Debug)]
@@ -103,6 +109,24 @@ impl<E: Executor> Moderator<E> {
                 policy: rules.warnings.clone(),
                 hash: rules.hash.clone(),
             })),
+            warning_locks: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The member's warning lock, made on first use.
+    fn warning_lock(&self, guild: GuildId, user: UserId) -> MemberLock {
+        crate::lock::lock(&self.warning_locks)
+            .entry((guild, user))
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets the member's warning lock when nobody else holds or waits for it.
+    fn drop_warning_lock(&self, guild: GuildId, user: UserId, held: MemberLock) {
+        let mut locks = crate::lock::lock(&self.warning_locks);
+        // Two references: the map's and `held`.
+        if Arc::strong_count(&held) == 2 {
+            locks.remove(&(guild, user));
         }
     }
 
@@ -448,6 +472,8 @@ impl<E: Executor> Moderator<E> {
         intent.case_id = case.as_ref().map(|c| c.id);
         let mut escalation = None;
         if let (Action::Warn { points, expires }, Some(case)) = (step.action, &case) {
+            let member = self.warning_lock(t.guild, t.user);
+            let counting = member.lock().await;
             let expires_at = expires
                 .or(self.in_force().policy.expire_after)
                 .map(|d| now + d);
@@ -463,6 +489,8 @@ impl<E: Executor> Moderator<E> {
                 })
                 .await?;
             escalation = self.escalation(t, *points, now).await?;
+            drop(counting);
+            self.drop_warning_lock(t.guild, t.user, member);
         }
         // A lockdown keeps the overwrites it changes, to put them back exactly.
         let previous = match &request {
@@ -1264,5 +1292,36 @@ mod tests {
             .map(|t| t.action.kind)
             .collect();
         assert_eq!(kinds, [TimedKind::EndTimeout]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn warnings_landing_together_climb_each_rung_once() {
+        let (store, _dir) = fresh().await;
+        let m = Arc::new(Moderator::new(store.clone(), Recorder::default(), &rules()));
+        let v = Arc::new(verdict("slurs", Mode::Enforce, vec![warn()]));
+        // Ten warnings at once: the ladder's rungs at 3, 5 and 8 points each fire once.
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let (m, v) = (m.clone(), v.clone());
+                tokio::spawn(async move { m.apply(&message(5, i), &v, Timestamp(100)).await })
+            })
+            .collect();
+        let mut escalations = 0;
+        for task in tasks {
+            escalations += task.await.unwrap().unwrap().len();
+        }
+        assert_eq!(escalations, 3);
+        let names: Vec<&str> = m
+            .executor()
+            .requests()
+            .iter()
+            .map(Request::name)
+            .filter(|n| ["timeout", "kick", "ban"].contains(n))
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(
+            crate::lock::lock(&m.warning_locks).is_empty(),
+            "locks are let go"
+        );
     }
 }
