@@ -196,6 +196,50 @@ async fn alerts_go_to_the_mod_log_without_live_mentions() {
 }
 
 #[tokio::test]
+async fn a_retried_alert_carries_one_nonce_and_a_failed_bulk_ban_is_not_sent_again() {
+    let (fake, executor) = setup(Some(300)).await;
+    fake.state
+        .lock()
+        .unwrap()
+        .fail("POST", "/channels/300/messages", 1);
+    let alert = |text: &str| Request::Alert {
+        guild: GuildId(GUILD),
+        channel: None,
+        text: text.into(),
+    };
+    executor.execute(&alert("one")).await.expect("retried");
+    executor.execute(&alert("one")).await.expect("posted");
+    let posts = fake.actions();
+    let nonces: Vec<&Value> = posts.iter().map(|p| &p.body["nonce"]).collect();
+    assert_eq!(posts.len(), 3, "a failed try, its retry, another post");
+    assert_eq!(nonces[0], nonces[1], "a retry carries the same nonce");
+    assert_ne!(
+        nonces[1], nonces[2],
+        "another post, even of the same text, a new one"
+    );
+    assert!(posts.iter().all(|p| p.body["enforce_nonce"] == true));
+    assert!(
+        nonces
+            .iter()
+            .all(|n| n.as_str().is_some_and(|n| n.len() <= 25))
+    );
+
+    // A server error may hide a bulk ban Discord carried out: it is reported, not re-sent.
+    let path = format!("/guilds/{GUILD}/bulk-ban");
+    fake.state.lock().unwrap().fail("POST", path.clone(), 1);
+    let ban = Request::Ban {
+        guild: GuildId(GUILD),
+        users: vec![UserId(10_000), UserId(10_001)],
+        delete_messages: Duration(0),
+        reason: "raid".into(),
+    };
+    let err = executor.execute(&ban).await.expect_err("500");
+    assert!(err.0.contains("500"), "{err}");
+    let sent = fake.actions().iter().filter(|r| r.path == path).count();
+    assert_eq!(sent, 1);
+}
+
+#[tokio::test]
 async fn ending_sanctions_of_people_who_left_is_not_an_error() {
     let (fake, executor) = setup(None).await;
     let end = Request::EndTimeout {

@@ -159,8 +159,33 @@ impl DiscordExecutor {
         }
     }
 
-    /// Runs `call`, retrying server and network errors with doubling waits.
-    async fn call<T, F, Fut>(&self, mut call: F) -> SResult<T>
+    /// Runs `call`, retrying server and network errors with doubling waits. Only for calls
+    /// that do the same thing however often they arrive (PUT, PATCH, DELETE, GET, and
+    /// posts that carry an enforced nonce).
+    async fn call<T, F, Fut>(&self, call: F) -> SResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = SResult<T>>,
+    {
+        self.retrying(call, transient).await
+    }
+
+    /// Runs a call that must not reach Discord twice, retrying only when it surely never
+    /// arrived (the connection could not be made): a server error or a lost answer may
+    /// hide a call that was carried out.
+    async fn call_once<T, F, Fut>(&self, call: F) -> SResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = SResult<T>>,
+    {
+        self.retrying(call, never_sent).await
+    }
+
+    async fn retrying<T, F, Fut>(
+        &self,
+        mut call: F,
+        retry: fn(&serenity::Error) -> bool,
+    ) -> SResult<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = SResult<T>>,
@@ -169,7 +194,7 @@ impl DiscordExecutor {
         let mut attempt = 1;
         loop {
             match call().await {
-                Err(e) if attempt < self.settings.attempts.max(1) && transient(&e) => {
+                Err(e) if attempt < self.settings.attempts.max(1) && retry(&e) => {
                     tokio::time::sleep(wait).await;
                     wait *= 2;
                     attempt += 1;
@@ -216,7 +241,7 @@ impl DiscordExecutor {
                 "user_ids": chunk,
                 "delete_message_seconds": delete_messages.0 / 1000,
             });
-            self.call(|| self.http.bulk_ban_users(g, &body, Some(reason)))
+            self.call_once(|| self.http.bulk_ban_users(g, &body, Some(reason)))
                 .await
                 .map_err(failed)?;
         }
@@ -240,9 +265,12 @@ impl DiscordExecutor {
                 "no alert channel: set settings.mod_log_channel".to_string(),
             ));
         };
+        // The nonce makes Discord answer a retry with the message already posted.
         let body = json!({
             "embeds": [{"title": "steward", "description": truncate(text, 4000), "color": 0xE6_7E_22}],
             "allowed_mentions": {"parse": []},
+            "nonce": nonce(channel, text),
+            "enforce_nonce": true,
         });
         let c = sid::ChannelId::new(channel.0);
         self.call(|| self.http.send_message(c, Vec::new(), &body))
@@ -535,6 +563,28 @@ fn status(e: &serenity::Error) -> Option<u16> {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
         _ => None,
     }
+}
+
+/// A nonce for one post: the same for every retry of it, different for every other post
+/// (Discord takes up to 25 characters).
+fn nonce(channel: ChannelId, text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static POSTS: AtomicU64 = AtomicU64::new(0);
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let post = POSTS.fetch_add(1, Ordering::Relaxed);
+    let digest = Sha256::digest(format!(
+        "{channel}/{post}/{started}/{}/{text}",
+        std::process::id()
+    ));
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the call surely never reached Discord: the connection was never made.
+fn never_sent(e: &serenity::Error) -> bool {
+    matches!(e, serenity::Error::Http(HttpError::Request(r)) if r.is_connect())
 }
 
 /// Server errors and failed connections may pass; anything else will fail again.
