@@ -183,6 +183,11 @@ pub async fn run(
     let executor = Metered::new(executor, metrics.clone());
     let moderator = Moderator::new(store.clone(), executor, rules);
     moderator.load_rules(rules, "startup", now()).await?;
+    // Requests a previous run was making when it died: complete them before new events.
+    let completed = moderator.reconcile(now(), now()).await?;
+    if completed > 0 {
+        tracing::info!(completed, "completed requests a previous run left open");
+    }
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
     let _ = slot.set(moderator.clone());
@@ -284,13 +289,22 @@ async fn keep_stats(store: Store, tally: Arc<Tally>) {
     }
 }
 
-/// Ends temporary sanctions when they fall due, every second.
+/// Requests open this long belong to a process that died (no live call takes so long).
+const STALE_REQUEST: crate::engine::time::Duration = crate::engine::time::Duration::from_secs(60);
+
+/// Ends temporary sanctions when they fall due, and completes requests another process
+/// left open when it died, every second.
 async fn schedule(moderator: Arc<LiveModerator>) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(1));
     loop {
         tick.tick().await;
         if let Err(e) = moderator.run_due(now()).await {
             tracing::error!(error = %e, "running timed actions");
+        }
+        let at = now();
+        let stale_before = crate::engine::time::Timestamp(at.0 - STALE_REQUEST.0 as i64);
+        if let Err(e) = moderator.reconcile(stale_before, at).await {
+            tracing::error!(error = %e, "completing interrupted requests");
         }
     }
 }

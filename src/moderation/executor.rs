@@ -8,7 +8,8 @@ use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 
 /// One request to carry out an action.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
     Delete {
         guild: GuildId,
@@ -87,6 +88,46 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether sending the request again after a crash is safe and completes it: it sets
+    /// a state (banned, timed out, locked) rather than adding something (a DM, a post).
+    pub fn completes_on_repeat(&self) -> bool {
+        !matches!(self, Request::Warn { .. } | Request::Alert { .. })
+    }
+
+    /// The member the request is about, if one (the first, for a bulk ban).
+    pub fn target(&self) -> Option<UserId> {
+        match self {
+            Request::Warn { user, .. }
+            | Request::Timeout { user, .. }
+            | Request::EndTimeout { user, .. }
+            | Request::Kick { user, .. }
+            | Request::Rename { user, .. }
+            | Request::Unban { user, .. } => Some(*user),
+            Request::Ban { users, .. } => users.first().copied(),
+            _ => None,
+        }
+    }
+
+    /// The server the request acts in.
+    pub fn guild(&self) -> GuildId {
+        match self {
+            Request::Delete { guild, .. }
+            | Request::Purge { guild, .. }
+            | Request::Warn { guild, .. }
+            | Request::Timeout { guild, .. }
+            | Request::EndTimeout { guild, .. }
+            | Request::Kick { guild, .. }
+            | Request::Ban { guild, .. }
+            | Request::Unban { guild, .. }
+            | Request::Alert { guild, .. }
+            | Request::Lockdown { guild, .. }
+            | Request::EndLockdown { guild, .. }
+            | Request::RaidMode { guild, .. }
+            | Request::EndRaidMode { guild }
+            | Request::Rename { guild, .. } => *guild,
+        }
+    }
+
     /// The name audit rows use for this request.
     pub fn name(&self) -> &'static str {
         match self {
@@ -175,19 +216,6 @@ impl Recorder {
     pub fn requests(&self) -> Vec<Request> {
         crate::lock::lock(&self.requests).clone()
     }
-
-    fn target(request: &Request) -> Option<UserId> {
-        match request {
-            Request::Warn { user, .. }
-            | Request::Timeout { user, .. }
-            | Request::EndTimeout { user, .. }
-            | Request::Kick { user, .. }
-            | Request::Rename { user, .. }
-            | Request::Unban { user, .. } => Some(*user),
-            Request::Ban { users, .. } => users.first().copied(),
-            _ => None,
-        }
-    }
 }
 
 impl Executor for Recorder {
@@ -220,7 +248,7 @@ impl Executor for Recorder {
         if failing {
             return Err(ExecError("recorder set to fail".to_string()));
         }
-        if Recorder::target(request).is_some_and(|t| self.refuse.contains(&t)) {
+        if request.target().is_some_and(|t| self.refuse.contains(&t)) {
             return Ok(ExecOutcome::Refused(
                 "target is at or above the bot's top role".to_string(),
             ));

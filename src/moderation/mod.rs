@@ -22,6 +22,7 @@ use crate::engine::verdict::{Action, Evidence, Mode, Verdict};
 use crate::rules::{LoadedRules, WarningPolicy};
 use crate::store::audit::{AuditEntry, Phase};
 use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
+use crate::store::intents::IntentState;
 use crate::store::timers::{NewTimed, TimedAction, TimedKind, TimedOutcome};
 use crate::store::warnings::NewWarning;
 use crate::store::{Store, StoreError};
@@ -362,7 +363,7 @@ impl<E: Executor> Moderator<E> {
             case_id: a.case_id,
             detail: json!({"timed_action": timed.id, "due_at": a.due_at.0, "attempt": timed.attempts}),
         };
-        let outcome = self.execute_audited(entry, &request).await?;
+        let outcome = self.execute_audited_timed(entry, &request).await?;
         let finished = match &outcome {
             Ok(ExecOutcome::Done) => TimedOutcome::Done,
             Ok(ExecOutcome::Refused(why)) => {
@@ -431,8 +432,24 @@ impl<E: Executor> Moderator<E> {
         Ok(())
     }
 
-    /// Writes `intent`, carries out `request`, and writes the outcome under the same intent.
+    /// Writes `intent`, carries out `request` through the outbox, and writes the outcome
+    /// under the same intent.
     async fn execute_audited(
+        &self,
+        intent: AuditEntry,
+        request: &Request,
+    ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
+        self.store.append_audit(&intent).await?;
+        let outcome = self.send(request, intent.case_id, intent.at).await?;
+        self.store
+            .append_audit(&outcome_entry(intent, &outcome))
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Like [`Moderator::execute_audited`], for requests the outbox need not keep: the
+    /// ends of sanctions, which their timed action's lease keeps instead.
+    async fn execute_audited_timed(
         &self,
         intent: AuditEntry,
         request: &Request,
@@ -443,6 +460,78 @@ impl<E: Executor> Moderator<E> {
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
         Ok(outcome)
+    }
+
+    /// Carries out `request`, stored in the outbox first and closed with its outcome, so a
+    /// crash mid-call leaves a row that [`Moderator::reconcile`] completes.
+    async fn send(
+        &self,
+        request: &Request,
+        case_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
+        let id = self
+            .store
+            .open_intent(request.guild(), request, case_id, now)
+            .await?;
+        let outcome = self.executor.execute(request).await;
+        let (state, note) = intent_state(&outcome);
+        self.store.close_intent(id, state, note, now).await?;
+        Ok(outcome)
+    }
+
+    /// Completes requests that runs which died mid-call left open (opened before
+    /// `stale_before`): requests that set a state are sent again; posts and DMs, which
+    /// could arrive twice, and requests older than [`RECONCILE_WITHIN`] are recorded as
+    /// failed. Returns how many were closed.
+    pub async fn reconcile(
+        &self,
+        stale_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<usize, ModerationError> {
+        let open = self.store.take_open_intents(stale_before, now).await?;
+        for intent in &open {
+            let request = &intent.request;
+            let mut entry = AuditEntry {
+                at: now,
+                guild: Some(intent.guild),
+                actor: None,
+                rule: None,
+                action: request.name().to_string(),
+                phase: Phase::Intent,
+                target: request.target(),
+                case_id: intent.case_id,
+                detail: json!({"interrupted": intent.id, "opened_at": intent.created_at.0}),
+            };
+            let too_old = now.since(intent.created_at) > RECONCILE_WITHIN;
+            // A sanction whose end already ran (its case is closed) must not start again.
+            let ended = match intent.case_id {
+                Some(case) => !self.store.case_active(case).await?,
+                None => false,
+            };
+            let why = if too_old {
+                Some("interrupted by a restart; too old to complete")
+            } else if !request.completes_on_repeat() {
+                Some("interrupted by a restart; not sent again, since it may have arrived")
+            } else if ended && !matches!(request, Request::Delete { .. }) {
+                Some("interrupted by a restart; its end has run since, so it is not sent again")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                entry.phase = Phase::Failed;
+                entry.detail["outcome"] = json!(why);
+                self.store.append_audit(&entry).await?;
+                self.store
+                    .close_intent(intent.id, IntentState::Failed, Some(why), now)
+                    .await?;
+                continue;
+            }
+            let outcome = self.execute_audited_timed(entry, request).await?;
+            let (state, note) = intent_state(&outcome);
+            self.store.close_intent(intent.id, state, note, now).await?;
+        }
+        Ok(open.len())
     }
 
     async fn perform(&self, step: &Step<'_>, now: Timestamp) -> Result<Performed, ModerationError> {
@@ -524,7 +613,7 @@ impl<E: Executor> Moderator<E> {
         };
         let outcome = match (&request, &previous) {
             (_, Some(Err(e))) => Err(e.clone()),
-            (Some(request), _) => self.executor.execute(request).await,
+            (Some(request), _) => self.send(request, case.as_ref().map(|c| c.id), now).await?,
             (None, _) => Ok(ExecOutcome::Done),
         };
         self.settle_end(step.action, t, end, &outcome).await?;
@@ -720,6 +809,19 @@ fn lockdown_channels(channels: &[ChannelId], t: &Target) -> Vec<ChannelId> {
         t.channel.into_iter().collect()
     } else {
         channels.to_vec()
+    }
+}
+
+/// Requests a crash interrupted are completed up to this long after they were made;
+/// older ones are recorded as failed (a moderator may have acted since).
+pub const RECONCILE_WITHIN: Duration = Duration::from_secs(3_600);
+
+/// The outbox state and note of an outcome.
+fn intent_state(outcome: &Result<ExecOutcome, ExecError>) -> (IntentState, Option<&str>) {
+    match outcome {
+        Ok(ExecOutcome::Done) => (IntentState::Done, None),
+        Ok(ExecOutcome::Refused(why)) => (IntentState::Refused, Some(why.as_str())),
+        Err(e) => (IntentState::Failed, Some(e.0.as_str())),
     }
 }
 
@@ -1323,5 +1425,55 @@ mod tests {
             crate::lock::lock(&m.warning_locks).is_empty(),
             "locks are let go"
         );
+    }
+
+    #[tokio::test]
+    async fn requests_a_crash_left_open_are_completed_or_recorded_as_failed() {
+        let (store, _dir) = fresh().await;
+        let ban = Request::Ban {
+            guild: GuildId(1),
+            users: vec![UserId(5)],
+            delete_messages: Duration(0),
+            reason: "spam".into(),
+        };
+        let alert = Request::Alert {
+            guild: GuildId(1),
+            channel: None,
+            text: "rule spam".into(),
+        };
+        // A run opened these and died before Discord answered.
+        for (request, at) in [(&ban, 0), (&alert, 0), (&ban, -2 * HOUR)] {
+            store
+                .open_intent(GuildId(1), request, None, Timestamp(at))
+                .await
+                .unwrap();
+        }
+        let m = Moderator::new(store.clone(), Recorder::default(), &rules());
+        // Nothing is taken while it could still belong to a live call.
+        assert_eq!(m.reconcile(Timestamp(0), Timestamp(10)).await.unwrap(), 1);
+        assert!(
+            m.executor().requests().is_empty(),
+            "the old one is not sent"
+        );
+        assert_eq!(m.reconcile(Timestamp(1), Timestamp(10)).await.unwrap(), 2);
+        assert_eq!(m.executor().requests(), vec![ban], "the ban is sent again");
+        assert_eq!(store.open_intent_count().await.unwrap(), 0);
+        assert_eq!(m.reconcile(Timestamp(1), Timestamp(10)).await.unwrap(), 0);
+        let failed: Vec<String> = store
+            .audit_rows(&AuditFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.entry.phase == Phase::Failed)
+            .map(|r| r.entry.detail["outcome"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert!(failed.iter().any(|f| f.contains("too old")));
+        assert!(failed.iter().any(|f| f.contains("may have arrived")));
+        // Every request made in one piece leaves nothing open.
+        m.manual(&test_command(temporary_ban(60), "t"), Timestamp(20))
+            .await
+            .unwrap();
+        assert_eq!(store.open_intent_count().await.unwrap(), 0);
     }
 }

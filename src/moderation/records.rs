@@ -68,7 +68,7 @@ impl<E: Executor> Moderator<E> {
             delete_messages,
             reason: c.reason.clone(),
         };
-        let outcome = self.executor.execute(&ban).await;
+        let outcome = self.send(&ban, Some(case.id), now).await?;
         match &outcome {
             Ok(ExecOutcome::Done) => {
                 if let Some(timed) = self.store.claim_now(unban, now).await? {
@@ -323,7 +323,7 @@ impl<E: Executor> Moderator<E> {
         intent.case_id = Some(case.id);
         let mut outcome = Ok(ExecOutcome::Done);
         for request in requests {
-            outcome = self.executor.execute(request).await;
+            outcome = self.send(request, Some(case.id), now).await?;
             if outcome != Ok(ExecOutcome::Done) {
                 break;
             }

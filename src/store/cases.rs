@@ -278,6 +278,15 @@ impl Store {
             .collect()
     }
 
+    /// Whether the case is still active (a temporary sanction's end has not run).
+    pub async fn case_active(&self, case_id: i64) -> Result<bool, StoreError> {
+        let active: Option<i64> = sqlx::query_scalar("SELECT active FROM cases WHERE id = ?1")
+            .bind(case_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(active == Some(1))
+    }
+
     /// Marks a case as no longer in force (a ban lifted, a timeout ended).
     pub async fn close_case(&self, case_id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE cases SET active = 0 WHERE id = ?1")

@@ -9,6 +9,7 @@ mod batch;
 pub mod cases;
 pub mod faq;
 pub mod history;
+pub mod intents;
 pub mod locks;
 pub mod stats;
 pub mod timers;

@@ -1,0 +1,127 @@
+//! The outbox of requests to Discord: each is stored before it is sent and closed with
+//! its outcome, so a run that dies mid-call leaves a row saying what was under way.
+
+use super::{Store, StoreError, from_sql_id, sql_id};
+use crate::engine::event::GuildId;
+use crate::engine::time::Timestamp;
+use crate::moderation::Request;
+
+/// A request whose outcome was never recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenIntent {
+    pub id: i64,
+    pub guild: GuildId,
+    pub request: Request,
+    pub case_id: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+/// How a request ended, as the outbox keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntentState {
+    Done,
+    Refused,
+    Failed,
+}
+
+impl IntentState {
+    fn as_str(self) -> &'static str {
+        match self {
+            IntentState::Done => "done",
+            IntentState::Refused => "refused",
+            IntentState::Failed => "failed",
+        }
+    }
+}
+
+impl Store {
+    /// Stores `request` as under way; returns its id.
+    pub async fn open_intent(
+        &self,
+        guild: GuildId,
+        request: &Request,
+        case_id: Option<i64>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let text = serde_json::to_string(request)
+            .map_err(|e| StoreError::Corrupt(format!("request not serializable: {e}")))?;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        )
+        .bind(sql_id(guild.0)?)
+        .bind(text)
+        .bind(case_id)
+        .bind(at.0)
+        .bind(&*self.owner)
+        .fetch_one(&mut *self.writer().await)
+        .await?)
+    }
+
+    /// Records how the request `id` ended.
+    pub async fn close_intent(
+        &self,
+        id: i64,
+        state: IntentState,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
+             WHERE id = ?1 AND state = 'open'",
+        )
+        .bind(id)
+        .bind(state.as_str())
+        .bind(note)
+        .bind(at.0)
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(())
+    }
+
+    /// Requests left open by runs that died mid-call: opened before `stale_before` (no
+    /// live call takes that long) and not being completed by another process. They are
+    /// leased to this process until `now` plus the lease.
+    pub async fn take_open_intents(
+        &self,
+        stale_before: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<OpenIntent>, StoreError> {
+        let rows: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
+            "UPDATE sanction_intents SET lease_owner = ?1, lease_until = ?2
+             WHERE state = 'open' AND created_at < ?3
+               AND (lease_until IS NULL OR lease_until < ?4)
+             RETURNING id, guild_id, request, case_id, created_at",
+        )
+        .bind(&*self.owner)
+        .bind((now + super::timers::LEASE).0)
+        .bind(stale_before.0)
+        .bind(now.0)
+        .fetch_all(&mut *self.writer().await)
+        .await?;
+        let mut open = rows
+            .into_iter()
+            .map(|(id, guild, request, case_id, created_at)| {
+                Ok(OpenIntent {
+                    id,
+                    guild: GuildId(from_sql_id(guild)),
+                    request: serde_json::from_str(&request)
+                        .map_err(|e| StoreError::Corrupt(format!("stored request {id}: {e}")))?,
+                    case_id,
+                    created_at: Timestamp(created_at),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        open.sort_by_key(|i| i.id);
+        Ok(open)
+    }
+
+    /// How many requests are still open (for tests and health checks).
+    pub async fn open_intent_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM sanction_intents WHERE state = 'open'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
