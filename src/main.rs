@@ -52,6 +52,10 @@ enum Command {
         rules: Option<PathBuf>,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
+        /// How long a steward process on the same database may stay silent before the
+        /// timed actions and requests it held are taken over (e.g. 10s).
+        #[arg(long, env = "STEWARD_PROCESS_TIMEOUT", default_value = "10s", value_parser = process_timeout)]
+        process_timeout: steward::engine::time::Duration,
     },
     /// Print the application commands (JSON) that `run` registers with Discord.
     Commands,
@@ -235,7 +239,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{json}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { rules, database } => {
+        Command::Run {
+            rules,
+            database,
+            process_timeout,
+        } => {
             init_logging();
             let loaded = match load_rules(rules.as_ref()) {
                 Ok(l) => l,
@@ -292,6 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 shards,
                 database,
                 dev_guild,
+                process_timeout,
             };
             bot::run(config, shutdown_signal())
                 .await
@@ -347,4 +356,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A process timeout: a duration of at least two seconds (the heartbeat comes every one).
+fn process_timeout(text: &str) -> Result<steward::engine::time::Duration, String> {
+    let timeout = steward::rules::schema::parse_duration(text)?;
+    if timeout.0 < 2_000 {
+        return Err(format!(
+            "`{text}` is shorter than 2s; processes report every second"
+        ));
+    }
+    Ok(timeout)
 }

@@ -50,6 +50,9 @@ pub struct BotConfig {
     /// Register commands in this guild only (`STEWARD_DEV_GUILD`): instant updates while
     /// developing. Global registration otherwise.
     pub dev_guild: Option<u64>,
+    /// A process silent this long has died; what it held is taken over
+    /// (`STEWARD_PROCESS_TIMEOUT`).
+    pub process_timeout: crate::engine::time::Duration,
 }
 
 impl std::fmt::Debug for BotConfig {
@@ -183,11 +186,7 @@ pub async fn run(
     let executor = Metered::new(executor, metrics.clone());
     let moderator = Moderator::new(store.clone(), executor, rules);
     moderator.load_rules(rules, "startup", now()).await?;
-    // Requests a previous run was making when it died: complete them before new events.
-    let completed = moderator.reconcile(now(), now()).await?;
-    if completed > 0 {
-        tracing::info!(completed, "completed requests a previous run left open");
-    }
+    store.heartbeat(now(), config.process_timeout).await?;
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
     let _ = slot.set(moderator.clone());
@@ -206,7 +205,7 @@ pub async fn run(
         }
         None => None,
     };
-    let scheduler = tokio::spawn(schedule(moderator.clone()));
+    let scheduler = tokio::spawn(schedule(moderator.clone(), config.process_timeout));
     let counter = tokio::spawn(keep_stats(store.clone(), tally.clone()));
     let live_rules = Arc::new(LiveRules::new(
         config.rules_path.clone(),
@@ -265,6 +264,9 @@ pub async fn run(
     if let Err(e) = store.flush_tally(&tally).await {
         tracing::error!(error = %e, "saving community counters");
     }
+    if let Err(e) = store.leave().await {
+        tracing::error!(error = %e, "recording this process as gone");
+    }
     store.close().await;
     result.map_err(BotError::from)
 }
@@ -292,19 +294,24 @@ async fn keep_stats(store: Store, tally: Arc<Tally>) {
 /// Requests open this long belong to a process that died (no live call takes so long).
 const STALE_REQUEST: crate::engine::time::Duration = crate::engine::time::Duration::from_secs(60);
 
-/// Ends temporary sanctions when they fall due, and completes requests another process
-/// left open when it died, every second.
-async fn schedule(moderator: Arc<LiveModerator>) {
+/// Every second: says this process is alive, completes requests a process that died
+/// left open, and ends temporary sanctions that fall due.
+async fn schedule(moderator: Arc<LiveModerator>, timeout: crate::engine::time::Duration) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(1));
     loop {
         tick.tick().await;
+        let at = now();
+        if let Err(e) = moderator.store().heartbeat(at, timeout).await {
+            tracing::error!(error = %e, "recording this process as alive");
+        }
+        let stale_before = crate::engine::time::Timestamp(at.0 - STALE_REQUEST.0 as i64);
+        match moderator.reconcile(stale_before, at).await {
+            Ok(0) => {}
+            Ok(completed) => tracing::info!(completed, "completed requests a dead run left open"),
+            Err(e) => tracing::error!(error = %e, "completing interrupted requests"),
+        }
         if let Err(e) = moderator.run_due(now()).await {
             tracing::error!(error = %e, "running timed actions");
-        }
-        let at = now();
-        let stale_before = crate::engine::time::Timestamp(at.0 - STALE_REQUEST.0 as i64);
-        if let Err(e) = moderator.reconcile(stale_before, at).await {
-            tracing::error!(error = %e, "completing interrupted requests");
         }
     }
 }

@@ -79,9 +79,10 @@ impl Store {
         Ok(())
     }
 
-    /// Requests left open by runs that died mid-call: opened before `stale_before` (no
-    /// live call takes that long) and not being completed by another process. They are
-    /// leased to this process until `now` plus the lease.
+    /// Requests left open by runs that died mid-call: held by a process whose heartbeat
+    /// stopped, or opened before `stale_before` (no live call takes that long) by one
+    /// that keeps none, and not being completed by another process. They are leased to
+    /// this process until `now` plus the lease.
     pub async fn take_open_intents(
         &self,
         stale_before: Timestamp,
@@ -89,8 +90,10 @@ impl Store {
     ) -> Result<Vec<OpenIntent>, StoreError> {
         let rows: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
             "UPDATE sanction_intents SET lease_owner = ?1, lease_until = ?2
-             WHERE state = 'open' AND created_at < ?3
-               AND (lease_until IS NULL OR lease_until < ?4)
+             WHERE state = 'open'
+               AND ((lease_until IS NULL AND created_at < ?3) OR lease_until < ?4
+                    OR lease_owner IN (SELECT owner FROM processes
+                                       WHERE seen_at + timeout_ms < ?4))
              RETURNING id, guild_id, request, case_id, created_at",
         )
         .bind(&*self.owner)

@@ -110,7 +110,9 @@ impl Store {
              SET state = 'running', attempts = attempts + 1, lease_owner = ?3, lease_until = ?4
              WHERE id IN (SELECT id FROM timed_actions
                           WHERE (state = 'pending' AND due_at <= ?1)
-                             OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1))
+                             OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1
+                                                        OR lease_owner IN (SELECT owner FROM processes
+                                                            WHERE seen_at + timeout_ms < ?1)))
                           ORDER BY due_at, id LIMIT ?2)
              RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
         )
@@ -180,6 +182,42 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Says this process is alive at `now`; one silent for `timeout` has died, and what it
+    /// held is taken over.
+    pub async fn heartbeat(
+        &self,
+        now: Timestamp,
+        timeout: crate::engine::time::Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO processes (owner, seen_at, timeout_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at,
+                                               timeout_ms = excluded.timeout_ms",
+        )
+        .bind(&*self.owner)
+        .bind(now.0)
+        .bind(i64::try_from(timeout.0).unwrap_or(i64::MAX))
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(())
+    }
+
+    /// Says this process is leaving: what it still holds is taken over at once.
+    pub async fn leave(&self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE processes SET seen_at = 0, timeout_ms = 0 WHERE owner = ?1")
+            .bind(&*self.owner)
+            .execute(&mut *self.writer().await)
+            .await?;
+        sqlx::query(
+            "DELETE FROM processes WHERE seen_at = 0 AND owner NOT IN
+                     (SELECT lease_owner FROM timed_actions WHERE state = 'running'
+                      UNION SELECT lease_owner FROM sanction_intents WHERE state = 'open')",
+        )
+        .execute(&mut *self.writer().await)
+        .await?;
+        Ok(())
+    }
+
     /// Puts every running action back to `pending`, whoever holds it; returns how many.
     /// Only for a process that knows it is the database's sole user (an offline replay
     /// resuming a killed one); live processes wait for leases to run out instead.
@@ -246,6 +284,18 @@ impl Store {
         .execute(&mut *self.writer().await)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// How many actions are running, or pending and due by `by` (for tests and health
+    /// checks).
+    pub async fn unfinished_timed(&self, by: Timestamp) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM timed_actions
+             WHERE state = 'running' OR (state = 'pending' AND due_at <= ?1)",
+        )
+        .bind(by.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Pending actions, soonest first.

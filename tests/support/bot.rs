@@ -35,6 +35,8 @@ pub fn rules() -> String {
 
 pub struct Bot {
     pub child: Child,
+    /// Extra environment the bot runs with (kept for restarts).
+    env: Vec<(String, String)>,
     /// Where the bot serves /metrics and /healthz.
     pub metrics: String,
     pub rest: FakeRest,
@@ -73,33 +75,34 @@ impl Bot {
         state.members.insert((GUILD, MODERATOR), vec![13]);
         let rest = FakeRest::start(state).await;
         std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
-        let metrics = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            probe.local_addr().expect("address").to_string()
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_steward"))
-            .args(["run", "--rules"])
-            .arg(dir.path().join("rules.yaml"))
-            .arg("--database")
-            .arg(dir.path().join("steward.db"))
-            .env("DISCORD_TOKEN", "fake-token-never-printed")
-            .env("DISCORD_PROXY", &rest.url)
-            .env("RUST_LOG", "steward=info,serenity=warn")
-            .env("STEWARD_METRICS_ADDR", &metrics)
-            .env("STEWARD_LOG_FORMAT", "json")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("steward run starts");
+        let metrics = free_address();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let child = spawn(dir.path(), &rest.url, &metrics, &env);
         gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
         Bot {
             child,
+            env,
             metrics,
             rest,
             gateway,
             dir,
         }
+    }
+
+    /// Kills the bot with SIGKILL (no shutdown of any kind) and starts it again on the same
+    /// database, rules and fakes; returns once the new process identified.
+    pub async fn crash_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+        let sessions = self.gateway.sessions();
+        self.metrics = free_address();
+        self.child = spawn(self.dir.path(), &self.rest.url, &self.metrics, &self.env);
+        self.gateway
+            .wait_for_sessions(sessions + 1, Duration::from_secs(60))
+            .await;
     }
 
     /// Waits until the fake REST API has seen a request matching `want`.
@@ -229,4 +232,29 @@ pub async fn get(addr: &str, path: &str) -> (String, String) {
         head.lines().next().unwrap_or_default().to_string(),
         body.to_string(),
     )
+}
+
+/// Starts `steward run` on the rules and database in `dir`, against the fake at `rest`.
+fn spawn(dir: &Path, rest: &str, metrics: &str, env: &[(String, String)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(["run", "--rules"])
+        .arg(dir.join("rules.yaml"))
+        .arg("--database")
+        .arg(dir.join("steward.db"))
+        .env("DISCORD_TOKEN", "fake-token-never-printed")
+        .env("DISCORD_PROXY", rest)
+        .env("RUST_LOG", "steward=info,serenity=warn")
+        .env("STEWARD_METRICS_ADDR", metrics)
+        .env("STEWARD_LOG_FORMAT", "json")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("steward run starts")
+}
+
+/// A local address no one listens on, for the bot's metrics server.
+fn free_address() -> String {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    probe.local_addr().expect("address").to_string()
 }

@@ -108,6 +108,11 @@ impl FakeGateway {
         }
     }
 
+    /// How many sessions have started or resumed so far.
+    pub fn sessions(&self) -> usize {
+        self.sessions.load(Ordering::SeqCst)
+    }
+
     /// Waits until `n` sessions have started or resumed.
     pub async fn wait_for_sessions(&self, n: usize, within: std::time::Duration) {
         let start = std::time::Instant::now();

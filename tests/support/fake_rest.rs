@@ -54,6 +54,16 @@ pub struct State {
     pub history: HashMap<u64, Vec<Value>>,
     /// Files served raw at `GET /files/{name}` (attachments).
     pub files: HashMap<String, String>,
+    /// Requests whose answer is held back this long after they are recorded (and their
+    /// effect applied), so a test can kill the bot while the answer is on its way.
+    pub answer_delay: Option<AnswerDelay>,
+}
+
+/// Hold back the answer to requests `held` picks by `delay`.
+#[derive(Clone, Copy)]
+pub struct AnswerDelay {
+    pub held: fn(&Recorded) -> bool,
+    pub delay: std::time::Duration,
 }
 
 /// Answer `times` requests of `method` on `path` with a status, then answer normally.
@@ -160,8 +170,19 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
             at: std::time::Instant::now(),
         };
-        let (status, reply) = answer(&recorded, &mut state.lock().expect("state"));
-        state.lock().expect("state").requests.push(recorded);
+        let (status, reply, delay) = {
+            let mut state = state.lock().expect("state");
+            let (status, reply) = answer(&recorded, &mut state);
+            let delay = state
+                .answer_delay
+                .filter(|d| (d.held)(&recorded))
+                .map(|d| d.delay);
+            state.requests.push(recorded);
+            (status, reply, delay)
+        };
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         let text = match reply {
             _ if status == 204 => String::new(),
             Value::String(raw) => raw, // a file, served as it is
