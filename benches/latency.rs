@@ -50,6 +50,7 @@ async fn measure() {
         shards: ShardPlan::Auto,
         database: dir.path().join("bench.db").display().to_string(),
         dev_guild: None,
+        process_timeout: steward::engine::time::Duration::from_secs(10),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = bot::run(config, async {
