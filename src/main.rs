@@ -89,6 +89,10 @@ enum AuditCommand {
     Verify {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
+        /// The anchor file `run` keeps (default: beside the database, `.anchor` added);
+        /// finds rows removed from the end of the log.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
     },
 }
 
@@ -222,6 +226,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = replay::run(&loaded, events, &moderator)
                 .await
                 .context("recording the replay")?;
+            if let Some(path) = database
+                .as_deref()
+                .and_then(steward::store::anchor::anchor_path)
+            {
+                let anchor = store
+                    .audit_anchor(steward::discord::now())
+                    .await
+                    .context("reading the head of the audit log")?;
+                steward::store::anchor::append_anchor(&path, &anchor)
+                    .with_context(|| format!("writing the audit anchor {}", path.display()))?;
+            }
             store.close().await;
             let text = match format {
                 Format::Table => output::table(&report),
@@ -314,20 +329,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
-            command: AuditCommand::Verify { database },
+            command: AuditCommand::Verify { database, anchor },
         } => {
             let store = open_existing_store(&database).await?;
             let check = store
                 .verify_audit()
                 .await
                 .context("reading the audit log")?;
+            let anchor = anchor.or_else(|| steward::store::anchor::anchor_path(&database));
+            let anchors = match &anchor {
+                Some(path) => steward::store::anchor::read_anchors(path)?,
+                None => Vec::new(),
+            };
+            let mut problem = None;
+            for a in &anchors {
+                problem = store.anchor_problem(a).await?;
+                if problem.is_some() {
+                    break;
+                }
+            }
             store.close().await;
-            match check {
-                AuditCheck::Intact { rows } => {
-                    println!("{database}: audit log intact ({rows} rows)");
+            match (check, problem) {
+                (AuditCheck::Intact { .. }, Some(problem)) => {
+                    eprintln!("{database}: {problem}");
+                    Ok(ExitCode::FAILURE)
+                }
+                (AuditCheck::Intact { rows }, None) => {
+                    let against = match (&anchor, anchors.len()) {
+                        (Some(path), n) if n > 0 => {
+                            format!("; matches {n} anchors in {}", path.display())
+                        }
+                        _ => "; no anchor file to check its end against".to_string(),
+                    };
+                    println!("{database}: audit log intact ({rows} rows){against}");
                     Ok(ExitCode::SUCCESS)
                 }
-                AuditCheck::Broken { id, why } => {
+                (AuditCheck::Broken { id, why }, _) => {
                     eprintln!("{database}: audit row {id}: {why}");
                     Ok(ExitCode::FAILURE)
                 }

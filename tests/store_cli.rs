@@ -80,6 +80,40 @@ fn an_edited_audit_row_is_named_by_verify() {
     assert!(stderr.contains("audit row 7"), "{stderr}");
 }
 
+#[test]
+fn rows_cut_from_the_end_of_the_audit_log_are_found_by_the_anchor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = db_path(&dir);
+    assert!(replay_into(&db).status.success());
+    let anchor = dir.path().join("steward.db.anchor");
+    assert!(anchor.exists(), "the replay anchored the log's head");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::query("DROP TRIGGER audit_log_no_delete")
+            .execute(&mut conn)
+            .await
+            .expect("drop trigger");
+        sqlx::query("DELETE FROM audit_log WHERE id > 100")
+            .execute(&mut conn)
+            .await
+            .expect("delete");
+    });
+    let verify = steward(&["audit", "verify", "--database", db.to_str().unwrap()]);
+    let stderr = text(&verify.stderr);
+    assert!(!verify.status.success(), "{}", text(&verify.stdout));
+    assert!(stderr.contains("removed from the end"), "{stderr}");
+    // Without the anchor the shorter chain looks whole: that is what the anchor is for.
+    std::fs::remove_file(&anchor).expect("remove anchor");
+    let verify = steward(&["audit", "verify", "--database", db.to_str().unwrap()]);
+    assert!(verify.status.success());
+    assert!(text(&verify.stdout).contains("no anchor file"));
+}
+
 /// Changes one audit row the way someone with the file would: drop the guard, update.
 fn rusqlite_free_edit(db: &Path, id: i64) -> bool {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -187,6 +187,8 @@ pub async fn run(
     let moderator = Moderator::new(store.clone(), executor, rules);
     moderator.load_rules(rules, "startup", now()).await?;
     store.heartbeat(now(), config.process_timeout).await?;
+    let anchor = crate::store::anchor::anchor_path(&config.database);
+    write_anchor(&store, anchor.as_deref()).await;
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
     let _ = slot.set(moderator.clone());
@@ -205,7 +207,11 @@ pub async fn run(
         }
         None => None,
     };
-    let scheduler = tokio::spawn(schedule(moderator.clone(), config.process_timeout));
+    let scheduler = tokio::spawn(schedule(
+        moderator.clone(),
+        config.process_timeout,
+        anchor.clone(),
+    ));
     let counter = tokio::spawn(keep_stats(store.clone(), tally.clone()));
     let live_rules = Arc::new(LiveRules::new(
         config.rules_path.clone(),
@@ -264,6 +270,7 @@ pub async fn run(
     if let Err(e) = store.flush_tally(&tally).await {
         tracing::error!(error = %e, "saving community counters");
     }
+    write_anchor(&store, anchor.as_deref()).await;
     if let Err(e) = store.leave().await {
         tracing::error!(error = %e, "recording this process as gone");
     }
@@ -291,15 +298,40 @@ async fn keep_stats(store: Store, tally: Arc<Tally>) {
     }
 }
 
+/// How often the head of the audit chain is written to the anchor file.
+const ANCHOR_EVERY: StdDuration = StdDuration::from_secs(3_600);
+
+/// Appends the head of the audit chain to the anchor file beside the database, so that
+/// `steward audit verify` notices rows removed from the end of the log.
+async fn write_anchor(store: &Store, path: Option<&Path>) {
+    let Some(path) = path else { return };
+    let written = match store.audit_anchor(now()).await {
+        Ok(anchor) => crate::store::anchor::append_anchor(path, &anchor).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = written {
+        tracing::error!(error = %e, path = %path.display(), "writing the audit anchor");
+    }
+}
+
 /// Requests open this long belong to a process that died (no live call takes so long).
 const STALE_REQUEST: crate::engine::time::Duration = crate::engine::time::Duration::from_secs(60);
 
 /// Every second: says this process is alive, completes requests a process that died
 /// left open, and ends temporary sanctions that fall due.
-async fn schedule(moderator: Arc<LiveModerator>, timeout: crate::engine::time::Duration) {
+async fn schedule(
+    moderator: Arc<LiveModerator>,
+    timeout: crate::engine::time::Duration,
+    anchor: Option<PathBuf>,
+) {
     let mut tick = tokio::time::interval(StdDuration::from_secs(1));
+    let mut anchored = Instant::now();
     loop {
         tick.tick().await;
+        if anchored.elapsed() >= ANCHOR_EVERY {
+            write_anchor(moderator.store(), anchor.as_deref()).await;
+            anchored = Instant::now();
+        }
         let at = now();
         if let Err(e) = moderator.store().heartbeat(at, timeout).await {
             tracing::error!(error = %e, "recording this process as alive");

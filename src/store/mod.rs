@@ -4,6 +4,7 @@
 //! (UTC). The database is created on first use, runs in WAL mode with a busy timeout and
 //! foreign keys on, and is migrated from `migrations/` when opened.
 
+pub mod anchor;
 pub mod audit;
 mod batch;
 pub mod cases;
