@@ -33,14 +33,21 @@ pub const BUILTIN_LISTS: [(&str, &str); 5] = [
     ("harassment", include_str!("../../lists/harassment.txt")),
 ];
 const BUILTINS: [&str; 5] = ["slurs", "profanity", "sexual", "insults", "harassment"];
+/// The rules-file format this steward reads.
+pub const SUPPORTED_VERSION: u32 = 1;
 /// Longest entry a list file may hold, in bytes.
 const MAX_ENTRY: usize = 200;
+
+/// Largest list file read, in bytes.
+pub const MAX_LIST_FILE: u64 = 64 * 1024 * 1024;
 
 /// Where the file came from, for error locations and relative paths.
 pub struct Context<'a> {
     pub source: &'a str,
     pub file: &'a Path,
     pub base: &'a Path,
+    /// Whether list files may be read at all (a server's own rules may not).
+    pub files: bool,
 }
 
 impl Context<'_> {
@@ -55,14 +62,65 @@ impl Context<'_> {
         }
     }
 
+    /// The bytes of list file `path`: a regular file of at most [`MAX_LIST_FILE`] bytes
+    /// inside the rules file's directory. `None` (with a problem) otherwise.
+    fn read_file(&self, key: &str, path: &str, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+        let full = self.base.join(path);
+        match self.checked_file(&full) {
+            Ok(bytes) => Some(bytes),
+            Err(reason) => {
+                let message = format!("list file {}: {reason}", full.display());
+                problems.push(self.problem(key.to_string(), path, message));
+                None
+            }
+        }
+    }
+
+    fn checked_file(&self, full: &Path) -> Result<Vec<u8>, String> {
+        if !self.files {
+            return Err(
+                "a server's own rules cannot read files; use built-in lists or inline words"
+                    .to_string(),
+            );
+        }
+        let real = full.canonicalize().map_err(|e| e.to_string())?;
+        let base = self.base.canonicalize().map_err(|e| e.to_string())?;
+        if !real.starts_with(&base) {
+            return Err(format!(
+                "outside the rules file's directory {}",
+                base.display()
+            ));
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".to_string());
+        }
+        if meta.len() > MAX_LIST_FILE {
+            return Err(format!(
+                "{} bytes; list files are at most {MAX_LIST_FILE}",
+                meta.len()
+            ));
+        }
+        let mut bytes = Vec::new();
+        use std::io::Read;
+        std::fs::File::open(&real)
+            .and_then(|f| f.take(MAX_LIST_FILE + 1).read_to_end(&mut bytes))
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX_LIST_FILE {
+            return Err(format!("longer than {MAX_LIST_FILE} bytes"));
+        }
+        Ok(bytes)
+    }
+
     /// Reads a list file: one entry a line, `#` comments and blank lines skipped.
     fn read_list(&self, key: String, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
-        let full = self.base.join(path);
-        let read = std::fs::read(&full).map_err(|e| e.to_string());
-        match read.and_then(|bytes| checked_list_entries(&bytes)) {
+        let Some(bytes) = self.read_file(&key, path, problems) else {
+            return Vec::new();
+        };
+        match checked_list_entries(&bytes) {
             Ok(entries) => entries,
             Err(reason) => {
-                let message = format!("list file {}{reason}", full.display());
+                let message = format!("list file {}{reason}", self.base.join(path).display());
                 problems.push(self.problem(key, path, message));
                 Vec::new()
             }
@@ -116,6 +174,15 @@ pub fn list_entries(text: &str) -> Vec<String> {
 /// Compiles the parsed file, or returns every problem found.
 pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
     let mut problems = Vec::new();
+    if let Some(version) = raw.version.filter(|v| *v != SUPPORTED_VERSION) {
+        problems.push(cx.problem(
+            "version".to_string(),
+            "version:",
+            format!(
+                "version {version} is not supported; this steward reads version {SUPPORTED_VERSION}"
+            ),
+        ));
+    }
     let lists = compile_lists(&raw.lists, cx, &mut problems);
     let global_exempt: Vec<RoleId> = raw
         .settings
@@ -443,14 +510,10 @@ fn read_domain_file(
         return cx.read_list(key, file, problems);
     }
     let full = cx.base.join(file);
-    let text = match std::fs::read_to_string(&full) {
-        Ok(text) => text,
-        Err(e) => {
-            let message = format!("cannot read list file {}: {e}", full.display());
-            problems.push(cx.problem(key, file, message));
-            return Vec::new();
-        }
+    let Some(bytes) = cx.read_file(&key, file, problems) else {
+        return Vec::new();
     };
+    let text = String::from_utf8_lossy(&bytes);
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v) => v
             .get("domains")

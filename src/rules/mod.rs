@@ -6,6 +6,7 @@
 //! what needs the whole file (list names, list files, one trigger per rule, guild patches)
 //! and builds the matchers once.
 
+pub mod bounds;
 pub mod compile;
 pub mod policy;
 pub mod schema;
@@ -16,6 +17,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use sha2::{Digest, Sha256};
+
+pub use bounds::Bounds;
 
 use crate::engine::rule::RuleSet;
 pub use policy::{EscalationStep, WarningPolicy};
@@ -127,12 +130,21 @@ impl LoadedRules {
     }
 }
 
-/// Reads and compiles the rules file at `path`.
+/// Reads and compiles the rules file at `path`: a regular file within the operator's
+/// size bound.
 pub fn load(path: &Path) -> Result<LoadedRules, RulesError> {
-    let source = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+    let read = |source| RulesError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
+    let max = Bounds::OPERATOR.max_bytes;
+    if !meta.is_file() || meta.len() > max as u64 {
+        return Err(read(std::io::Error::other(format!(
+            "not a regular file of at most {max} bytes"
+        ))));
+    }
+    let source = std::fs::read_to_string(path).map_err(read)?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse(&source, path, base)
 }
@@ -142,13 +154,35 @@ pub fn example() -> Result<LoadedRules, RulesError> {
     parse(EXAMPLE_RULES, Path::new(EXAMPLE_RULES_NAME), Path::new("."))
 }
 
-/// Compiles rules from `source`; `file` names it in errors and `base` resolves list files.
+/// Compiles the operator's rules from `source`; `file` names it in errors and `base`
+/// resolves list files.
 pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, RulesError> {
+    parse_within(source, file, base, &Bounds::OPERATOR)
+}
+
+/// Compiles rules from `source` within `bounds` (checked before anything is compiled).
+pub fn parse_within(
+    source: &str,
+    file: &Path,
+    base: &Path,
+    bounds: &Bounds,
+) -> Result<LoadedRules, RulesError> {
+    let whole_file = |message: String, line: usize, column: usize| RulesError::Invalid {
+        problems: vec![Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: String::new(),
+            message,
+        }],
+    };
+    bounds::scan(source, bounds).map_err(|e| whole_file(e.message, e.line, e.column))?;
     let deserializer = serde_norway::Deserializer::from_str(source);
     let raw: schema::RawRules =
         serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
             problems: vec![serde_problem(source, file, &e)],
         })?;
+    bounds::count(&raw, bounds).map_err(|message| whole_file(message, 0, 0))?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
     let exempt_roles = raw.settings.exempt_roles.iter().map(|s| s.0).collect();
     let faq_answers = raw.settings.faq_answers.as_ref().map(|f| FaqAnswers {
@@ -172,7 +206,12 @@ pub fn parse(source: &str, file: &Path, base: &Path) -> Result<LoadedRules, Rule
             }],
         });
     }
-    let cx = compile::Context { source, file, base };
+    let cx = compile::Context {
+        source,
+        file,
+        base,
+        files: bounds.files,
+    };
     let warnings = compile::compile_warnings(&raw.settings.warnings, &cx);
     let set = compile::compile(raw, &cx);
     let (set, warnings) = match (set, warnings) {
@@ -239,6 +278,13 @@ fn serde_problem(
     // serde_norway appends " at line L column C"; the location is printed separately.
     if let Some(at) = message.find(" at line ") {
         message.truncate(at);
+    }
+    // Errors from nested values start with their own path, which is printed separately.
+    if let Some((path, rest)) = message.split_once(": ")
+        && !path.is_empty()
+        && !path.contains(' ')
+    {
+        message = rest.to_string();
     }
     if let Some(caps) = UNKNOWN.captures(&message) {
         let wrong = caps[2].to_string();
@@ -448,5 +494,178 @@ mod tests {
         assert!(!problems("rules: [\n").is_empty());
         assert!(!problems("\u{0}\u{1}").is_empty());
         assert!(!problems("rules: 5").is_empty());
+    }
+
+    #[test]
+    fn rules_that_cannot_be_meant_are_refused_where_written() {
+        let rule = |body: &str| format!("rules:\n  - name: a\n{body}");
+        let cases = [
+            (
+                rule("    regex: {patterns: ['']}\n"),
+                "rules[0].regex.patterns[0]",
+                "empty text",
+            ),
+            (
+                rule("    regex: {patterns: ['x*']}\n"),
+                "rules[0].regex.patterns[0]",
+                "empty text",
+            ),
+            (
+                rule("    spam: {rate: {count: 0, per: 5s}}\n"),
+                "rules[0].spam.rate.count",
+                "at least 1",
+            ),
+            (
+                rule("    spam: {rate: {count: 3, per: 0s}}\n"),
+                "rules[0].spam.rate.per",
+                "0 means nothing",
+            ),
+            (
+                rule("    spam: {duplicates: {count: 3, per: 5s, similarity: -1}}\n"),
+                "rules[0].spam.duplicates.similarity",
+                "between 0 and 1",
+            ),
+            (
+                rule("    spam: {duplicates: {count: 3, per: 5s, similarity: .nan}}\n"),
+                "rules[0].spam.duplicates.similarity",
+                "between 0 and 1",
+            ),
+            (
+                rule("    spam: {caps: {ratio: 2}}\n"),
+                "rules[0].spam.caps.ratio",
+                "between 0 and 1",
+            ),
+            (
+                rule("    spam: {max_lines: 0}\n"),
+                "rules[0].spam.max_lines",
+                "at least 1",
+            ),
+            (
+                rule("    scam: {threshold: 0}\n"),
+                "rules[0].scam.threshold",
+                "at least 1",
+            ),
+            (
+                rule("    words: {words: [x]}\n    actions: [ban: {duration: 0s}]\n"),
+                "rules[0].actions[0]",
+                "0 means nothing",
+            ),
+            (
+                rule("    words: {words: [x]}\n    actions: [raid_mode: 0s]\n"),
+                "rules[0].actions[0]",
+                "0 means nothing",
+            ),
+            (
+                rule("    words: {words: [x]}\n    actions: [{kick: whatever}]\n"),
+                "rules[0].actions[0]",
+                "",
+            ),
+            (
+                rule("    words: {words: [x]}\n    actions: [warn: {points: 0}]\n"),
+                "rules[0].actions[0]",
+                "at least 1",
+            ),
+            (
+                "rules:\n  - name: '  '\n    words: {words: [x]}\n".to_string(),
+                "rules[0].name",
+                "1 to 100 characters",
+            ),
+            (
+                "version: 99\nrules: []\n".to_string(),
+                "version",
+                "version 99 is not supported",
+            ),
+            (
+                "settings:\n  limits: {max_joins: 0}\nrules: []\n".to_string(),
+                "settings.limits.max_joins",
+                "at least 1",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (yaml, key, message) in &cases {
+            let p = problems(yaml);
+            let fits = p.len() == 1
+                && p[0].key.starts_with(key)
+                && p[0].line > 0
+                && p[0].message.contains(message);
+            if !fits {
+                wrong.push(format!("{yaml}=> {p:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let fine = rule(
+            "    words: {words: [x]}\n    actions: [{kick: {}}, ban: {delete_messages: 0s}]\n",
+        );
+        assert!(problems(&fine).is_empty(), "{:?}", problems(&fine));
+    }
+
+    #[test]
+    fn hostile_files_are_refused_quickly() {
+        let deep = format!("rules: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let big = format!("rules: []\n{}", "# padding\n".repeat(1_100_000));
+        let mut bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..10 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        bomb.push_str("rules: [*a9]\n");
+        for (name, yaml) in [("deep", &deep), ("10 MB", &big), ("alias bomb", &bomb)] {
+            for bounds in [Bounds::OPERATOR, Bounds::SERVER] {
+                let started = std::time::Instant::now();
+                let refused = parse_within(yaml, Path::new("t.yaml"), Path::new("."), &bounds);
+                let took = started.elapsed();
+                if name == "10 MB" && bounds == Bounds::OPERATOR {
+                    assert!(refused.is_ok(), "an operator's big file is theirs to keep");
+                    continue;
+                }
+                assert!(refused.is_err(), "{name} accepted");
+                assert!(took < std::time::Duration::from_secs(1), "{name}: {took:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn list_files_are_regular_files_inside_the_rules_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.txt")).unwrap();
+        std::fs::write(dir.path().join("ok.txt"), "pineapple\n").unwrap();
+        let with = |file: &str| {
+            format!(
+                "lists:\n  mine: {{file: {file:?}}}\nrules:\n  - name: a\n    words: {{lists: [mine]}}\n"
+            )
+        };
+        let load = |file: &str, bounds: &Bounds| {
+            let started = std::time::Instant::now();
+            let got = parse_within(&with(file), Path::new("r.yaml"), dir.path(), bounds)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "{file}"
+            );
+            got
+        };
+        assert_eq!(load("ok.txt", &Bounds::OPERATOR), Ok(()));
+        for (file, why) in [
+            ("zero.txt", "outside the rules file's directory"),
+            ("/etc/passwd", "outside the rules file's directory"),
+            (
+                "../../../../proc/self/environ",
+                "outside the rules file's directory",
+            ),
+        ] {
+            let err = load(file, &Bounds::OPERATOR).expect_err(file);
+            assert!(err.contains(why), "{file}: {err}");
+        }
+        let err = load("ok.txt", &Bounds::SERVER).expect_err("a server reads no files");
+        assert!(err.contains("cannot read files"), "{err}");
+        let fifo = dir.path().join("fifo.txt");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = load("fifo.txt", &Bounds::OPERATOR).expect_err("a FIFO");
+            assert!(err.contains("not a regular file"), "{err}");
+        }
     }
 }

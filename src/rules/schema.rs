@@ -12,7 +12,8 @@ use crate::engine::detect::pattern;
 use crate::engine::time::Duration;
 use crate::engine::verdict::DEFAULT_RENAME;
 
-/// A duration written as `30s`, `10m`, `2h`, `7d` or `1h 30m`.
+/// A duration written as `30s`, `10m`, `2h`, `7d` or `1h 30m`; never zero, which would
+/// mean a window that holds nothing or a sanction that ends as it begins.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DurationValue(pub Duration);
 
@@ -20,9 +21,63 @@ impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         parse_duration(&text)
+            .and_then(nonzero)
             .map(DurationValue)
             .map_err(de::Error::custom)
     }
+}
+
+/// A duration that may be zero (`delete_messages: 0s`: delete none).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnyDurationValue(pub Duration);
+
+impl<'de> Deserialize<'de> for AnyDurationValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text)
+            .map(AnyDurationValue)
+            .map_err(de::Error::custom)
+    }
+}
+
+fn nonzero(d: Duration) -> Result<Duration, String> {
+    if d.0 == 0 {
+        return Err("a duration of 0 means nothing here; give at least 1s".to_string());
+    }
+    Ok(d)
+}
+
+/// A count of at least 1 (`count: 0` would fire on every message).
+fn positive<'de, D: Deserializer<'de>, T>(d: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de> + PartialEq + Default,
+{
+    let n = T::deserialize(d)?;
+    if n == T::default() {
+        return Err(de::Error::custom(
+            "must be at least 1 (0 would match everything or nothing)",
+        ));
+    }
+    Ok(n)
+}
+
+/// [`positive`] for an optional value.
+fn positive_option<'de, D: Deserializer<'de>, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de> + PartialEq + Default,
+{
+    positive(d).map(Some)
+}
+
+/// A share between 0 and 1 (not NaN).
+fn share<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    let x = f32::deserialize(d)?;
+    if !(0.0..=1.0).contains(&x) {
+        return Err(de::Error::custom(format!(
+            "must be a share between 0 and 1, not {x}"
+        )));
+    }
+    Ok(x)
 }
 
 /// Parses a human duration; the error says what was expected.
@@ -75,8 +130,13 @@ pub struct PatternValue {
 impl<'de> Deserialize<'de> for PatternValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let source = String::deserialize(d)?;
-        pattern::compile(&source, false)
+        let compiled = pattern::compile(&source, false)
             .map_err(|e| de::Error::custom(format!("bad regex: {e}")))?;
+        if compiled.is_match("") {
+            return Err(de::Error::custom(format!(
+                "regex `{source}` matches an empty text, so it would fire on every message"
+            )));
+        }
         Ok(PatternValue { source })
     }
 }
@@ -148,10 +208,15 @@ pub struct RawEscalationStep {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_guilds: Option<usize>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_members: Option<usize>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_channels: Option<usize>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_history: Option<usize>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_joins: Option<usize>,
     pub idle: Option<DurationValue>,
 }
@@ -188,6 +253,7 @@ pub enum RawEventKind {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
+    #[serde(deserialize_with = "rule_name")]
     pub name: String,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -205,6 +271,20 @@ pub struct RawRule {
     pub scam: Option<RawScam>,
     pub regex: Option<RawRegex>,
     pub raid: Option<RawRaid>,
+}
+
+/// Longest rule name, in characters (names show in Discord embeds and audit rows).
+pub const MAX_RULE_NAME: usize = 100;
+
+fn rule_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    let chars = name.trim().chars().count();
+    if chars == 0 || chars > MAX_RULE_NAME {
+        return Err(de::Error::custom(format!(
+            "a rule name is 1 to {MAX_RULE_NAME} characters, not {chars}"
+        )));
+    }
+    Ok(name.trim().to_string())
 }
 
 fn yes() -> bool {
@@ -250,6 +330,7 @@ pub struct RawWords {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
+    #[serde(deserialize_with = "positive")]
     pub count: u32,
     pub per: DurationValue,
 }
@@ -257,9 +338,10 @@ pub struct RawWindow {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDuplicates {
+    #[serde(deserialize_with = "positive")]
     pub count: u32,
     pub per: DurationValue,
-    #[serde(default = "default_similarity")]
+    #[serde(default = "default_similarity", deserialize_with = "share")]
     pub similarity: f32,
 }
 
@@ -270,8 +352,9 @@ fn default_similarity() -> f32 {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCaps {
+    #[serde(deserialize_with = "share")]
     pub ratio: f32,
-    #[serde(default = "default_caps_letters")]
+    #[serde(default = "default_caps_letters", deserialize_with = "positive")]
     pub min_letters: u32,
 }
 
@@ -285,12 +368,16 @@ pub struct RawSpam {
     pub rate: Option<RawWindow>,
     pub channel_rate: Option<RawWindow>,
     pub duplicates: Option<RawDuplicates>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub mentions_per_message: Option<u32>,
     pub mentions: Option<RawWindow>,
     pub links: Option<RawWindow>,
     pub attachments: Option<RawWindow>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_emoji: Option<u32>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_lines: Option<u32>,
+    #[serde(default, deserialize_with = "positive_option")]
     pub max_length: Option<u32>,
     pub caps: Option<RawCaps>,
 }
@@ -315,6 +402,7 @@ pub struct RawLinks {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScam {
+    #[serde(default, deserialize_with = "positive_option")]
     pub threshold: Option<u32>,
     #[serde(default)]
     pub deny_domains: Vec<String>,
@@ -429,7 +517,7 @@ pub const MAX_BAN_DELETE: Duration = Duration::from_secs(7 * 86_400);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WarnSettings {
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "positive")]
     points: u32,
     expires: Option<DurationValue>,
 }
@@ -442,7 +530,7 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 struct BanSettings {
     duration: Option<DurationValue>,
-    delete_messages: Option<DurationValue>,
+    delete_messages: Option<AnyDurationValue>,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +553,11 @@ struct LockdownSettings {
     duration: Option<DurationValue>,
 }
 
+/// The settings of an action that has none: `kick: {}` or `kick: null`, nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoSettings {}
+
 /// `timeout: 10m` or `timeout: {duration: 10m}`.
 struct DurationOrSettings(Duration);
 
@@ -477,7 +570,10 @@ impl<'de> Deserialize<'de> for DurationOrSettings {
                 f.write_str("a duration such as `10m`, or `{duration: 10m}`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationOrSettings, E> {
-                parse_duration(v).map(DurationOrSettings).map_err(E::custom)
+                parse_duration(v)
+                    .and_then(nonzero)
+                    .map(DurationOrSettings)
+                    .map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
@@ -557,11 +653,11 @@ impl<'de> Deserialize<'de> for RawAction {
                 };
                 let action = match name.as_str() {
                     "delete" => {
-                        map.next_value::<de::IgnoredAny>()?;
+                        map.next_value::<Option<NoSettings>>()?;
                         RawAction::Delete
                     }
                     "kick" => {
-                        map.next_value::<de::IgnoredAny>()?;
+                        map.next_value::<Option<NoSettings>>()?;
                         RawAction::Kick
                     }
                     "warn" => {
