@@ -259,7 +259,7 @@ impl Engine {
         now: Timestamp,
     ) -> Option<Verdict> {
         let content = &view.message.content;
-        let (reason, evidence, accounts) = match &rule.trigger {
+        let (reason, evidence, accounts) = match &*rule.trigger {
             Trigger::Words(matcher) => {
                 let hit = matcher.find_screened(text, screened)?;
                 let reason = format!("blocked word from list {}", hit.list);
@@ -349,7 +349,7 @@ impl Engine {
             .iter()
             .filter(|r| r.enabled && r.watches(EventKind::MemberJoin))
         {
-            let Trigger::Raid(config) = &rule.trigger else {
+            let Trigger::Raid(config) = &*rule.trigger else {
                 continue;
             };
             if !rule.conditions.author_matches(user, now) {
@@ -421,7 +421,7 @@ impl Engine {
             .map(|name| (name, Normalized::new(name)))
             .collect();
         for rule in rules.iter().filter(|r| r.enabled && r.watches(kind)) {
-            let Trigger::Words(matcher) = &rule.trigger else {
+            let Trigger::Words(matcher) = &*rule.trigger else {
                 continue;
             };
             if !rule.conditions.author_matches(user, now)
@@ -592,10 +592,18 @@ fn screen(rules: &RuleSet) -> WordScreen {
         .rules
         .iter()
         .chain(rules.guilds.values().flat_map(|r| r.iter()));
-    WordScreen::new(all.filter_map(|rule| match &rule.trigger {
-        Trigger::Words(matcher) => Some(&**matcher),
-        _ => None,
-    }))
+    // Servers share matchers: each distinct one is screened once.
+    let mut seen = rustc_hash::FxHashSet::default();
+    let distinct: Vec<&detect::words::WordMatcher> = all
+        .filter_map(|rule| match &*rule.trigger {
+            Trigger::Words(matchers) => Some(&matchers.0),
+            _ => None,
+        })
+        .flatten()
+        .filter(|m| seen.insert(Arc::as_ptr(m)))
+        .map(|m| &**m)
+        .collect();
+    WordScreen::new(distinct.iter().copied())
 }
 
 fn verdict(

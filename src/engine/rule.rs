@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::detect::{
     links::LinksConfig, pattern::PatternConfig, raid::RaidConfig, scam::ScamConfig,
-    spam::SpamConfig, words::WordMatcher,
+    spam::SpamConfig, words::WordMatchers,
 };
 use super::event::{Author, ChannelId, EventKind, GuildId, Message, RoleId};
 use super::time::{Duration, Timestamp};
@@ -15,7 +15,7 @@ use super::verdict::{Action, Mode};
 /// What makes a rule fire.
 #[derive(Clone, Debug)]
 pub enum Trigger {
-    Words(Box<WordMatcher>),
+    Words(WordMatchers),
     Spam(SpamConfig),
     Links(LinksConfig),
     Scam(ScamConfig),
@@ -136,7 +136,8 @@ pub struct Rule {
     /// After firing for a member, the rule stays quiet for them this long.
     pub cooldown: Option<Duration>,
     pub actions: Vec<Action>,
-    pub trigger: Trigger,
+    /// Shared by the copies of the rule that servers' patches make.
+    pub trigger: Arc<Trigger>,
 }
 
 impl Rule {
@@ -202,7 +203,7 @@ impl RuleSet {
             .iter()
             .chain(self.guilds.values().flat_map(|r| r.iter()))
         {
-            let windows: Vec<Duration> = match &rule.trigger {
+            let windows: Vec<Duration> = match &*rule.trigger {
                 Trigger::Spam(s) => [
                     s.rate,
                     s.channel_rate,

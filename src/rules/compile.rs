@@ -18,7 +18,7 @@ use crate::engine::detect::pattern::{self, PatternConfig, Target};
 use crate::engine::detect::raid::RaidConfig;
 use crate::engine::detect::scam::ScamConfig;
 use crate::engine::detect::spam::{SpamConfig, Window};
-use crate::engine::detect::words::{WordList, WordMatcher};
+use crate::engine::detect::words::{WordList, WordMatcher, WordMatchers};
 use crate::engine::event::{ChannelId, EventKind, GuildId, RoleId};
 use crate::engine::rule::{Conditions, Limits, Rule, RuleSet, Trigger};
 use crate::engine::time::Duration;
@@ -298,17 +298,21 @@ fn compile_lists(
     raw: &BTreeMap<String, RawList>,
     cx: &Context,
     problems: &mut Vec<Problem>,
-) -> BTreeMap<String, WordList> {
+) -> BTreeMap<String, ListDef> {
     let mut lists = BTreeMap::new();
     for name in BUILTINS {
-        lists.insert(name.to_string(), builtin(name));
+        let def = ListDef {
+            builtins: vec![builtin(name)],
+            own: None,
+        };
+        lists.insert(name.to_string(), def);
     }
     for (name, list) in raw {
         let key = format!("lists.{name}");
-        let mut words = Vec::new();
+        let mut def = ListDef::default();
         if let Some(b) = &list.builtin {
             if BUILTINS.contains(&b.as_str()) {
-                words.extend(builtin(b).words);
+                def.builtins.push(builtin(b));
             } else {
                 let hint = suggest(b, &BUILTINS)
                     .map(|s| format!(" — did you mean `{s}`?"))
@@ -323,36 +327,109 @@ fn compile_lists(
                 ));
             }
         }
+        let mut words = Vec::new();
         if let Some(file) = &list.file {
             words.extend(cx.read_list(format!("{key}.file"), file, problems));
         }
         words.extend(list.words.iter().cloned());
-        lists.insert(
-            name.clone(),
-            WordList {
+        if !words.is_empty() {
+            def.own = Some(SharedList::new(WordList {
                 name: name.as_str().into(),
                 words,
-            },
-        );
+            }));
+        }
+        lists.insert(name.clone(), def);
     }
     lists
 }
 
-fn builtin(name: &str) -> WordList {
-    let text = BUILTIN_LISTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, text)| text);
-    WordList {
-        name: name.into(),
-        words: list_entries(text),
+/// A list as rules name it: the built-in lists it takes in, and its own words.
+#[derive(Clone, Default)]
+struct ListDef {
+    builtins: Vec<SharedList>,
+    own: Option<SharedList>,
+}
+
+/// A word list with a fingerprint of its name and words, so that rules over the same
+/// lists (in any server's rules) share one compiled matcher.
+#[derive(Clone)]
+struct SharedList {
+    list: Arc<WordList>,
+    fingerprint: Arc<str>,
+}
+
+impl SharedList {
+    fn new(list: WordList) -> Self {
+        let mut text = String::from(&*list.name);
+        for word in &list.words {
+            text.push('\n');
+            text.push_str(word);
+        }
+        SharedList {
+            fingerprint: super::sha256_hex(text.as_bytes()).into(),
+            list: Arc::new(list),
+        }
     }
+}
+
+/// The built-in lists, read once per process.
+static BUILTIN: std::sync::LazyLock<Vec<SharedList>> = std::sync::LazyLock::new(|| {
+    BUILTIN_LISTS
+        .iter()
+        .map(|(name, text)| {
+            SharedList::new(WordList {
+                name: (*name).into(),
+                words: list_entries(text),
+            })
+        })
+        .collect()
+});
+
+fn builtin(name: &str) -> SharedList {
+    BUILTIN
+        .iter()
+        .find(|l| &*l.list.name == name)
+        .cloned()
+        .unwrap_or_else(|| {
+            SharedList::new(WordList {
+                name: name.into(),
+                words: Vec::new(),
+            })
+        })
+}
+
+/// Compiled matchers by the fingerprints of their lists and allow entries; entries die
+/// with the last rule that uses them.
+static MATCHERS: std::sync::LazyLock<
+    std::sync::Mutex<FxHashMap<String, std::sync::Weak<WordMatcher>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The matcher for `lists` and `allow`: the one already compiled if any rule holds it.
+fn shared_matcher(lists: &[SharedList], allow: &[String]) -> Arc<WordMatcher> {
+    let mut key: String = lists
+        .iter()
+        .map(|l| &*l.fingerprint)
+        .collect::<Vec<_>>()
+        .join(",");
+    key.push_str("|allow:");
+    key.push_str(&super::sha256_hex(allow.join("\n").as_bytes()));
+    let mut cache = crate::lock::lock(&MATCHERS);
+    if let Some(found) = cache.get(&key).and_then(std::sync::Weak::upgrade) {
+        return found;
+    }
+    let owned: Vec<WordList> = lists.iter().map(|l| (*l.list).clone()).collect();
+    let matcher = Arc::new(WordMatcher::new(&owned, allow));
+    if cache.len() >= 64 && cache.len().is_power_of_two() {
+        cache.retain(|_, m| m.strong_count() > 0);
+    }
+    cache.insert(key, Arc::downgrade(&matcher));
+    matcher
 }
 
 fn compile_rule(
     rule: &RawRule,
     key: &str,
-    lists: &BTreeMap<String, WordList>,
+    lists: &BTreeMap<String, ListDef>,
     global_exempt: &[RoleId],
     cx: &Context,
     problems: &mut Vec<Problem>,
@@ -381,13 +458,13 @@ fn compile_rule(
         return None;
     }
     let trigger = if let Some(words) = &rule.words {
-        Trigger::Words(Box::new(words_matcher(
+        Trigger::Words(words_matcher(
             words,
             &format!("{key}.words"),
             lists,
             cx,
             problems,
-        )))
+        ))
     } else if let Some(spam) = &rule.spam {
         Trigger::Spam(spam_config(spam))
     } else if let Some(links) = &rule.links {
@@ -415,22 +492,29 @@ fn compile_rule(
         conditions: conditions(&rule.when, global_exempt),
         cooldown: rule.cooldown.map(|c| c.0),
         actions: rule.actions.iter().map(action).collect(),
-        trigger,
+        trigger: Arc::new(trigger),
     })
 }
 
 fn words_matcher(
     words: &RawWords,
     key: &str,
-    lists: &BTreeMap<String, WordList>,
+    lists: &BTreeMap<String, ListDef>,
     cx: &Context,
     problems: &mut Vec<Problem>,
-) -> WordMatcher {
+) -> WordMatchers {
     let names: Vec<&str> = lists.keys().map(String::as_str).collect();
-    let mut chosen = Vec::new();
+    let (mut builtins, mut own) = (Vec::<SharedList>::new(), Vec::new());
     for (i, name) in words.lists.iter().enumerate() {
         match lists.get(name) {
-            Some(list) => chosen.push(list.clone()),
+            Some(def) => {
+                for b in &def.builtins {
+                    if !builtins.iter().any(|c| c.fingerprint == b.fingerprint) {
+                        builtins.push(b.clone());
+                    }
+                }
+                own.extend(def.own.clone());
+            }
             None => {
                 let hint = suggest(name, &names)
                     .map(|s| format!(" — did you mean `{s}`?"))
@@ -444,16 +528,23 @@ fn words_matcher(
         }
     }
     if !words.words.is_empty() {
-        chosen.push(WordList {
+        own.push(SharedList::new(WordList {
             name: "inline".into(),
             words: words.words.clone(),
-        });
+        }));
     }
     let mut allow = words.allow.clone();
     if let Some(file) = &words.allow_file {
         allow.extend(cx.read_list(format!("{key}.allow_file"), file, problems));
     }
-    WordMatcher::new(&chosen, &allow)
+    // The built-in part is shared by every rule over the same lists in any server; a
+    // rule's own words make a small matcher of their own.
+    let parts = [builtins, own]
+        .iter()
+        .filter(|lists| !lists.is_empty())
+        .map(|lists| shared_matcher(lists, &allow))
+        .collect();
+    WordMatchers(parts)
 }
 
 fn window(w: RawWindow) -> Window {

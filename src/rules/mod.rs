@@ -668,4 +668,43 @@ mod tests {
             assert!(err.contains("not a regular file"), "{err}");
         }
     }
+
+    #[test]
+    fn servers_share_the_built_in_lists_matcher() {
+        use crate::engine::event::GuildId;
+        use crate::engine::rule::Trigger;
+        let mut yaml =
+            "rules:\n  - name: p\n    words: {lists: [profanity]}\nguilds:\n".to_string();
+        for g in 1..=50 {
+            yaml.push_str(&format!(
+                "  \"{g}\":\n    add_rules:\n      - name: own\n        words: {{lists: [profanity, insults], words: [w{g}]}}\n"
+            ));
+        }
+        let loaded = parse(&yaml, Path::new("t.yaml"), Path::new(".")).expect("valid");
+        let again = parse(&yaml, Path::new("u.yaml"), Path::new(".")).expect("valid");
+        let parts = |set: &crate::engine::rule::RuleSet, g: u64, rule: usize| match &*set
+            .for_guild(GuildId(g))[rule]
+            .trigger
+        {
+            Trigger::Words(m) => m.0.clone(),
+            _ => panic!("a words rule"),
+        };
+        let first = parts(&loaded.set, 1, 1);
+        assert_eq!(first.len(), 2, "built-in part and own words");
+        for g in 2..=50 {
+            let other = parts(&loaded.set, g, 1);
+            assert!(std::sync::Arc::ptr_eq(&first[0], &other[0]), "server {g}");
+            assert!(!std::sync::Arc::ptr_eq(&first[1], &other[1]));
+        }
+        // A file loaded again (a reload, or another server's upload) shares it too.
+        assert!(std::sync::Arc::ptr_eq(
+            &first[0],
+            &parts(&again.set, 7, 1)[0]
+        ));
+        // The default rule's trigger is the same object in every server's copy.
+        assert!(std::sync::Arc::ptr_eq(
+            &loaded.set.for_guild(GuildId(1))[0].trigger,
+            &loaded.set.for_guild(GuildId(2))[0].trigger
+        ));
+    }
 }

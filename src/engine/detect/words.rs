@@ -24,6 +24,23 @@ pub struct WordList {
     pub words: Vec<String>,
 }
 
+/// The matchers of one words rule: the built-in lists it names (one matcher shared by
+/// every rule, in any server, over the same lists) and its own words (a small one).
+#[derive(Clone, Debug, Default)]
+pub struct WordMatchers(pub Vec<Arc<WordMatcher>>);
+
+impl WordMatchers {
+    /// The first hit of any part, in the parts' order.
+    pub fn find(&self, text: &Normalized) -> Option<WordHit> {
+        self.0.iter().find_map(|m| m.find(text))
+    }
+
+    /// [`WordMatcher::find_screened`] over every part.
+    pub fn find_screened(&self, text: &Normalized, screened: &mut Screened) -> Option<WordHit> {
+        self.0.iter().find_map(|m| m.find_screened(text, screened))
+    }
+}
+
 /// One word that matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WordHit {
