@@ -252,7 +252,7 @@ async fn a_bad_rules_upload_changes_nothing_and_shows_the_line() {
     let before = std::fs::read_to_string(bot.dir.path().join("rules.yaml")).expect("rules");
     bot.rest.state.lock().expect("state").files.insert(
         "bad.yaml".into(),
-        "rules:\n  - name: x\n    words: {words: [a]}\n    actions: [delte]\n".into(),
+        "add_rules:\n  - name: x\n    words: {words: [a]}\n    actions: [delte]\n".into(),
     );
     let attachment = json!({
         "id": "4000", "filename": "bad.yaml", "size": 64,
@@ -272,6 +272,103 @@ async fn a_bad_rules_upload_changes_nothing_and_shows_the_line() {
     let after = std::fs::read_to_string(bot.dir.path().join("rules.yaml")).expect("rules");
     assert_eq!(before, after, "the rules file is untouched");
     bot.stop();
+}
+
+/// Uploads `content` as `file` with `/rules upload` by the moderator; returns the reply.
+async fn upload_rules(bot: &Bot, id: u64, file: &str, content: &str) -> String {
+    bot.rest
+        .state
+        .lock()
+        .expect("state")
+        .files
+        .insert(file.into(), content.into());
+    let attachment = json!({
+        "id": id.to_string(), "filename": file, "size": content.len(),
+        "url": format!("{}/files/{file}", bot.rest.url),
+        "proxy_url": format!("{}/files/{file}", bot.rest.url),
+    });
+    let mut data = payloads::command_data(
+        "rules",
+        json!([{"name": "upload", "type": 1, "options": [{"name": "file", "type": 11, "value": id.to_string()}]}]),
+        &[],
+    );
+    data["resolved"]["attachments"] = json!({id.to_string(): attachment});
+    let asked = command(bot, id, MODERATOR, ALL_PERMISSIONS, data);
+    text(&reply(bot, asked).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_s_own_rules_change_that_server_alone() {
+    let bot = Bot::start().await;
+    let operator_file = bot.dir.path().join("rules.yaml");
+    let before = std::fs::read_to_string(&operator_file).expect("rules");
+    let own = "settings:\n  exempt_roles: [\"99\"]\nadd_rules:\n  - name: no-pineapple\n    words: {words: [pineapple]}\n    actions: [delete]\n";
+    let said = upload_rules(&bot, 1050, "ours.yaml", own).await;
+    assert!(said.contains("own rules are in force"), "{said}");
+    // Host files are never read from a server's rules, and hostile files change nothing.
+    let passwd = "lists:\n  stolen: {file: /etc/passwd}\nadd_rules:\n  - name: x\n    words: {lists: [stolen]}\n";
+    let said = upload_rules(&bot, 1051, "passwd.yaml", passwd).await;
+    assert!(said.contains("cannot read files"), "{said}");
+    let bomb = "a: &a [x, x]\nb: [*a, *a]\n";
+    let said = upload_rules(&bot, 1052, "bomb.yaml", bomb).await;
+    assert!(said.contains("aliases"), "{said}");
+    let limits = "settings:\n  limits: {max_joins: 1}\n";
+    let said = upload_rules(&bot, 1053, "limits.yaml", limits).await;
+    assert!(said.contains("unknown field `limits`"), "{said}");
+
+    bot.gateway
+        .send("MESSAGE_CREATE", message(8300, 503, "I love pineapple"));
+    let mut elsewhere = message(8301, 503, "I love pineapple");
+    elsewhere["guild_id"] = json!(OTHER_GUILD.to_string());
+    elsewhere["channel_id"] = json!(OTHER_CHANNEL.to_string());
+    bot.gateway.send("MESSAGE_CREATE", elsewhere);
+    bot.wait_for("the delete in the server with the rule", |r| {
+        r.method == "DELETE" && r.path == format!("/channels/{CHANNEL}/messages/8300")
+    })
+    .await;
+    bot.wait_settled("message", 2).await;
+    assert!(
+        !bot.rest
+            .actions()
+            .iter()
+            .any(|r| r.path.ends_with("/messages/8301")),
+        "the other server's message was touched"
+    );
+    let said = run_rules_show(&bot, 1054).await;
+    assert!(
+        said.contains("This server's own rules") && said.contains("no-pineapple"),
+        "{said}"
+    );
+    let after = std::fs::read_to_string(&operator_file).expect("rules");
+    assert_eq!(before, after, "the operator's file is untouched");
+
+    // The rules outlive a restart; a reset brings back the defaults.
+    let dir = bot.stop();
+    let bot = Bot::launch(&rules(), dir, &[]).await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(8302, 503, "pineapple again"));
+    bot.wait_for("the delete after the restart", |r| {
+        r.path == format!("/channels/{CHANNEL}/messages/8302")
+    })
+    .await;
+    let reset = payloads::command_data(
+        "rules",
+        json!([{"name": "reset", "type": 1, "options": []}]),
+        &[],
+    );
+    let id = command(&bot, 1055, MODERATOR, ALL_PERMISSIONS, reset);
+    assert!(text(&reply(&bot, id).await).contains("default rules again"));
+    bot.stop();
+}
+
+async fn run_rules_show(bot: &Bot, id: u64) -> String {
+    let show = payloads::command_data(
+        "rules",
+        json!([{"name": "show", "type": 1, "options": []}]),
+        &[],
+    );
+    let asked = command(bot, id, MODERATOR, ALL_PERMISSIONS, show);
+    text(&reply(bot, asked).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -801,7 +898,17 @@ async fn every_moderator_command_does_its_job() {
         said.contains("offensive-names") && said.contains("scam-links"),
         "{said}"
     );
+    // The rules file every server shares is the owners' alone.
     let said = run(&bot, 2023, data("rules", sub("reload", json!([])), &[])).await;
+    assert!(said.contains("only the bot's owners"), "{said}");
+    let id = command(
+        &bot,
+        2030,
+        APP_OWNER,
+        ALL_PERMISSIONS,
+        data("rules", sub("reload", json!([])), &[]),
+    );
+    let said = text(&reply(&bot, id).await);
     assert!(said.contains("has not changed"), "{said}");
 
     // FAQ upkeep.

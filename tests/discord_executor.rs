@@ -7,9 +7,10 @@ use std::time::Duration as StdDuration;
 
 use serde_json::Value;
 use steward::discord::{self, DiscordExecutor, ExecutorSettings};
-use steward::engine::event::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use steward::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use steward::engine::time::{Duration, Timestamp};
 use steward::moderation::{ExecOutcome, Executor, Request};
+use steward::rules::{LiveSettings, SettingsBook};
 use support::fake_rest::{FakeRest, State};
 
 const GUILD: u64 = 1;
@@ -37,9 +38,12 @@ fn guild_state() -> State {
 async fn setup(mod_log: Option<u64>) -> (FakeRest, DiscordExecutor) {
     let fake = FakeRest::start(guild_state()).await;
     let http = std::sync::Arc::new(discord::http("test-token", Some(&fake.url)));
+    let mut defaults = steward::rules::example().expect("example rules").settings();
+    defaults.mod_log_channel = mod_log;
+    defaults.exempt_roles = vec![14];
+    let guilds = LiveSettings::new(SettingsBook::single(defaults));
     let settings = ExecutorSettings {
-        mod_log_channel: mod_log.map(ChannelId),
-        exempt_roles: vec![RoleId(14)],
+        guilds,
         dm_members: false,
         attempts: 3,
         backoff: StdDuration::from_millis(5),

@@ -23,10 +23,10 @@ use super::live_rules::{LiveRules, RulesChangeError};
 use super::metrics::{self, Metered, Metrics};
 use super::{convert, http, now};
 use crate::engine::Engine;
-use crate::engine::event::{ChannelId, Event, EventKind, GuildId, RoleId, UserId};
+use crate::engine::event::{ChannelId, Event, EventKind, GuildId, UserId};
 use crate::lock::lock;
 use crate::moderation::{Command, ModerationError, Moderator};
-use crate::rules::LoadedRules;
+use crate::rules::{LiveSettings, LoadedRules, SettingsBook};
 use crate::store::stats::{Metric, Tally, day_of};
 use crate::store::{Store, StoreError};
 
@@ -178,13 +178,11 @@ pub async fn run(
     tracing::info!(user = %me.name, id = %me.id, "logged in");
     let store = Store::open(&config.database).await?;
     let rules = &config.rules;
-    let settings = ExecutorSettings::with_defaults(
-        rules.mod_log_channel.map(ChannelId),
-        rules.exempt_roles.iter().map(|r| RoleId(*r)).collect(),
-    );
+    let guild_settings = LiveSettings::new(SettingsBook::single(rules.settings()));
+    let settings = ExecutorSettings::with_defaults(guild_settings.clone());
     let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings);
     let executor = Metered::new(executor, metrics.clone());
-    let moderator = Moderator::new(store.clone(), executor, rules);
+    let moderator = Moderator::with_settings(store.clone(), executor, guild_settings);
     moderator.load_rules(rules, "startup", now()).await?;
     store.heartbeat(now(), config.process_timeout).await?;
     let anchor = crate::store::anchor::anchor_path(&config.database);
@@ -219,12 +217,23 @@ pub async fn run(
         moderator.clone(),
         config.rules.clone(),
     ));
+    match live_rules.load_servers().await {
+        Ok(0) => {}
+        Ok(servers) => tracing::info!(servers, "servers' own rules in force"),
+        Err(e) => tracing::error!(error = %e, "loading servers' own rules"),
+    }
     let mut options = poise::FrameworkOptions {
         commands: super::commands::all(),
         on_error: |error| Box::pin(super::commands::on_error(error)),
         ..Default::default()
     };
     poise::set_qualified_names(&mut options.commands);
+    // The application's owner or team may change what every server shares.
+    if let Err(e) =
+        poise::framework::insert_owners_from_http(&http, &mut options.owners, &None).await
+    {
+        tracing::warn!(error = %e, "reading the application's owners");
+    }
     let _ = commands.set(CommandRuntime {
         options,
         data: super::commands::Data::new(
@@ -490,7 +499,8 @@ impl Handler {
             return;
         };
         let data = &runtime.data;
-        let Some(settings) = data.rules.current().faq_answers.clone() else {
+        let in_force = data.moderator.settings().for_guild(GuildId(guild.get()));
+        let Some(settings) = in_force.faq_answers.clone() else {
             return;
         };
         let found = data

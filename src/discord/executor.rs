@@ -15,9 +15,10 @@ use serenity::model::Permissions;
 use serenity::model::channel::PermissionOverwriteType;
 use serenity::model::id::{self as sid, TargetId};
 
-use crate::engine::event::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
+use crate::rules::LiveSettings;
 
 /// Discord bans at most this many users per bulk-ban call.
 pub const BULK_BAN_CHUNK: usize = 200;
@@ -29,12 +30,11 @@ const BULK_DELETE_MAX_AGE_MS: i64 = 14 * 86_400_000;
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
 
 /// What the executor needs to know besides the REST client.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ExecutorSettings {
-    /// Where alerts go when the rule names no channel.
-    pub mod_log_channel: Option<ChannelId>,
-    /// Members with any of these roles are never sanctioned.
-    pub exempt_roles: Vec<RoleId>,
+    /// Each server's settings in force: where alerts go when the rule names no channel
+    /// (`mod_log_channel`), and whose roles are never sanctioned (`exempt_roles`).
+    pub guilds: LiveSettings,
     /// Send warned members a direct message.
     pub dm_members: bool,
     /// Attempts per call on server and network errors (at least 1).
@@ -45,10 +45,9 @@ pub struct ExecutorSettings {
 
 impl ExecutorSettings {
     /// Three attempts, half a second apart at first.
-    pub fn with_defaults(mod_log_channel: Option<ChannelId>, exempt_roles: Vec<RoleId>) -> Self {
+    pub fn with_defaults(guilds: LiveSettings) -> Self {
         ExecutorSettings {
-            mod_log_channel,
-            exempt_roles,
+            guilds,
             dm_members: false,
             attempts: 3,
             backoff: StdDuration::from_millis(500),
@@ -98,10 +97,8 @@ impl DiscordExecutor {
         let Some(target) = self.member_roles(g, user).await? else {
             return Ok(None); // not a member: nothing outranks a ban of a stranger
         };
-        if let Some(role) = target
-            .iter()
-            .find(|r| self.settings.exempt_roles.contains(&RoleId(**r)))
-        {
+        let exempt = &self.settings.guilds.for_guild(guild).exempt_roles;
+        if let Some(role) = target.iter().find(|r| exempt.contains(r)) {
             return Ok(Some(format!("the target has the exempt role {role}")));
         }
         let mine = self.member_roles(g, self.bot).await?.unwrap_or_default();
@@ -257,10 +254,12 @@ impl DiscordExecutor {
 
     async fn alert(
         &self,
+        guild: GuildId,
         channel: Option<ChannelId>,
         text: &str,
     ) -> Result<ExecOutcome, ExecError> {
-        let Some(channel) = channel.or(self.settings.mod_log_channel) else {
+        let mod_log = self.settings.guilds.for_guild(guild).mod_log_channel;
+        let Some(channel) = channel.or(mod_log.map(ChannelId)) else {
             return Err(ExecError(
                 "no alert channel: set settings.mod_log_channel".to_string(),
             ));
@@ -529,7 +528,11 @@ impl Executor for DiscordExecutor {
                     other => other.map(|()| ExecOutcome::Done).map_err(failed),
                 }
             }
-            Request::Alert { channel, text, .. } => self.alert(*channel, text).await,
+            Request::Alert {
+                guild,
+                channel,
+                text,
+            } => self.alert(*guild, *channel, text).await,
             Request::Rename {
                 guild,
                 user,

@@ -1,17 +1,22 @@
-//! The rules in force in the live bot, and the three ways they change: the file changes
-//! (or SIGHUP), a moderator runs `/rules reload`, or a moderator uploads a new file with
-//! `/rules upload`. Every way validates first: a file with errors changes nothing.
+//! The rules in force in the live bot: the operator's file (the defaults, changed only on
+//! disk, and re-read when it changes, on SIGHUP or by an owner's `/rules reload`) with
+//! each server's own rules layered over it (uploaded by that server's admins, kept in the
+//! database with their history). Every change validates first: rules with errors change
+//! nothing. A server's upload changes that server alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::FxHashMap;
+
 use super::bot::LiveModerator;
 use super::now;
 use crate::engine::Engine;
-use crate::engine::event::UserId;
+use crate::engine::event::{GuildId, UserId};
+use crate::engine::rule::RuleSet;
 use crate::lock::lock;
 use crate::moderation::ModerationError;
-use crate::rules::{LoadedRules, RulesError};
+use crate::rules::{LoadedRules, RulesError, ServerRules, SettingsBook};
 
 /// Why new rules did not take effect.
 #[derive(Debug, thiserror::Error)]
@@ -19,53 +24,86 @@ pub enum RulesChangeError {
     /// The file has errors; the old rules stay in force.
     #[error("{0}")]
     Invalid(#[from] RulesError),
-    #[error("cannot save the rules file {}: {source}", path.display())]
-    Save {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error(transparent)]
     Moderation(#[from] ModerationError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// The rules the engine and the moderator work under, kept in step.
 pub struct LiveRules {
-    /// The rules file; `None` for the built-in example rules.
+    /// The operator's rules file; `None` for the built-in example rules.
     path: Option<PathBuf>,
     engine: Arc<Mutex<Engine>>,
     moderator: Arc<LiveModerator>,
-    current: Mutex<Arc<LoadedRules>>,
+    operator: Mutex<Arc<LoadedRules>>,
+    servers: Mutex<FxHashMap<GuildId, Arc<ServerRules>>>,
+    /// The operator's rules with every server's own, as the engine runs them.
+    in_force: Mutex<Arc<RuleSet>>,
 }
 
 impl LiveRules {
-    /// Rules `current`, read from `path`, in force in `engine` and `moderator`.
+    /// The operator's rules `current`, read from `path`, in force in `engine` and
+    /// `moderator`; servers' own rules are added by [`LiveRules::load_servers`].
     pub fn new(
         path: Option<PathBuf>,
         engine: Arc<Mutex<Engine>>,
         moderator: Arc<LiveModerator>,
         current: LoadedRules,
     ) -> Self {
+        let in_force = Arc::new(current.set.clone());
         LiveRules {
             path,
             engine,
             moderator,
-            current: Mutex::new(Arc::new(current)),
+            operator: Mutex::new(Arc::new(current)),
+            servers: Mutex::default(),
+            in_force: Mutex::new(in_force),
         }
     }
 
-    /// The rules in force.
+    /// The operator's rules in force.
     pub fn current(&self) -> Arc<LoadedRules> {
-        lock(&self.current).clone()
+        lock(&self.operator).clone()
     }
 
-    /// The rules file, if there is one.
+    /// Every rule in force, servers' own included.
+    pub fn rule_set(&self) -> Arc<RuleSet> {
+        lock(&self.in_force).clone()
+    }
+
+    /// `guild`'s own rules, if it has any.
+    pub fn server(&self, guild: GuildId) -> Option<Arc<ServerRules>> {
+        lock(&self.servers).get(&guild).cloned()
+    }
+
+    /// The operator's rules file, if there is one.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    /// Re-reads the rules file. Returns the new rules, or `None` when nothing changed.
-    /// A file with errors is audited and reported in the mod-log channel.
+    /// Puts every server's own rules from the store in force. A server whose rules no
+    /// longer compile over the operator's runs the defaults, and the failure is logged.
+    pub async fn load_servers(&self) -> Result<usize, RulesChangeError> {
+        let stored = self.moderator.store().guild_rules_in_force().await?;
+        let operator = self.current();
+        let mut servers = FxHashMap::default();
+        for (guild, source) in stored {
+            match crate::rules::parse_server(&source, Path::new("server rules"), guild, &operator) {
+                Ok(rules) => {
+                    servers.insert(guild, Arc::new(rules));
+                }
+                Err(e) => tracing::warn!(%guild, error = %e, "a server's own rules do not load"),
+            }
+        }
+        let count = servers.len();
+        *lock(&self.servers) = servers;
+        self.rebuild();
+        Ok(count)
+    }
+
+    /// Re-reads the operator's rules file. Returns the new rules, or `None` when nothing
+    /// changed. A file with errors is audited and reported in the mod-log channel.
     pub async fn reload(&self, by: &str) -> Result<Option<Arc<LoadedRules>>, RulesChangeError> {
         let Some(path) = &self.path else {
             return Ok(None);
@@ -82,28 +120,48 @@ impl LiveRules {
         }
     }
 
-    /// Validates `source` as a rules file uploaded by `moderator`; when it is valid, saves
-    /// it over the rules file (so a restart keeps it) and puts it in force.
+    /// Validates `source` as `guild`'s own rules, uploaded by `moderator`; when they are
+    /// valid, keeps them (with their history) and puts them in force in that server.
     pub async fn upload(
         &self,
+        guild: GuildId,
         source: &str,
         name: &str,
         moderator: UserId,
-    ) -> Result<Arc<LoadedRules>, RulesChangeError> {
-        let base = self
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("."));
-        let loaded = crate::rules::parse(source, Path::new(name), base)?;
-        if let Some(path) = &self.path {
-            save(path, source).map_err(|source| RulesChangeError::Save {
-                path: path.clone(),
-                source,
-            })?;
+    ) -> Result<Arc<ServerRules>, RulesChangeError> {
+        let operator = self.current();
+        let rules = crate::rules::parse_server(source, Path::new(name), guild, &operator)?;
+        let at = now();
+        let store = self.moderator.store();
+        store
+            .save_guild_rules(guild, source, &rules.hash, moderator, at)
+            .await?;
+        self.moderator
+            .server_rules_changed(guild, Some((&rules.hash, source)), moderator, at)
+            .await?;
+        let rules = Arc::new(rules);
+        lock(&self.servers).insert(guild, rules.clone());
+        self.rebuild();
+        tracing::info!(%guild, hash = %rules.hash, by = %moderator, "a server's own rules in force");
+        Ok(rules)
+    }
+
+    /// Drops `guild`'s own rules: it runs the defaults again. Returns whether it had any.
+    pub async fn reset(&self, guild: GuildId, moderator: UserId) -> Result<bool, RulesChangeError> {
+        if self.server(guild).is_none() {
+            return Ok(false);
         }
-        let by = format!("upload by {moderator}");
-        self.install(loaded, &by).await
+        let at = now();
+        self.moderator
+            .store()
+            .save_guild_rules(guild, "", "", moderator, at)
+            .await?;
+        self.moderator
+            .server_rules_changed(guild, None, moderator, at)
+            .await?;
+        lock(&self.servers).remove(&guild);
+        self.rebuild();
+        Ok(true)
     }
 
     async fn install(
@@ -111,18 +169,29 @@ impl LiveRules {
         loaded: LoadedRules,
         by: &str,
     ) -> Result<Arc<LoadedRules>, RulesChangeError> {
-        lock(&self.engine).set_rules(loaded.set.clone());
         self.moderator.load_rules(&loaded, by, now()).await?;
         tracing::info!(rules = %loaded.summary(), by, "rules in force");
         let loaded = Arc::new(loaded);
-        *lock(&self.current) = loaded.clone();
+        *lock(&self.operator) = loaded.clone();
+        // Servers' own rules sit on the defaults: compile them again over the new ones.
+        self.load_servers().await?;
         Ok(loaded)
     }
-}
 
-/// Writes `source` to `path` through a temporary file, so a crash never leaves half a file.
-fn save(path: &Path, source: &str) -> std::io::Result<()> {
-    let temporary = path.with_extension("yaml.upload");
-    std::fs::write(&temporary, source)?;
-    std::fs::rename(&temporary, path)
+    /// Puts the operator's rules with every server's own in force in the engine and in
+    /// the settings every action reads.
+    fn rebuild(&self) {
+        let operator = self.current();
+        let servers: Vec<Arc<ServerRules>> = lock(&self.servers).values().cloned().collect();
+        let mut set = operator.set.clone();
+        let mut book = SettingsBook::single(operator.settings());
+        for server in &servers {
+            set.guilds.insert(server.guild, server.rules.clone());
+            book.guilds
+                .insert(server.guild, Arc::new(server.settings.clone()));
+        }
+        lock(&self.engine).set_rules(set.clone());
+        self.moderator.settings().replace(book);
+        *lock(&self.in_force) = Arc::new(set);
+    }
 }

@@ -19,7 +19,7 @@ pub use records::Command;
 use crate::engine::event::{ChannelId, Event, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::engine::verdict::{Action, Evidence, Mode, Verdict};
-use crate::rules::{LoadedRules, WarningPolicy};
+use crate::rules::{GuildSettings, LiveSettings, LoadedRules, SettingsBook};
 use crate::store::audit::{AuditEntry, Phase};
 use crate::store::cases::{Actor, Case, CaseEvidence, CaseKind, NewCase};
 use crate::store::intents::IntentState;
@@ -41,8 +41,8 @@ pub enum ModerationError {
 pub struct Moderator<E> {
     store: Store,
     executor: E,
-    /// The rules in force; swapped whole on reload while events are being handled.
-    rules: std::sync::RwLock<Arc<RulesInForce>>,
+    /// Each server's settings in force (warnings ladder, rules hash), read per action.
+    settings: LiveSettings,
     /// One lock per member being warned, so that two warnings landing together are
     /// counted one after the other and a rung of the ladder fires once.
     warning_locks: std::sync::Mutex<rustc_hash::FxHashMap<(GuildId, UserId), MemberLock>>,
@@ -50,13 +50,6 @@ pub struct Moderator<E> {
 
 /// Held while one of a member's warnings is counted.
 type MemberLock = Arc<tokio::sync::Mutex<()>>;
-
-/// What the moderation layer takes from the rules file.
-#[derive(Debug)]
-struct RulesInForce {
-    policy: WarningPolicy,
-    hash: String,
-}
 
 /// Who and what one action is about.
 #[derive(Clone, Debug)]
@@ -103,15 +96,24 @@ pub struct Performed {
 impl<E: Executor> Moderator<E> {
     /// A moderator acting under `rules`, recording into `store`, acting through `executor`.
     pub fn new(store: Store, executor: E, rules: &LoadedRules) -> Self {
+        let settings = LiveSettings::new(SettingsBook::single(rules.settings()));
+        Moderator::with_settings(store, executor, settings)
+    }
+
+    /// A moderator reading each server's settings from `settings`, which whoever changes
+    /// rules keeps current (and the executor may share).
+    pub fn with_settings(store: Store, executor: E, settings: LiveSettings) -> Self {
         Moderator {
             store,
             executor,
-            rules: std::sync::RwLock::new(Arc::new(RulesInForce {
-                policy: rules.warnings.clone(),
-                hash: rules.hash.clone(),
-            })),
+            settings,
             warning_locks: std::sync::Mutex::default(),
         }
+    }
+
+    /// Each server's settings in force.
+    pub fn settings(&self) -> &LiveSettings {
+        &self.settings
     }
 
     /// The member's warning lock, made on first use.
@@ -131,11 +133,8 @@ impl<E: Executor> Moderator<E> {
         }
     }
 
-    fn in_force(&self) -> Arc<RulesInForce> {
-        match self.rules.read() {
-            Ok(rules) => rules.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    fn in_force(&self, guild: GuildId) -> Arc<GuildSettings> {
+        self.settings.for_guild(guild)
     }
 
     /// The executor, for inspection in tests and replays.
@@ -148,7 +147,9 @@ impl<E: Executor> Moderator<E> {
         &self.store
     }
 
-    /// Switches to new rules and records the switch (and the file, once) in the store.
+    /// Records a switch to new operator rules (and the file, once) in the store, and puts
+    /// their settings in force for every server without rules of its own. Servers' own
+    /// settings are put in force by [`LiveSettings::replace`].
     pub async fn load_rules(
         &self,
         rules: &LoadedRules,
@@ -171,14 +172,39 @@ impl<E: Executor> Moderator<E> {
                 detail: json!({"hash": rules.hash, "origin": rules.origin, "by": by}),
             })
             .await?;
-        let new = Arc::new(RulesInForce {
-            policy: rules.warnings.clone(),
-            hash: rules.hash.clone(),
-        });
-        match self.rules.write() {
-            Ok(mut current) => *current = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
+        let mut book = (*self.settings.book()).clone();
+        book.default = Arc::new(rules.settings());
+        self.settings.replace(book);
+        Ok(())
+    }
+
+    /// Records that `guild`'s own rules changed: `Some((hash, source))` for new ones (the
+    /// source kept once in the rules history), `None` when they were dropped.
+    pub async fn server_rules_changed(
+        &self,
+        guild: GuildId,
+        rules: Option<(&str, &str)>,
+        by: UserId,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        if let Some((hash, source)) = rules {
+            self.store
+                .record_rules(hash, source, now, &format!("upload by {by} in {guild}"))
+                .await?;
         }
+        self.store
+            .append_audit(&AuditEntry {
+                at: now,
+                guild: Some(guild),
+                actor: Some(by),
+                rule: None,
+                action: "server_rules".to_string(),
+                phase: Phase::Reload,
+                target: None,
+                case_id: None,
+                detail: json!({"hash": rules.map(|(h, _)| h), "reset": rules.is_none()}),
+            })
+            .await?;
         Ok(())
     }
 
@@ -198,7 +224,7 @@ impl<E: Executor> Moderator<E> {
             phase: Phase::Failed,
             target: None,
             case_id: None,
-            detail: json!({"problems": problems, "kept": self.in_force().hash}),
+            detail: json!({"problems": problems, "kept": self.settings.book().default.rules_hash}),
         };
         self.store.append_audit(&entry).await?;
         let alert = Request::Alert {
@@ -546,7 +572,7 @@ impl<E: Executor> Moderator<E> {
             phase: Phase::Intent,
             target: Some(t.user),
             case_id: None,
-            detail: json!({"reason": step.reason, "rules_hash": self.in_force().hash}),
+            detail: json!({"reason": step.reason, "rules_hash": self.in_force(t.guild).rules_hash}),
         };
         if !t.accounts.is_empty() {
             intent.detail["accounts"] =
@@ -564,7 +590,7 @@ impl<E: Executor> Moderator<E> {
             let member = self.warning_lock(t.guild, t.user);
             let counting = member.lock().await;
             let expires_at = expires
-                .or(self.in_force().policy.expire_after)
+                .or(self.in_force(t.guild).warnings.expire_after)
                 .map(|d| now + d);
             self.store
                 .add_warning(&NewWarning {
@@ -704,7 +730,7 @@ impl<E: Executor> Moderator<E> {
                     normalized: evidence.normalized.clone(),
                     span: evidence.span,
                 },
-                rules_hash: Some(self.in_force().hash.clone()),
+                rules_hash: Some(self.in_force(step.target.guild).rules_hash.clone()),
                 created_at: now,
                 expires_at,
             })
@@ -719,8 +745,8 @@ impl<E: Executor> Moderator<E> {
         now: Timestamp,
     ) -> Result<Option<Verdict>, ModerationError> {
         let mut totals: Vec<(Duration, u32)> = Vec::new();
-        let rules = self.in_force();
-        for step in &rules.policy.ladder {
+        let rules = self.in_force(t.guild);
+        for step in &rules.warnings.ladder {
             let since = Timestamp(now.0.saturating_sub(step.within.0 as i64));
             let points = self
                 .store
@@ -728,7 +754,7 @@ impl<E: Executor> Moderator<E> {
                 .await?;
             totals.push((step.within, points));
         }
-        let reached = rules.policy.reached(added, |within| {
+        let reached = rules.warnings.reached(added, |within| {
             totals
                 .iter()
                 .find(|(w, _)| *w == within)

@@ -354,7 +354,7 @@ impl<E: Executor> Moderator<E> {
                 actor: Actor::User(c.moderator),
                 reason: c.reason.clone(),
                 evidence: CaseEvidence::default(),
-                rules_hash: Some(self.in_force().hash.clone()),
+                rules_hash: Some(self.in_force(c.guild).rules_hash.clone()),
                 created_at: now,
                 expires_at,
             })

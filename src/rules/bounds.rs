@@ -3,7 +3,7 @@
 //! scanned in one linear pass before the YAML parser sees the text, and the number of
 //! rules, patterns and words is counted before anything is compiled.
 
-use super::schema::RawRules;
+use super::schema::{RawList, RawRule, RawRules, RawServerRules};
 
 /// How much a rules file may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,21 +132,27 @@ pub fn scan(source: &str, bounds: &Bounds) -> Result<(), OutOfBounds> {
 
 /// Counts what the parsed file holds against `bounds`; returns the first excess.
 pub fn count(raw: &RawRules, bounds: &Bounds) -> Result<(), String> {
-    let added: usize = raw.guilds.values().map(|g| g.add_rules.len()).sum();
-    let rules = raw.rules.len() + added;
-    if rules > bounds.max_rules {
-        return Err(format!(
-            "{rules} rules; at most {} are allowed",
-            bounds.max_rules
-        ));
-    }
     let every_rule = raw
         .rules
         .iter()
         .chain(raw.guilds.values().flat_map(|g| g.add_rules.iter()));
-    let mut patterns = 0;
-    let mut words = raw.lists.values().map(|l| l.words.len()).sum::<usize>();
-    for rule in every_rule {
+    count_rules(every_rule, raw.lists.values(), bounds)
+}
+
+/// [`count`] for one server's own rules.
+pub fn count_server(raw: &RawServerRules, bounds: &Bounds) -> Result<(), String> {
+    count_rules(raw.add_rules.iter(), raw.lists.values(), bounds)
+}
+
+fn count_rules<'a>(
+    rules: impl Iterator<Item = &'a RawRule>,
+    lists: impl Iterator<Item = &'a RawList>,
+    bounds: &Bounds,
+) -> Result<(), String> {
+    let (mut count, mut patterns) = (0, 0);
+    let mut words = lists.map(|l| l.words.len()).sum::<usize>();
+    for rule in rules {
+        count += 1;
         patterns += rule.regex.as_ref().map_or(0, |r| r.patterns.len());
         if let Some(w) = &rule.words {
             words += w.words.len() + w.allow.len();
@@ -157,6 +163,12 @@ pub fn count(raw: &RawRules, bounds: &Bounds) -> Result<(), String> {
         if let Some(s) = &rule.scam {
             words += s.deny_domains.len() + s.allow_domains.len();
         }
+    }
+    if count > bounds.max_rules {
+        return Err(format!(
+            "{count} rules; at most {} are allowed",
+            bounds.max_rules
+        ));
     }
     if patterns > bounds.max_patterns {
         return Err(format!(

@@ -9,8 +9,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::policy::{EscalationStep, WarningPolicy};
 use super::schema::{
-    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawRaid, RawRule, RawRules,
-    RawScam, RawSpam, RawTarget, RawWarnings, RawWindow, RawWords, Snowflake,
+    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawPatch, RawRaid, RawRule,
+    RawRules, RawScam, RawServerRules, RawSpam, RawTarget, RawWarnings, RawWindow, RawWords,
+    Snowflake,
 };
 use super::{Problem, locate, suggest};
 use crate::engine::detect::links::{DomainSet, LinksConfig};
@@ -224,14 +225,56 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
             continue;
         };
         let mut guild_rules = rules.clone();
-        let names: Vec<&str> = raw.rules.iter().map(|r| r.name.as_str()).collect();
-        for (name, patch) in &guild.rules {
-            let Some(rule) = guild_rules.iter_mut().find(|r| &*r.name == name.as_str()) else {
+        let overlay = Overlay {
+            key: &key,
+            patches: &guild.rules,
+            add_rules: &guild.add_rules,
+            lists: &lists,
+            exempt: &global_exempt,
+        };
+        overlay.apply(&mut guild_rules, cx, &mut problems);
+        guilds.insert(GuildId(guild_id), Arc::from(guild_rules));
+    }
+    if problems.is_empty() {
+        Ok(RuleSet {
+            rules: Arc::from(rules),
+            guilds,
+            limits,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// One server's changes to the rules it would otherwise run: patches by rule name and
+/// rules of its own.
+struct Overlay<'a> {
+    /// Where the overlay sits in its file, for errors (`guilds.123`, or empty).
+    key: &'a str,
+    patches: &'a BTreeMap<String, RawPatch>,
+    add_rules: &'a [RawRule],
+    lists: &'a BTreeMap<String, ListDef>,
+    exempt: &'a [RoleId],
+}
+
+impl Overlay<'_> {
+    fn apply(&self, rules: &mut Vec<Rule>, cx: &Context, problems: &mut Vec<Problem>) {
+        let at = |rest: String| {
+            if self.key.is_empty() {
+                rest
+            } else {
+                format!("{}.{rest}", self.key)
+            }
+        };
+        let names: Vec<String> = rules.iter().map(|r| r.name.to_string()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        for (name, patch) in self.patches {
+            let Some(rule) = rules.iter_mut().find(|r| &*r.name == name.as_str()) else {
                 let hint = suggest(name, &names)
                     .map(|s| format!(" — did you mean `{s}`?"))
                     .unwrap_or_default();
                 problems.push(cx.problem(
-                    format!("{key}.rules.{name}"),
+                    at(format!("rules.{name}")),
                     name,
                     format!("no rule named `{name}`{hint}"),
                 ));
@@ -244,7 +287,7 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
                 rule.mode = mode_of(mode);
             }
             if let Some(when) = &patch.when {
-                rule.conditions = conditions(when, &global_exempt);
+                rule.conditions = conditions(when, self.exempt);
             }
             if let Some(cooldown) = patch.cooldown {
                 rule.cooldown = Some(cooldown.0);
@@ -253,29 +296,60 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
                 rule.actions = actions.iter().map(action).collect();
             }
         }
-        for (i, rule) in guild.add_rules.iter().enumerate() {
-            let rule_key = format!("{key}.add_rules[{i}]");
-            if guild_rules.iter().any(|r| *r.name == *rule.name) {
+        for (i, rule) in self.add_rules.iter().enumerate() {
+            let rule_key = at(format!("add_rules[{i}]"));
+            if rules.iter().any(|r| *r.name == *rule.name) {
                 problems.push(cx.problem(
                     format!("{rule_key}.name"),
                     &format!("name: {}", rule.name),
                     format!("rule name `{}` is used more than once", rule.name),
                 ));
             }
-            if let Some(r) =
-                compile_rule(rule, &rule_key, &lists, &global_exempt, cx, &mut problems)
-            {
-                guild_rules.push(r);
+            if let Some(r) = compile_rule(rule, &rule_key, self.lists, self.exempt, cx, problems) {
+                rules.push(r);
             }
         }
-        guilds.insert(GuildId(guild_id), Arc::from(guild_rules));
     }
+}
+
+/// Compiles one server's own rules over `defaults`, the rules it runs without them.
+/// The server's exempt roles apply to every rule there.
+pub fn compile_server(
+    raw: &RawServerRules,
+    defaults: &[Rule],
+    cx: &Context,
+) -> Result<Vec<Rule>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    if let Some(version) = raw.version.filter(|v| *v != SUPPORTED_VERSION) {
+        problems.push(cx.problem(
+            "version".to_string(),
+            "version:",
+            format!(
+                "version {version} is not supported; this steward reads version {SUPPORTED_VERSION}"
+            ),
+        ));
+    }
+    let lists = compile_lists(&raw.lists, cx, &mut problems);
+    let exempt: Vec<RoleId> = raw
+        .settings
+        .exempt_roles
+        .iter()
+        .map(|s| RoleId(s.0))
+        .collect();
+    let mut rules = defaults.to_vec();
+    for rule in &mut rules {
+        rule.conditions.exempt_roles.extend_from_slice(&exempt);
+    }
+    let overlay = Overlay {
+        key: "",
+        patches: &raw.rules,
+        add_rules: &raw.add_rules,
+        lists: &lists,
+        exempt: &exempt,
+    };
+    overlay.apply(&mut rules, cx, &mut problems);
     if problems.is_empty() {
-        Ok(RuleSet {
-            rules: Arc::from(rules),
-            guilds,
-            limits,
-        })
+        Ok(rules)
     } else {
         Err(problems)
     }

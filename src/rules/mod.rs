@@ -10,6 +10,7 @@ pub mod bounds;
 pub mod compile;
 pub mod policy;
 pub mod schema;
+pub mod settings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 
 pub use bounds::Bounds;
+pub use settings::{GuildSettings, LiveSettings, SettingsBook};
 
 use crate::engine::rule::RuleSet;
 pub use policy::{EscalationStep, WarningPolicy};
@@ -110,6 +112,17 @@ pub struct FaqAnswers {
 }
 
 impl LoadedRules {
+    /// The settings of a server without rules of its own.
+    pub fn settings(&self) -> GuildSettings {
+        GuildSettings {
+            mod_log_channel: self.mod_log_channel,
+            exempt_roles: self.exempt_roles.clone(),
+            warnings: self.warnings.clone(),
+            faq_answers: self.faq_answers.clone(),
+            rules_hash: self.hash.clone(),
+        }
+    }
+
     /// A one-line description for `steward check`.
     pub fn summary(&self) -> String {
         let rules = &self.set.rules;
@@ -185,27 +198,13 @@ pub fn parse_within(
     bounds::count(&raw, bounds).map_err(|message| whole_file(message, 0, 0))?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
     let exempt_roles = raw.settings.exempt_roles.iter().map(|s| s.0).collect();
-    let faq_answers = raw.settings.faq_answers.as_ref().map(|f| FaqAnswers {
-        channels: f.channels.iter().map(|c| c.0).collect(),
-        min_score: f.min_score,
-        cooldown: f
-            .cooldown
-            .map_or(crate::engine::time::Duration::from_secs(600), |d| d.0),
-    });
-    if let Some(f) = &faq_answers
-        && !(0.0..=1.0).contains(&f.min_score)
-    {
-        let (line, column) = locate(source, "min_score");
-        return Err(RulesError::Invalid {
-            problems: vec![Problem {
-                file: file.to_path_buf(),
-                line,
-                column,
-                key: "settings.faq_answers.min_score".to_string(),
-                message: format!("must be between 0 and 1, not {}", f.min_score),
-            }],
-        });
-    }
+    let faq_answers = raw
+        .settings
+        .faq_answers
+        .as_ref()
+        .map(|f| faq_answers(f, source, file))
+        .transpose()
+        .map_err(|p| RulesError::Invalid { problems: vec![p] })?;
     let cx = compile::Context {
         source,
         file,
@@ -231,6 +230,123 @@ pub fn parse_within(
         exempt_roles,
         warnings,
         faq_answers,
+    })
+}
+
+/// FAQ answer settings, checked.
+fn faq_answers(
+    f: &schema::RawFaqAnswers,
+    source: &str,
+    file: &Path,
+) -> Result<FaqAnswers, Problem> {
+    if !(0.0..=1.0).contains(&f.min_score) {
+        let (line, column) = locate(source, "min_score");
+        return Err(Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: "settings.faq_answers.min_score".to_string(),
+            message: format!("must be between 0 and 1, not {}", f.min_score),
+        });
+    }
+    Ok(FaqAnswers {
+        channels: f.channels.iter().map(|c| c.0).collect(),
+        min_score: f.min_score,
+        cooldown: f
+            .cooldown
+            .map_or(crate::engine::time::Duration::from_secs(600), |d| d.0),
+    })
+}
+
+/// One server's own rules, compiled over the operator's.
+#[derive(Clone, Debug)]
+pub struct ServerRules {
+    pub guild: crate::engine::event::GuildId,
+    pub source: String,
+    /// SHA-256 of the server's file.
+    pub hash: String,
+    /// Every rule in force in the server.
+    pub rules: std::sync::Arc<[crate::engine::rule::Rule]>,
+    pub settings: GuildSettings,
+}
+
+/// Compiles `source`, the rules `guild`'s admins wrote, over `operator`'s rules for that
+/// server. Untrusted: bounded before parsing, and no file is read.
+pub fn parse_server(
+    source: &str,
+    file: &Path,
+    guild: crate::engine::event::GuildId,
+    operator: &LoadedRules,
+) -> Result<ServerRules, RulesError> {
+    let whole_file = |message: String, line: usize, column: usize| RulesError::Invalid {
+        problems: vec![Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: String::new(),
+            message,
+        }],
+    };
+    let bounds = Bounds::SERVER;
+    bounds::scan(source, &bounds).map_err(|e| whole_file(e.message, e.line, e.column))?;
+    let deserializer = serde_norway::Deserializer::from_str(source);
+    let raw: schema::RawServerRules =
+        serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
+            problems: vec![serde_problem(source, file, &e)],
+        })?;
+    bounds::count_server(&raw, &bounds).map_err(|message| whole_file(message, 0, 0))?;
+    let cx = compile::Context {
+        source,
+        file,
+        base: Path::new("."),
+        files: false,
+    };
+    let mut problems = Vec::new();
+    let rules = compile::compile_server(&raw, operator.set.for_guild(guild), &cx)
+        .map_err(|p| problems.extend(p))
+        .ok();
+    let warnings = raw
+        .settings
+        .warnings
+        .as_ref()
+        .map(|w| compile::compile_warnings(w, &cx))
+        .transpose()
+        .map_err(|p| problems.extend(p))
+        .ok()
+        .flatten();
+    let faq = raw
+        .settings
+        .faq_answers
+        .as_ref()
+        .map(|f| faq_answers(f, source, file))
+        .transpose()
+        .map_err(|p| problems.push(p))
+        .ok()
+        .flatten();
+    let Some(rules) = rules.filter(|_| problems.is_empty()) else {
+        return Err(RulesError::Invalid { problems });
+    };
+    let hash = sha256_hex(source.as_bytes());
+    let mut settings = operator.settings();
+    if let Some(channel) = raw.settings.mod_log_channel {
+        settings.mod_log_channel = Some(channel.0);
+    }
+    settings
+        .exempt_roles
+        .extend(raw.settings.exempt_roles.iter().map(|r| r.0));
+    if let Some(w) = warnings {
+        settings.warnings = w;
+    }
+    if let Some(f) = faq {
+        settings.faq_answers = Some(f);
+    }
+    settings.rules_hash = sha256_hex(format!("{}\n{hash}", operator.hash).as_bytes());
+    Ok(ServerRules {
+        guild,
+        source: source.to_string(),
+        hash,
+        rules: rules.into(),
+        settings,
     })
 }
 
@@ -706,5 +822,41 @@ mod tests {
             &loaded.set.for_guild(GuildId(1))[0].trigger,
             &loaded.set.for_guild(GuildId(2))[0].trigger
         ));
+    }
+
+    #[test]
+    fn a_server_s_rules_patch_add_and_set_for_that_server() {
+        use crate::engine::event::GuildId;
+        let operator = example().expect("example");
+        let own = "settings:\n  mod_log_channel: \"77\"\n  exempt_roles: [\"5\"]\n  warnings:\n    escalation:\n      - {points: 2, within: 1h, action: kick}\nrules:\n  flood: {enabled: false}\nadd_rules:\n  - name: mine\n    words: {words: [pineapple]}\n";
+        let server =
+            parse_server(own, Path::new("own.yaml"), GuildId(9), &operator).expect("valid");
+        assert_eq!(server.settings.mod_log_channel, Some(77));
+        assert!(server.settings.exempt_roles.contains(&5));
+        assert_eq!(server.settings.warnings.ladder.len(), 1);
+        assert_ne!(server.settings.rules_hash, operator.hash);
+        let flood = server
+            .rules
+            .iter()
+            .find(|r| &*r.name == "flood")
+            .expect("flood");
+        assert!(!flood.enabled);
+        assert!(server.rules.iter().any(|r| &*r.name == "mine"));
+        assert!(
+            server.rules.iter().all(|r| r
+                .conditions
+                .exempt_roles
+                .contains(&crate::engine::event::RoleId(5))),
+            "the server's exempt roles hold in every rule there"
+        );
+        // Errors name the line; unknown rules suggest the nearest.
+        let bad = "rules:\n  flod: {enabled: false}\n";
+        let err = parse_server(bad, Path::new("own.yaml"), GuildId(9), &operator)
+            .expect_err("no rule flod")
+            .to_string();
+        assert!(
+            err.contains("own.yaml:2") && err.contains("did you mean `flood`"),
+            "{err}"
+        );
     }
 }

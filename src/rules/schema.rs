@@ -157,6 +157,36 @@ pub struct RawRules {
     pub guilds: BTreeMap<String, RawGuild>,
 }
 
+/// One server's own rules, uploaded by its admins: settings, lists of words, changes to
+/// the default rules by name, and rules of its own. Never file paths or engine limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServerRules {
+    #[serde(default)]
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub settings: RawServerSettings,
+    #[serde(default)]
+    pub lists: BTreeMap<String, RawList>,
+    /// Changes to the default rules, by rule name.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RawPatch>,
+    /// Rules only this server has.
+    #[serde(default)]
+    pub add_rules: Vec<RawRule>,
+}
+
+/// The settings a server may set for itself.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServerSettings {
+    pub mod_log_channel: Option<Snowflake>,
+    #[serde(default)]
+    pub exempt_roles: Vec<Snowflake>,
+    pub warnings: Option<RawWarnings>,
+    pub faq_answers: Option<RawFaqAnswers>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {

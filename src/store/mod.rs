@@ -9,6 +9,7 @@ pub mod audit;
 mod batch;
 pub mod cases;
 pub mod faq;
+pub mod guild_rules;
 pub mod history;
 pub mod intents;
 pub mod locks;

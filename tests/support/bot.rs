@@ -12,6 +12,11 @@ use super::fake_rest::{FakeRest, Recorded, State};
 use super::payloads;
 
 pub const GUILD: u64 = 1;
+/// A second server the bot is in, with its own channel.
+pub const OTHER_GUILD: u64 = 2;
+pub const OTHER_CHANNEL: u64 = 20;
+/// The application's owner, as the fake's application info names it.
+pub const APP_OWNER: u64 = 1;
 pub const BOT: u64 = 42;
 pub const MOD_LOG: u64 = 300;
 pub const CHANNEL: u64 = 10;
@@ -60,19 +65,22 @@ impl Bot {
 
     /// Like [`Bot::start`] with `rules` and a prepared working directory.
     pub async fn launch(rules: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Bot {
-        let gateway = FakeGateway::start(BOT, vec![GUILD]).await;
+        let gateway = FakeGateway::start(BOT, vec![GUILD, OTHER_GUILD]).await;
         let mut state = State {
             gateway_url: gateway.url.clone(),
             bot: BOT,
             ..State::default()
         };
-        state.owners.insert(GUILD, 7);
-        state.roles.insert(GUILD, vec![(11, 1), (12, 5), (13, 9)]);
-        state.members.insert((GUILD, BOT), vec![12]);
-        for member in 500..=510 {
-            state.members.insert((GUILD, member), vec![11]);
+        // Two servers alike: the same roles, members and moderator in each.
+        for guild in [GUILD, OTHER_GUILD] {
+            state.owners.insert(guild, 7);
+            state.roles.insert(guild, vec![(11, 1), (12, 5), (13, 9)]);
+            state.members.insert((guild, BOT), vec![12]);
+            for member in 500..=510 {
+                state.members.insert((guild, member), vec![11]);
+            }
+            state.members.insert((guild, MODERATOR), vec![13]);
         }
-        state.members.insert((GUILD, MODERATOR), vec![13]);
         let rest = FakeRest::start(state).await;
         std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
         let metrics = free_address();

@@ -1,5 +1,6 @@
-//! `/rules test|show|reload|upload`: try the rules on a text, read them, and change them
-//! without shell access. A file with errors changes nothing.
+//! `/rules test|show|upload|reset|reload`: try the rules on a text, read them, and change
+//! this server's own rules without shell access (the operator's file, the defaults, only
+//! by the bot's owners). Rules with errors change nothing.
 
 use serenity::all::{Attachment, CreateEmbed};
 
@@ -11,13 +12,19 @@ use crate::engine::event::{Author, ChannelId, Event, Message, MessageId, RoleId}
 use crate::engine::verdict::Action;
 
 /// Largest rules file `/rules upload` reads.
-const MAX_UPLOAD: u32 = 256 * 1024;
+const MAX_UPLOAD: u32 = crate::rules::Bounds::SERVER.max_bytes as u32;
 
 /// Try, read or change the rules.
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("rules_test", "rules_show", "rules_reload", "rules_upload"),
+    subcommands(
+        "rules_test",
+        "rules_show",
+        "rules_upload",
+        "rules_reset",
+        "rules_reload"
+    ),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",
     required_permissions = "MANAGE_GUILD"
@@ -55,7 +62,7 @@ pub async fn rules_test(
         ..Message::default()
     });
     // A fresh engine: the test neither sees nor changes what members did.
-    let mut engine = Engine::new(ctx.data().rules.current().set.clone());
+    let mut engine = Engine::new((*ctx.data().rules.rule_set()).clone());
     let verdicts = engine.handle(&event, at);
     if verdicts.is_empty() {
         return say_private(ctx, "No rule fires on this text.").await;
@@ -86,13 +93,13 @@ pub async fn rules_test(
     Ok(())
 }
 
-/// The rules in force: file, hash and each rule with its actions.
+/// The rules in force here: the defaults, this server's own, and each rule's actions
 #[poise::command(slash_command, guild_only, rename = "show")]
 pub async fn rules_show(ctx: Context<'_>) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
-    let current = ctx.data().rules.current();
-    let lines: Vec<String> = current
-        .set
+    let rules = &ctx.data().rules;
+    let set = rules.rule_set();
+    let lines: Vec<String> = set
         .for_guild(guild)
         .iter()
         .map(|r| {
@@ -106,19 +113,34 @@ pub async fn rules_show(ctx: Context<'_>) -> Result<(), CommandError> {
             )
         })
         .collect();
+    let own = match rules.server(guild) {
+        Some(own) => format!("This server's own rules: sha256 {}", &own.hash[..12]),
+        None => "This server runs the defaults (no rules of its own).".to_string(),
+    };
     let embed = CreateEmbed::new()
         .title("Rules in force")
         .description(truncate(
-            &format!("{}\n\n{}", escape(&current.summary()), lines.join("\n")),
+            &format!(
+                "Defaults: {}\n{own}\n\n{}",
+                escape(&rules.current().summary()),
+                lines.join("\n")
+            ),
             4000,
         ));
     ctx.send(private_embed(embed)).await?;
     Ok(())
 }
 
-/// Read the rules file again now.
+/// Read the rules file every server shares again now (the bot's owners only)
 #[poise::command(slash_command, guild_only, rename = "reload")]
 pub async fn rules_reload(ctx: Context<'_>) -> Result<(), CommandError> {
+    if !ctx.framework().options().owners.contains(&ctx.author().id) {
+        return Err(CommandError::BadInput(
+            "only the bot's owners can reload the rules file every server shares; \
+             use /rules upload to change this server's own rules"
+                .into(),
+        ));
+    }
     ctx.defer_ephemeral().await?;
     let rules = &ctx.data().rules;
     if rules.path().is_none() {
@@ -135,12 +157,13 @@ pub async fn rules_reload(ctx: Context<'_>) -> Result<(), CommandError> {
     say_private(ctx, text).await
 }
 
-/// Replace the rules with an uploaded YAML file (validated first; a bad file changes nothing).
+/// Set this server's own rules from a YAML file (checked first; a bad file changes nothing)
 #[poise::command(slash_command, guild_only, rename = "upload")]
 pub async fn rules_upload(
     ctx: Context<'_>,
-    #[description = "The new rules file (YAML)"] file: Attachment,
+    #[description = "This server's rules (YAML)"] file: Attachment,
 ) -> Result<(), CommandError> {
+    let guild = guild(ctx)?;
     if file.size > MAX_UPLOAD {
         return Err(CommandError::BadInput(format!(
             "the file is {} bytes; at most {MAX_UPLOAD} are read",
@@ -149,19 +172,48 @@ pub async fn rules_upload(
     }
     ctx.defer_ephemeral().await?;
     let bytes = file.download().await?;
+    if bytes.len() > MAX_UPLOAD as usize {
+        return Err(CommandError::BadInput(format!(
+            "the file is {} bytes; at most {MAX_UPLOAD} are read",
+            bytes.len()
+        )));
+    }
     let source = String::from_utf8(bytes)
         .map_err(|_| CommandError::BadInput("the file is not UTF-8 text".into()))?;
     let loaded = ctx
         .data()
         .rules
-        .upload(&source, &file.filename, caller(ctx))
+        .upload(guild, &source, &file.filename, caller(ctx))
         .await
         .map_err(rules_error)?;
     say_private(
         ctx,
-        format!("New rules in force: {}", escape(&loaded.summary())),
+        format!(
+            "This server's own rules are in force ({} rules, sha256 {}); other servers are unchanged.",
+            loaded.rules.len(),
+            &loaded.hash[..12]
+        ),
     )
     .await
+}
+
+/// Drop this server's own rules: it runs the defaults again
+#[poise::command(slash_command, guild_only, rename = "reset")]
+pub async fn rules_reset(ctx: Context<'_>) -> Result<(), CommandError> {
+    let guild = guild(ctx)?;
+    ctx.defer_ephemeral().await?;
+    let had = ctx
+        .data()
+        .rules
+        .reset(guild, caller(ctx))
+        .await
+        .map_err(rules_error)?;
+    let text = if had {
+        "This server runs the default rules again."
+    } else {
+        "This server has no rules of its own; it runs the defaults."
+    };
+    say_private(ctx, text).await
 }
 
 /// Rules errors as the caller reads them: every problem with its line.
