@@ -114,6 +114,29 @@ fn rows_cut_from_the_end_of_the_audit_log_are_found_by_the_anchor() {
     assert!(text(&verify.stdout).contains("no anchor file"));
 }
 
+#[test]
+fn processes_starting_on_a_new_database_at_once_all_succeed() {
+    for _ in 0..6 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = db_path(&dir);
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_steward"))
+                    .args(["migrate", "--database", db.to_str().expect("UTF-8")])
+                    .env_remove("DATABASE_URL")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("steward migrate starts")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("waits");
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+    }
+}
+
 /// Changes one audit row the way someone with the file would: drop the guard, update.
 fn rusqlite_free_edit(db: &Path, id: i64) -> bool {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -48,6 +48,8 @@ pub enum StoreError {
     BatchWrite(String),
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot lock {0} to migrate the database: {1}")]
+    Lock(String, String),
 }
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
@@ -64,6 +66,8 @@ pub struct Store {
     writer: Arc<Mutex<SqliteConnection>>,
     /// Names this process in the leases it takes on timed actions.
     owner: Arc<str>,
+    /// The file whose lock one process at a time holds while migrating (none in memory).
+    migration_lock: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -96,6 +100,11 @@ impl Store {
                 options.get_filename().display()
             )));
         }
+        let migration_lock = (!memory).then(|| {
+            let mut name = options.get_filename().as_os_str().to_owned();
+            name.push(".migrate-lock");
+            std::path::PathBuf::from(name)
+        });
         let options = options
             .create_if_missing(create)
             .journal_mode(if memory {
@@ -108,6 +117,12 @@ impl Store {
             .foreign_keys(true);
         // `sqlite::memory:` names one shared in-memory database for every connection made
         // from these options; it lives while one of them is open.
+        // Processes opening one new database at once take turns: creating it, switching
+        // it to WAL and migrating are not safe to do twice at the same time.
+        let turn = match &migration_lock {
+            Some(path) => Some(take_turn(path).await?),
+            None => None,
+        };
         let writer = options.connect().await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
@@ -132,13 +147,25 @@ impl Store {
             case_queue: Arc::default(),
             writer: Arc::new(Mutex::new(writer)),
             owner: process_name().into(),
+            migration_lock,
         };
-        store.migrate().await?;
+        store.apply_migrations().await?;
+        drop(turn);
         Ok(store)
     }
 
-    /// Applies migrations not yet applied; a no-op on an up-to-date database.
+    /// Applies migrations not yet applied; a no-op on an up-to-date database. Processes
+    /// opening one new database at once take turns (SQLite's migrations are not safe to
+    /// run twice at the same time).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let _turn = match &self.migration_lock {
+            Some(path) => Some(take_turn(path).await?),
+            None => None,
+        };
+        self.apply_migrations().await
+    }
+
+    async fn apply_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations")
             .run(&mut *self.writer().await)
             .await?;
@@ -174,6 +201,27 @@ impl Store {
     /// stays warm; reads use the pool.
     async fn writer(&self) -> MutexGuard<'_, SqliteConnection> {
         self.writer.lock().await
+    }
+}
+
+/// Waits for, then holds, the exclusive lock on `path` (released when the file closes).
+async fn take_turn(path: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| StoreError::Lock(path.display().to_string(), e.to_string()))?;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(StdDuration::from_millis(20)).await;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Lock(path.display().to_string(), e.to_string()));
+            }
+        }
     }
 }
 
@@ -233,6 +281,19 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fk, 1);
+    }
+
+    #[tokio::test]
+    async fn two_processes_can_create_one_database_at_once() {
+        for _ in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("steward.db");
+            let path = path.to_str().unwrap().to_string();
+            let opens = (0..3).map(|_| Store::open(&path));
+            for opened in futures_util::future::join_all(opens).await {
+                opened.expect("every opener succeeds");
+            }
+        }
     }
 
     #[tokio::test]
