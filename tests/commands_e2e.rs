@@ -162,6 +162,72 @@ async fn a_target_above_the_caller_is_refused_and_audited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_pardons_and_reason_edits_respect_the_role_hierarchy() {
+    let bot = Bot::start().await;
+    // The moderator earns a warning (and its case) from the slur rule.
+    bot.gateway.send(
+        "MESSAGE_CREATE",
+        message(8400, MODERATOR, "you are a n1gg3r"),
+    );
+    bot.wait_settled("message", 1).await;
+    let db = store(bot.dir.path()).await;
+    let warning = db
+        .warnings_for(GuildId(GUILD), UserId(MODERATOR))
+        .await
+        .expect("warnings")
+        .pop()
+        .expect("a warning");
+    let case = db
+        .cases_for(GuildId(GUILD), UserId(MODERATOR))
+        .await
+        .expect("cases")
+        .pop()
+        .expect("a case");
+    db.close().await;
+    // A member below the moderator may not note, pardon or rewrite the moderator's record.
+    let note = payloads::command_data(
+        "note",
+        json!([user_option("user", MODERATOR), text_option("text", "x")]),
+        &[MODERATOR],
+    );
+    let pardon = payloads::command_data(
+        "pardon",
+        json!([{"name": "warning", "type": 4, "value": warning.id}]),
+        &[],
+    );
+    let reason = payloads::command_data(
+        "case",
+        json!([{"name": "reason", "type": 1, "options": [
+            {"name": "number", "type": 4, "value": case.number},
+            text_option("reason", "nothing happened"),
+        ]}]),
+        &[],
+    );
+    for (id, data) in [(1060, note), (1061, pardon), (1062, reason)] {
+        let asked = command(&bot, id, MEMBER, ALL_PERMISSIONS, data);
+        let said = text(&reply(&bot, asked).await);
+        assert!(said.contains("at or above yours"), "{id}: {said}");
+    }
+    let db = store(bot.dir.path()).await;
+    let after = db
+        .case(GuildId(GUILD), case.number)
+        .await
+        .expect("case")
+        .expect("still there");
+    assert_eq!(after.reason, case.reason, "the reason is unchanged");
+    let warnings = db
+        .warnings_for(GuildId(GUILD), UserId(MODERATOR))
+        .await
+        .expect("warnings");
+    assert!(
+        warnings.iter().all(|w| w.pardon.is_none()),
+        "nothing pardoned"
+    );
+    db.close().await;
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kick_by_a_moderator_carries_the_reason() {
     let bot = Bot::start().await;
     let data = payloads::command_data(

@@ -120,6 +120,18 @@ impl Store {
         rows.iter().map(warning_from_row).collect()
     }
 
+    /// Warning `id` of `guild`, if there is one.
+    pub async fn warning(&self, guild: GuildId, id: i64) -> Result<Option<Warning>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = ?1 AND guild_id = ?2"
+        ))
+        .bind(id)
+        .bind(sql_id(guild.0)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(warning_from_row).transpose()
+    }
+
     /// Forgives warning `id` of `guild`: it stops counting and says who forgave it and why.
     pub async fn pardon_warning(
         &self,

@@ -82,6 +82,15 @@ pub async fn pardon(
 ) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
     let why = super::reason(reason, "pardoned")?;
+    // Forgiving a warning acts on its member: the same rank rules as a sanction.
+    let store = ctx.data().moderator.store();
+    let Some(found) = store.warning(guild, warning).await? else {
+        return Err(CommandError::BadInput(format!(
+            "there is no warning {warning}"
+        )));
+    };
+    ctx.defer_ephemeral().await?;
+    super::check_target(ctx, guild, found.user).await?;
     let pardoned = ctx
         .data()
         .moderator
@@ -142,10 +151,16 @@ pub async fn case_reason(
     let guild = guild(ctx)?;
     let reason = super::required("reason", reason)?;
     let store = ctx.data().moderator.store();
-    if store.case(guild, number).await?.is_none() {
+    let Some(found) = store.case(guild, number).await? else {
         return Err(CommandError::BadInput(format!(
             "there is no case #{number}"
         )));
+    };
+    // Rewriting the record of a member's case: the same rank rules as a sanction (a
+    // lockdown's or raid's case is about steward itself, not a member).
+    ctx.defer_ephemeral().await?;
+    if found.target != super::server::steward(ctx) {
+        super::check_target(ctx, guild, found.target).await?;
     }
     let case = ctx
         .data()

@@ -271,6 +271,7 @@ pub async fn note(
     #[description = "The note"] text: String,
 ) -> Result<(), CommandError> {
     let command = about(ctx, &user, required("note", text)?)?;
+    checked(ctx, &command).await?;
     let case = ctx.data().moderator.note(&command, now()).await?;
     say_private(
         ctx,

@@ -211,7 +211,7 @@ pub async fn lockdown_end(ctx: Context<'_>) -> Result<(), CommandError> {
 }
 
 /// Steward's own id: the target of cases about the whole server (lockdowns, raid mode).
-fn steward(ctx: Context<'_>) -> UserId {
+pub(super) fn steward(ctx: Context<'_>) -> UserId {
     UserId(ctx.cache().current_user().id.get())
 }
 
