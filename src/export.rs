@@ -41,6 +41,7 @@ const CASE_FIELDS: &[&str] = &[
     "created_at",
     "expires_at",
     "active",
+    "outcome",
 ];
 
 const AUDIT_FIELDS: &[&str] = &[
@@ -109,6 +110,7 @@ fn case_json(c: &Case) -> Value {
         "created_at": c.created_at.rfc3339(),
         "expires_at": c.expires_at.map(Timestamp::rfc3339),
         "active": c.active,
+        "outcome": c.outcome,
     })
 }
 

@@ -643,6 +643,9 @@ impl<E: Executor> Moderator<E> {
             (None, _) => Ok(ExecOutcome::Done),
         };
         self.settle_end(step.action, t, end, &outcome).await?;
+        if let Some(case) = &case {
+            self.close_unapplied(case.id, &outcome).await?;
+        }
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
@@ -663,6 +666,21 @@ impl<E: Executor> Moderator<E> {
             outcome,
             escalation,
         })
+    }
+
+    /// Closes the case of a sanction Discord refused or that failed, saying which.
+    async fn close_unapplied(
+        &self,
+        case: i64,
+        outcome: &Result<ExecOutcome, ExecError>,
+    ) -> Result<(), ModerationError> {
+        let why = match outcome {
+            Ok(ExecOutcome::Done) => return Ok(()),
+            Ok(ExecOutcome::Refused(why)) => format!("refused: {why}"),
+            Err(e) => format!("failed: {e}"),
+        };
+        self.store.close_case_unapplied(case, &why).await?;
+        Ok(())
     }
 
     /// Keeps or drops the stored end of a sanction once Discord has answered. A refused
@@ -1209,6 +1227,14 @@ mod tests {
         .unwrap();
         let rows = store.audit_rows(&AuditFilter::default()).await.unwrap();
         assert_eq!(rows[1].entry.phase, Phase::Refused);
+        let case = store.case(GuildId(1), 1).await.unwrap().unwrap();
+        assert!(!case.active, "a refused ban's case is closed");
+        assert!(
+            case.outcome
+                .as_deref()
+                .is_some_and(|o| o.starts_with("refused: ")),
+            "{case:?}"
+        );
         assert!(
             rows[1].entry.detail["outcome"]
                 .as_str()

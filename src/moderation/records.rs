@@ -79,6 +79,7 @@ impl<E: Executor> Moderator<E> {
             // The ban may have been applied: the stored unban runs with the other due ones.
             Err(_) => {}
         }
+        self.close_unapplied(case.id, &outcome).await?;
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
@@ -328,6 +329,7 @@ impl<E: Executor> Moderator<E> {
                 break;
             }
         }
+        self.close_unapplied(case.id, &outcome).await?;
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;

@@ -125,6 +125,9 @@ pub struct Case {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub active: bool,
+    /// Why the sanction did not happen: `refused: …` or `failed: …`; `None` when it did
+    /// (or has not been answered yet).
+    pub outcome: Option<String>,
 }
 
 /// One change to a case's reason.
@@ -137,7 +140,8 @@ pub struct ReasonEdit {
 }
 
 const CASE_COLUMNS: &str = "id, guild_id, number, kind, target_id, moderator_id, rule, reason, \
-     evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at, active";
+     evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at, active, \
+     outcome";
 
 impl Store {
     /// Opens a case with the guild's next number. Cases opened together are written
@@ -175,6 +179,7 @@ impl Store {
             created_at: new.created_at,
             expires_at: new.expires_at,
             active: true,
+            outcome: None,
         })
     }
 
@@ -285,6 +290,20 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(active == Some(1))
+    }
+
+    /// Closes a case whose sanction never happened, saying why.
+    pub async fn close_case_unapplied(
+        &self,
+        case_id: i64,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cases SET active = 0, outcome = ?2 WHERE id = ?1")
+            .bind(case_id)
+            .bind(outcome)
+            .execute(&mut *self.writer().await)
+            .await?;
+        Ok(())
     }
 
     /// Marks a case as no longer in force (a ban lifted, a timeout ended).
@@ -401,6 +420,7 @@ fn case_from_row(r: &SqliteRow) -> Result<Case, StoreError> {
         created_at: Timestamp(r.try_get("created_at")?),
         expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
         active: r.try_get::<i64, _>("active")? != 0,
+        outcome: r.try_get("outcome")?,
     })
 }
 

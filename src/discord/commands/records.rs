@@ -302,6 +302,9 @@ fn case_embed(case: &Case) -> CreateEmbed {
     if let Some(expires) = case.expires_at {
         embed = embed.field("Until", when(expires), true);
     }
+    if let Some(outcome) = &case.outcome {
+        embed = embed.field("Not applied", escape(&truncate(outcome, 500)), false);
+    }
     embed.footer(CreateEmbedFooter::new(if case.active {
         "active"
     } else {
