@@ -16,6 +16,79 @@ pub struct OpenIntent {
     pub created_at: Timestamp,
 }
 
+/// One write to the outbox, queued to share a transaction with others.
+#[derive(Debug)]
+pub(crate) enum OutboxWrite {
+    Open {
+        guild: i64,
+        request: String,
+        case_id: Option<i64>,
+        at: i64,
+    },
+    Close {
+        id: i64,
+        state: IntentState,
+        note: Option<String>,
+        at: i64,
+    },
+}
+
+/// Most outbox writes one transaction holds.
+const MAX_OUTBOX_BATCH: usize = 500;
+
+/// Writes `writes` in order in one transaction; the id of each opened row (0 for closes).
+async fn write_outbox(
+    conn: &mut sqlx::SqliteConnection,
+    writes: &[&OutboxWrite],
+    owner: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut ids = Vec::with_capacity(writes.len());
+    for write in writes {
+        match write {
+            OutboxWrite::Open {
+                guild,
+                request,
+                case_id,
+                at,
+            } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
+                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                )
+                .bind(guild)
+                .bind(request)
+                .bind(case_id)
+                .bind(at)
+                .bind(owner)
+                .fetch_one(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            OutboxWrite::Close {
+                id,
+                state,
+                note,
+                at,
+            } => {
+                sqlx::query(
+                    "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
+                     WHERE id = ?1 AND state = 'open'",
+                )
+                .bind(id)
+                .bind(state.as_str())
+                .bind(note)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                ids.push(0);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
 /// How a request ended, as the outbox keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntentState {
@@ -45,17 +118,13 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let text = serde_json::to_string(request)
             .map_err(|e| StoreError::Corrupt(format!("request not serializable: {e}")))?;
-        Ok(sqlx::query_scalar(
-            "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
-             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-        )
-        .bind(sql_id(guild.0)?)
-        .bind(text)
-        .bind(case_id)
-        .bind(at.0)
-        .bind(&*self.owner)
-        .fetch_one(&mut *self.writer().await)
-        .await?)
+        self.outbox_write(OutboxWrite::Open {
+            guild: sql_id(guild.0)?,
+            request: text,
+            case_id,
+            at: at.0,
+        })
+        .await
     }
 
     /// Records how the request `id` ended.
@@ -66,17 +135,33 @@ impl Store {
         note: Option<&str>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
-             WHERE id = ?1 AND state = 'open'",
-        )
-        .bind(id)
-        .bind(state.as_str())
-        .bind(note)
-        .bind(at.0)
-        .execute(&mut *self.writer().await)
-        .await?;
-        Ok(())
+        self.outbox_write(OutboxWrite::Close {
+            id,
+            state,
+            note: note.map(str::to_string),
+            at: at.0,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Queues `write`; whoever takes the writer first writes every queued one in one
+    /// transaction, so requests in flight together cost one commit.
+    async fn outbox_write(&self, write: OutboxWrite) -> Result<i64, StoreError> {
+        let mut ticket = self.outbox_queue.push(write);
+        tokio::select! {
+            biased;
+            answer = ticket.answer() => answer,
+            mut conn = self.writer() => {
+                let batch = self.outbox_queue.take(MAX_OUTBOX_BATCH);
+                if !batch.is_empty() {
+                    let written = write_outbox(&mut conn, &batch.items(), &self.owner).await;
+                    batch.answer(written);
+                }
+                drop(conn);
+                ticket.answer().await
+            }
+        }
     }
 
     /// Requests left open by runs that died mid-call: held by a process whose heartbeat

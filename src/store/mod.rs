@@ -63,6 +63,8 @@ pub struct Store {
     audit_queue: Arc<batch::Queue<audit::AuditEntry, i64>>,
     /// Cases waiting for the writer.
     case_queue: Arc<batch::Queue<cases::NewCase, (i64, u64)>>,
+    /// Outbox rows to open or close, waiting for the writer.
+    outbox_queue: Arc<batch::Queue<intents::OutboxWrite, i64>>,
     writer: Arc<Mutex<SqliteConnection>>,
     /// Names this process in the leases it takes on timed actions.
     owner: Arc<str>,
@@ -145,6 +147,7 @@ impl Store {
             audit_head: Arc::new(Mutex::new(None)),
             audit_queue: Arc::default(),
             case_queue: Arc::default(),
+            outbox_queue: Arc::default(),
             writer: Arc::new(Mutex::new(writer)),
             owner: process_name().into(),
             migration_lock,
