@@ -580,9 +580,16 @@ impl<E: Executor> Moderator<E> {
         }
         self.store.append_audit(&intent).await?;
 
-        let case = match case_kind(step.action, t) {
-            Some(kind) => Some(self.open_case(step, kind, now).await?),
-            None => None,
+        // The case and the request's outbox row are stored together, unless the sanction
+        // has an end, which must be stored before its outbox row (a request completed
+        // after a crash must never lack its end).
+        let fused = request.as_ref().filter(|_| !has_end(step.action, t));
+        let (case, outbox) = match case_kind(step.action, t) {
+            Some(kind) => {
+                let (case, outbox) = self.open_case(step, kind, fused, now).await?;
+                (Some(case), outbox)
+            }
+            None => (None, None),
         };
         intent.case_id = case.as_ref().map(|c| c.id);
         let mut escalation = None;
@@ -637,17 +644,25 @@ impl<E: Executor> Moderator<E> {
             }
             _ => None,
         };
-        let outcome = match (&request, &previous) {
-            (_, Some(Err(e))) => Err(e.clone()),
-            (Some(request), _) => self.send(request, case.as_ref().map(|c| c.id), now).await?,
-            (None, _) => Ok(ExecOutcome::Done),
+        let outcome = match (&request, &previous, outbox) {
+            (_, Some(Err(e)), _) => Err(e.clone()),
+            (Some(request), _, Some(_)) => self.executor.execute(request).await,
+            (Some(request), _, None) => {
+                self.send(request, case.as_ref().map(|c| c.id), now).await?
+            }
+            (None, _, _) => Ok(ExecOutcome::Done),
         };
         self.settle_end(step.action, t, end, &outcome).await?;
         if let Some(case) = &case {
             self.close_unapplied(case.id, &outcome).await?;
         }
+        // The outcome row closes the outbox row in the same transaction.
+        let close = outbox.map(|id| {
+            let (state, note) = intent_state(&outcome);
+            (id, state, note.map(str::to_string))
+        });
         self.store
-            .append_audit(&outcome_entry(intent, &outcome))
+            .append_audit_closing(&outcome_entry(intent, &outcome), close)
             .await?;
         if let Some(verdict) = &escalation {
             let follow = Step {
@@ -717,12 +732,15 @@ impl<E: Executor> Moderator<E> {
         Ok(())
     }
 
+    /// Opens the case of `step`, with `request`'s outbox row when there is a request;
+    /// returns the case and the row's id.
     async fn open_case(
         &self,
         step: &Step<'_>,
         kind: CaseKind,
+        request: Option<&Request>,
         now: Timestamp,
-    ) -> Result<Case, ModerationError> {
+    ) -> Result<(Case, Option<i64>), ModerationError> {
         let expires_at = match step.action {
             Action::Timeout { duration } => Some(now + *duration),
             Action::Ban {
@@ -735,24 +753,22 @@ impl<E: Executor> Moderator<E> {
             _ => None,
         };
         let evidence = step.evidence;
-        Ok(self
-            .store
-            .create_case(&NewCase {
-                guild: step.target.guild,
-                kind,
-                target: step.target.user,
-                actor: step.actor.clone(),
-                reason: step.reason.to_string(),
-                evidence: CaseEvidence {
-                    original: (!evidence.matched.is_empty()).then(|| evidence.matched.clone()),
-                    normalized: evidence.normalized.clone(),
-                    span: evidence.span,
-                },
-                rules_hash: Some(self.in_force(step.target.guild).rules_hash.clone()),
-                created_at: now,
-                expires_at,
-            })
-            .await?)
+        let new = NewCase {
+            guild: step.target.guild,
+            kind,
+            target: step.target.user,
+            actor: step.actor.clone(),
+            reason: step.reason.to_string(),
+            evidence: CaseEvidence {
+                original: (!evidence.matched.is_empty()).then(|| evidence.matched.clone()),
+                normalized: evidence.normalized.clone(),
+                span: evidence.span,
+            },
+            rules_hash: Some(self.in_force(step.target.guild).rules_hash.clone()),
+            created_at: now,
+            expires_at,
+        };
+        Ok(self.store.create_case_with_intent(&new, request).await?)
     }
 
     /// The harshest rung of the ladder that the latest warning of `added` points reached.
@@ -923,6 +939,17 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
         Action::RaidMode { .. } => CaseKind::Raid,
         Action::Alert { .. } | Action::Rename { .. } => return None,
     })
+}
+
+/// Whether `action` on `t` schedules an end (see [`timed_end`]).
+fn has_end(action: &Action, t: &Target) -> bool {
+    match action {
+        Action::Timeout { .. } | Action::Lockdown { .. } | Action::RaidMode { .. } => true,
+        Action::Ban {
+            duration: Some(_), ..
+        } => t.accounts.len() <= 1,
+        _ => false,
+    }
 }
 
 /// How far off the end of an open-ended lockdown is kept: until a moderator ends it.
@@ -1522,10 +1549,25 @@ mod tests {
         assert_eq!(failed.len(), 2, "{failed:?}");
         assert!(failed.iter().any(|f| f.contains("too old")));
         assert!(failed.iter().any(|f| f.contains("may have arrived")));
-        // Every request made in one piece leaves nothing open.
+        // Every request made in one piece leaves nothing open: with an end to schedule
+        // first (its outbox row comes after), or without (stored with the case).
         m.manual(&test_command(temporary_ban(60), "t"), Timestamp(20))
             .await
             .unwrap();
+        m.manual(&test_command(Action::Kick, "k"), Timestamp(21))
+            .await
+            .unwrap();
         assert_eq!(store.open_intent_count().await.unwrap(), 0);
+        let kinds: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT state, case_id FROM sanction_intents ORDER BY id DESC LIMIT 2")
+                .fetch_all(&crate::store::test_support::pool(&store))
+                .await
+                .unwrap();
+        assert!(
+            kinds
+                .iter()
+                .all(|(state, case)| state == "done" && case.is_some()),
+            "{kinds:?}"
+        );
     }
 }

@@ -6,6 +6,9 @@
 //! them.
 
 use futures_util::TryStreamExt;
+use sqlx::SqliteConnection;
+
+use super::intents::IntentState;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -124,6 +127,16 @@ impl Store {
     /// row. When another process wrote in between, the head is read again inside a write
     /// transaction.
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        self.append_audit_closing(entry, None).await
+    }
+
+    /// [`Store::append_audit`] of an outcome that also closes its outbox row `close` (id,
+    /// state, note), in the same transaction.
+    pub async fn append_audit_closing(
+        &self,
+        entry: &AuditEntry,
+        close: Option<(i64, IntentState, Option<String>)>,
+    ) -> Result<i64, StoreError> {
         let ids = [
             entry.guild.map(|g| g.0),
             entry.actor.map(|a| a.0),
@@ -132,16 +145,20 @@ impl Store {
         for id in ids.into_iter().flatten() {
             sql_id(id)?;
         }
-        let mut ticket = self.audit_queue.push(entry.clone());
+        let write = AuditWrite {
+            entry: entry.clone(),
+            close,
+        };
+        let mut ticket = self.audit_queue.push(write);
         tokio::select! {
             biased;
             answer = ticket.answer() => return answer,
             mut head = self.audit_head.lock() => {
                 let batch = self.audit_queue.take(MAX_BATCH);
                 if !batch.is_empty() {
-                    let items = batch.items();
-                    let n = items.len() as i64;
-                    let written = self.write_audit_batch(&mut head, &items).await;
+                    let writes = batch.items();
+                    let n = writes.len() as i64;
+                    let written = self.write_audit_batch(&mut head, &writes).await;
                     batch.answer(written.map(|first| (first..first + n).collect()));
                 }
             }
@@ -149,22 +166,27 @@ impl Store {
         ticket.answer().await
     }
 
-    /// Writes `entries` after the chain's head; returns the first new row's id.
+    /// Writes `writes` after the chain's head, with the outbox rows they close, in one
+    /// transaction; returns the first new row's id.
     async fn write_audit_batch(
         &self,
         head: &mut Option<(i64, String)>,
-        entries: &[&AuditEntry],
+        writes: &[&AuditWrite],
     ) -> Result<i64, StoreError> {
+        let entries: Vec<&AuditEntry> = writes.iter().map(|w| &w.entry).collect();
+        let at = |w: &AuditWrite| w.entry.at;
         if let Some((last_id, last_hash)) = head.clone() {
-            let rows = chain(last_id, &last_hash, entries);
-            let inserted = insert_rows(&rows)
-                .build()
-                .execute(&mut *self.writer().await)
-                .await?;
+            let rows = chain(last_id, &last_hash, &entries);
+            let mut conn = self.writer().await;
+            let mut tx = conn.begin().await?;
+            let inserted = insert_rows(&rows).build().execute(&mut *tx).await?;
             if inserted.rows_affected() == rows.len() as u64 {
+                close_rows(&mut tx, writes, at).await?;
+                tx.commit().await?;
                 *head = rows.last().map(|r| (r.id, r.hash.clone()));
                 return Ok(last_id + 1);
             }
+            tx.rollback().await?;
         }
         let mut conn = self.writer().await;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
@@ -178,8 +200,9 @@ impl Store {
             ),
             None => (0, GENESIS.to_string()),
         };
-        let rows = chain(last_id, &last_hash, entries);
+        let rows = chain(last_id, &last_hash, &entries);
         insert_rows(&rows).build().execute(&mut *tx).await?;
+        close_rows(&mut tx, writes, at).await?;
         tx.commit().await?;
         *head = rows.last().map(|r| (r.id, r.hash.clone()));
         Ok(last_id + 1)
@@ -267,6 +290,27 @@ struct ChainedRow {
 
 /// Chains `entries` after the row `last_id` whose hash is `last_hash`. Ids must have been
 /// checked with `sql_id`.
+/// An audit row to append, with the outbox row its outcome closes, if any.
+#[derive(Debug)]
+pub(crate) struct AuditWrite {
+    entry: AuditEntry,
+    close: Option<(i64, IntentState, Option<String>)>,
+}
+
+/// Closes the outbox rows `writes` carry, on the transaction that appends them.
+async fn close_rows(
+    conn: &mut SqliteConnection,
+    writes: &[&AuditWrite],
+    at: impl Fn(&AuditWrite) -> Timestamp,
+) -> Result<(), StoreError> {
+    for w in writes {
+        if let Some((id, state, note)) = &w.close {
+            super::intents::close_row(conn, *id, *state, note.as_deref(), at(w)).await?;
+        }
+    }
+    Ok(())
+}
+
 fn chain(last_id: i64, last_hash: &str, entries: &[&AuditEntry]) -> Vec<ChainedRow> {
     let id_of = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
     let mut prev = last_hash.to_string();

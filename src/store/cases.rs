@@ -147,26 +147,48 @@ impl Store {
     /// Opens a case with the guild's next number. Cases opened together are written
     /// together (see [`super::batch`]).
     pub async fn create_case(&self, new: &NewCase) -> Result<Case, StoreError> {
+        self.create_case_with_intent(new, None)
+            .await
+            .map(|(case, _)| case)
+    }
+
+    /// Opens a case and, in the same transaction, stores `intent` (a request about to be
+    /// sent, as the outbox keeps it) pointing at it; returns both.
+    pub async fn create_case_with_intent(
+        &self,
+        new: &NewCase,
+        intent: Option<&crate::moderation::Request>,
+    ) -> Result<(Case, Option<i64>), StoreError> {
         sql_id(new.guild.0)?;
         sql_id(new.target.0)?;
         if let Some(user) = new.actor.user_id() {
             sql_id(user.0)?;
         }
-        let mut ticket = self.case_queue.push(new.clone());
-        let (id, number) = tokio::select! {
+        let intent = intent
+            .map(|r| {
+                serde_json::to_string(r)
+                    .map_err(|e| StoreError::Corrupt(format!("request not serializable: {e}")))
+            })
+            .transpose()?;
+        let write = CaseWrite {
+            case: new.clone(),
+            intent,
+        };
+        let mut ticket = self.case_queue.push(write);
+        let (id, number, intent_id) = tokio::select! {
             biased;
             answer = ticket.answer() => answer?,
             mut conn = self.writer() => {
                 let batch = self.case_queue.take(MAX_CASE_BATCH);
                 if !batch.is_empty() {
-                    let written = insert_cases(&mut conn, &batch.items()).await;
+                    let written = write_cases(&mut conn, &batch.items(), &self.owner).await;
                     batch.answer(written);
                 }
                 drop(conn);
                 ticket.answer().await?
             }
         };
-        Ok(Case {
+        let case = Case {
             id,
             guild: new.guild,
             number,
@@ -180,7 +202,8 @@ impl Store {
             expires_at: new.expires_at,
             active: true,
             outcome: None,
-        })
+        };
+        Ok((case, intent_id))
     }
 
     /// Case `number` of `guild`.
@@ -314,6 +337,52 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A written case: its row id, its number, and its outbox row's id.
+pub(crate) type CaseWritten = (i64, u64, Option<i64>);
+
+/// A case to open, with the request (JSON) the outbox stores with it, if any.
+#[derive(Debug)]
+pub(crate) struct CaseWrite {
+    case: NewCase,
+    intent: Option<String>,
+}
+
+/// Writes `writes` in one transaction: the cases, then the outbox rows that point at
+/// them. Each case's row id and number, and its outbox row's id, in order.
+async fn write_cases(
+    conn: &mut SqliteConnection,
+    writes: &[&CaseWrite],
+    owner: &str,
+) -> Result<Vec<CaseWritten>, StoreError> {
+    let cases: Vec<&NewCase> = writes.iter().map(|w| &w.case).collect();
+    if writes.iter().all(|w| w.intent.is_none()) {
+        let written = insert_cases(conn, &cases).await?;
+        return Ok(written.into_iter().map(|(id, n)| (id, n, None)).collect());
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let written = insert_cases(&mut tx, &cases).await?;
+    let mut out = Vec::with_capacity(writes.len());
+    for (w, (id, number)) in writes.iter().zip(written) {
+        let intent = match &w.intent {
+            Some(request) => Some(
+                super::intents::insert_intent(
+                    &mut tx,
+                    w.case.guild,
+                    request,
+                    Some(id),
+                    w.case.created_at,
+                    owner,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        out.push((id, number, intent));
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// Most cases one statement inserts (SQLite allows 32,766 bound values; a case has 15).

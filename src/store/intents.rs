@@ -52,16 +52,14 @@ async fn write_outbox(
                 case_id,
                 at,
             } => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
-                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                let id = insert_intent(
+                    &mut tx,
+                    GuildId(from_sql_id(*guild)),
+                    request,
+                    *case_id,
+                    Timestamp(*at),
+                    owner,
                 )
-                .bind(guild)
-                .bind(request)
-                .bind(case_id)
-                .bind(at)
-                .bind(owner)
-                .fetch_one(&mut *tx)
                 .await?;
                 ids.push(id);
             }
@@ -71,22 +69,56 @@ async fn write_outbox(
                 note,
                 at,
             } => {
-                sqlx::query(
-                    "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
-                     WHERE id = ?1 AND state = 'open'",
-                )
-                .bind(id)
-                .bind(state.as_str())
-                .bind(note)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                close_row(&mut tx, *id, *state, note.as_deref(), Timestamp(*at)).await?;
                 ids.push(0);
             }
         }
     }
     tx.commit().await?;
     Ok(ids)
+}
+
+/// Inserts one open outbox row on `conn`; returns its id.
+pub(crate) async fn insert_intent(
+    conn: &mut sqlx::SqliteConnection,
+    guild: GuildId,
+    request: &str,
+    case_id: Option<i64>,
+    at: Timestamp,
+    owner: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+    )
+    .bind(sql_id(guild.0)?)
+    .bind(request)
+    .bind(case_id)
+    .bind(at.0)
+    .bind(owner)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Closes outbox row `id` on `conn` with how its request ended.
+pub(crate) async fn close_row(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    state: IntentState,
+    note: Option<&str>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
+         WHERE id = ?1 AND state = 'open'",
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(note)
+    .bind(at.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// How a request ended, as the outbox keeps it.

@@ -60,9 +60,9 @@ pub struct Store {
     /// hold the lock, so this process chains its rows one at a time.
     audit_head: Arc<Mutex<Option<(i64, String)>>>,
     /// Audit rows waiting for the chain's lock.
-    audit_queue: Arc<batch::Queue<audit::AuditEntry, i64>>,
+    audit_queue: Arc<batch::Queue<audit::AuditWrite, i64>>,
     /// Cases waiting for the writer.
-    case_queue: Arc<batch::Queue<cases::NewCase, (i64, u64)>>,
+    case_queue: Arc<batch::Queue<cases::CaseWrite, cases::CaseWritten>>,
     /// Outbox rows to open or close, waiting for the writer.
     outbox_queue: Arc<batch::Queue<intents::OutboxWrite, i64>>,
     writer: Arc<Mutex<SqliteConnection>>,
@@ -249,6 +249,11 @@ pub(crate) fn from_sql_id(id: i64) -> u64 {
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::Store;
+
+    /// The store's read pool, for tests that look at rows directly.
+    pub fn pool(store: &Store) -> sqlx::SqlitePool {
+        store.pool.clone()
+    }
 
     /// A fresh migrated database in a temporary directory that lives as long as the guard.
     pub async fn fresh() -> (Store, tempfile::TempDir) {
