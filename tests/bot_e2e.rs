@@ -522,17 +522,14 @@ async fn metrics_and_health_are_served() {
     let (status, health) = get(&bot.metrics, "/healthz").await;
     assert!(status.contains("200"), "{status}: {health}");
     assert!(health.contains("gateway: connected") && health.contains("database: writable"));
-    // The alert and the escalation may still be on their way; wait for the counters.
-    let start = Instant::now();
-    let text = loop {
-        let (_, text) = get(&bot.metrics, "/metrics").await;
-        if text.contains("action=\"alert\",outcome=\"done\"")
-            || start.elapsed() > Duration::from_secs(10)
-        {
-            break text;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // The alert and the escalation may still be on their way: wait until the message is
+    // handled to the end (its actions done and its latency counted).
+    bot.wait_settled("message", 1).await;
+    let (_, text) = get(&bot.metrics, "/metrics").await;
+    assert!(
+        text.contains("action=\"alert\",outcome=\"done\"} 1"),
+        "{text}"
+    );
     assert!(
         text.contains("steward_events_total{kind=\"message\"} 1"),
         "{text}"
