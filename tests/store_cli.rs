@@ -87,22 +87,12 @@ fn rows_cut_from_the_end_of_the_audit_log_are_found_by_the_anchor() {
     assert!(replay_into(&db).status.success());
     let anchor = dir.path().join("steward.db.anchor");
     assert!(anchor.exists(), "the replay anchored the log's head");
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let url = format!("sqlite://{}", db.display());
-        let mut conn = sqlx::SqliteConnection::connect(&url)
-            .await
-            .expect("connect");
-        sqlx::query("DROP TRIGGER audit_log_no_delete")
-            .execute(&mut conn)
-            .await
-            .expect("drop trigger");
-        sqlx::query("DELETE FROM audit_log WHERE id > 100")
-            .execute(&mut conn)
-            .await
-            .expect("delete");
-    });
+    let cut = tamper(
+        &db,
+        "audit_log_no_delete",
+        "DELETE FROM audit_log WHERE id > 100",
+    );
+    assert!(cut > 0, "rows were cut");
     let verify = steward(&["audit", "verify", "--database", db.to_str().unwrap()]);
     let stderr = text(&verify.stderr);
     assert!(!verify.status.success(), "{}", text(&verify.stdout));
@@ -139,6 +129,14 @@ fn processes_starting_on_a_new_database_at_once_all_succeed() {
 
 /// Changes one audit row the way someone with the file would: drop the guard, update.
 fn rusqlite_free_edit(db: &Path, id: i64) -> bool {
+    let edit =
+        format!("UPDATE audit_log SET detail = '{{\"reason\":\"nothing\"}}' WHERE id = {id}");
+    tamper(db, "audit_log_no_update", &edit) == 1
+}
+
+/// Drops the audit log's guard `trigger` and runs `sql` on the file, as someone with the
+/// file could; returns the rows it changed.
+fn tamper(db: &Path, trigger: &str, sql: &str) -> u64 {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         use sqlx::Connection;
@@ -146,17 +144,15 @@ fn rusqlite_free_edit(db: &Path, id: i64) -> bool {
         let mut conn = sqlx::SqliteConnection::connect(&url)
             .await
             .expect("connect");
-        sqlx::query("DROP TRIGGER audit_log_no_update")
+        sqlx::query(&format!("DROP TRIGGER {trigger}"))
             .execute(&mut conn)
             .await
             .expect("drop trigger");
-        let done =
-            sqlx::query("UPDATE audit_log SET detail = '{\"reason\":\"nothing\"}' WHERE id = ?1")
-                .bind(id)
-                .execute(&mut conn)
-                .await
-                .expect("update");
-        done.rows_affected() == 1
+        sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("tamper")
+            .rows_affected()
     })
 }
 

@@ -48,6 +48,15 @@ pub struct Moderator<E> {
     warning_locks: std::sync::Mutex<rustc_hash::FxHashMap<(GuildId, UserId), MemberLock>>,
 }
 
+/// How an audited request reaches the executor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// Stored in the outbox first, so a crash mid-call leaves a row to complete.
+    Outbox,
+    /// Straight: the ends of sanctions, which their timed action's lease keeps instead.
+    Direct,
+}
+
 /// Held while one of a member's warnings is counted.
 type MemberLock = Arc<tokio::sync::Mutex<()>>;
 
@@ -389,7 +398,7 @@ impl<E: Executor> Moderator<E> {
             case_id: a.case_id,
             detail: json!({"timed_action": timed.id, "due_at": a.due_at.0, "attempt": timed.attempts}),
         };
-        let outcome = self.execute_audited_timed(entry, &request).await?;
+        let outcome = self.execute_audited(entry, &request, Via::Direct).await?;
         let finished = match &outcome {
             Ok(ExecOutcome::Done) => TimedOutcome::Done,
             Ok(ExecOutcome::Refused(why)) => {
@@ -454,34 +463,23 @@ impl<E: Executor> Moderator<E> {
             detail: json!({"timed_action": timed.id, "error": error}),
         };
         // A lost alert is in the audit log with Discord's answer; the retries go on.
-        let _posted = self.execute_audited(entry, &request).await?;
+        let _posted = self.execute_audited(entry, &request, Via::Outbox).await?;
         Ok(())
     }
 
-    /// Writes `intent`, carries out `request` through the outbox, and writes the outcome
-    /// under the same intent.
+    /// Writes `intent`, carries out `request` (`via` the outbox or directly), and writes
+    /// the outcome under the same intent.
     async fn execute_audited(
         &self,
         intent: AuditEntry,
         request: &Request,
+        via: Via,
     ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
         self.store.append_audit(&intent).await?;
-        let outcome = self.send(request, intent.case_id, intent.at).await?;
-        self.store
-            .append_audit(&outcome_entry(intent, &outcome))
-            .await?;
-        Ok(outcome)
-    }
-
-    /// Like [`Moderator::execute_audited`], for requests the outbox need not keep: the
-    /// ends of sanctions, which their timed action's lease keeps instead.
-    async fn execute_audited_timed(
-        &self,
-        intent: AuditEntry,
-        request: &Request,
-    ) -> Result<Result<ExecOutcome, ExecError>, ModerationError> {
-        self.store.append_audit(&intent).await?;
-        let outcome = self.executor.execute(request).await;
+        let outcome = match via {
+            Via::Outbox => self.send(request, intent.case_id, intent.at).await?,
+            Via::Direct => self.executor.execute(request).await,
+        };
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
@@ -553,7 +551,7 @@ impl<E: Executor> Moderator<E> {
                     .await?;
                 continue;
             }
-            let outcome = self.execute_audited_timed(entry, request).await?;
+            let outcome = self.execute_audited(entry, request, Via::Direct).await?;
             let (state, note) = intent_state(&outcome);
             self.store.close_intent(intent.id, state, note, now).await?;
         }
@@ -941,15 +939,9 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
     })
 }
 
-/// Whether `action` on `t` schedules an end (see [`timed_end`]).
+/// Whether `action` on `t` schedules an end.
 fn has_end(action: &Action, t: &Target) -> bool {
-    match action {
-        Action::Timeout { .. } | Action::Lockdown { .. } | Action::RaidMode { .. } => true,
-        Action::Ban {
-            duration: Some(_), ..
-        } => t.accounts.len() <= 1,
-        _ => false,
-    }
+    timed_end(action, t, None, serde_json::Value::Null, Timestamp(0)).is_some()
 }
 
 /// How far off the end of an open-ended lockdown is kept: until a moderator ends it.
@@ -1558,11 +1550,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.open_intent_count().await.unwrap(), 0);
-        let kinds: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT state, case_id FROM sanction_intents ORDER BY id DESC LIMIT 2")
-                .fetch_all(&crate::store::test_support::pool(&store))
-                .await
-                .unwrap();
+        let kinds = store.latest_intents(2).await.unwrap();
         assert!(
             kinds
                 .iter()

@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use super::{
-    ExecError, ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, outcome_entry,
+    ExecError, ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, Via,
+    outcome_entry,
 };
 use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
@@ -79,15 +80,7 @@ impl<E: Executor> Moderator<E> {
             // The ban may have been applied: the stored unban runs with the other due ones.
             Err(_) => {}
         }
-        self.close_unapplied(case.id, &outcome).await?;
-        self.store
-            .append_audit(&outcome_entry(intent, &outcome))
-            .await?;
-        Ok(Performed {
-            case: Some(case),
-            outcome,
-            escalation: None,
-        })
+        self.finish_command(intent, case, outcome).await
     }
 
     /// Ends a timeout early and cancels its scheduled end.
@@ -97,7 +90,7 @@ impl<E: Executor> Moderator<E> {
             guild: c.guild,
             user: c.target,
         };
-        let outcome = self.execute_audited(intent, &request).await?;
+        let outcome = self.execute_audited(intent, &request, Via::Outbox).await?;
         if outcome == Ok(ExecOutcome::Done) {
             self.store
                 .cancel_timed(c.guild, TimedKind::EndTimeout, Some(c.target), None)
@@ -133,7 +126,7 @@ impl<E: Executor> Moderator<E> {
             messages,
             reason: reason.to_string(),
         };
-        self.execute_audited(intent, &request).await
+        self.execute_audited(intent, &request, Via::Outbox).await
     }
 
     /// Audits a moderator's command that changes no member (slowmode, ending a lockdown).
@@ -306,7 +299,7 @@ impl<E: Executor> Moderator<E> {
             reason: "steward: rejoined during a timeout".to_string(),
         };
         // A failed call is in the audit log with Discord's answer; nothing else to do.
-        let _outcome = self.execute_audited(intent, &request).await?;
+        let _outcome = self.execute_audited(intent, &request, Via::Outbox).await?;
         Ok(true)
     }
 
@@ -329,6 +322,16 @@ impl<E: Executor> Moderator<E> {
                 break;
             }
         }
+        self.finish_command(intent, case, outcome).await
+    }
+
+    /// Closes the case of a command that did not happen and writes the outcome row.
+    async fn finish_command(
+        &self,
+        intent: AuditEntry,
+        case: Case,
+        outcome: Result<ExecOutcome, ExecError>,
+    ) -> Result<Performed, ModerationError> {
         self.close_unapplied(case.id, &outcome).await?;
         self.store
             .append_audit(&outcome_entry(intent, &outcome))

@@ -172,10 +172,9 @@ pub fn list_entries(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Compiles the parsed file, or returns every problem found.
-pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
-    let mut problems = Vec::new();
-    if let Some(version) = raw.version.filter(|v| *v != SUPPORTED_VERSION) {
+/// Refuses a `version` other than the one this steward reads.
+fn check_version(version: Option<u32>, cx: &Context, problems: &mut Vec<Problem>) {
+    if let Some(version) = version.filter(|v| *v != SUPPORTED_VERSION) {
         problems.push(cx.problem(
             "version".to_string(),
             "version:",
@@ -184,6 +183,12 @@ pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
             ),
         ));
     }
+}
+
+/// Compiles the parsed file, or returns every problem found.
+pub fn compile(raw: RawRules, cx: &Context) -> Result<RuleSet, Vec<Problem>> {
+    let mut problems = Vec::new();
+    check_version(raw.version, cx, &mut problems);
     let lists = compile_lists(&raw.lists, cx, &mut problems);
     let global_exempt: Vec<RoleId> = raw
         .settings
@@ -320,15 +325,7 @@ pub fn compile_server(
     cx: &Context,
 ) -> Result<Vec<Rule>, Vec<Problem>> {
     let mut problems = Vec::new();
-    if let Some(version) = raw.version.filter(|v| *v != SUPPORTED_VERSION) {
-        problems.push(cx.problem(
-            "version".to_string(),
-            "version:",
-            format!(
-                "version {version} is not supported; this steward reads version {SUPPORTED_VERSION}"
-            ),
-        ));
-    }
+    check_version(raw.version, cx, &mut problems);
     let lists = compile_lists(&raw.lists, cx, &mut problems);
     let exempt: Vec<RoleId> = raw
         .settings

@@ -180,22 +180,8 @@ pub fn parse_within(
     base: &Path,
     bounds: &Bounds,
 ) -> Result<LoadedRules, RulesError> {
-    let whole_file = |message: String, line: usize, column: usize| RulesError::Invalid {
-        problems: vec![Problem {
-            file: file.to_path_buf(),
-            line,
-            column,
-            key: String::new(),
-            message,
-        }],
-    };
-    bounds::scan(source, bounds).map_err(|e| whole_file(e.message, e.line, e.column))?;
-    let deserializer = serde_norway::Deserializer::from_str(source);
-    let raw: schema::RawRules =
-        serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
-            problems: vec![serde_problem(source, file, &e)],
-        })?;
-    bounds::count(&raw, bounds).map_err(|message| whole_file(message, 0, 0))?;
+    let raw: schema::RawRules = read_yaml(source, file, bounds)?;
+    bounds::count(&raw, bounds).map_err(|message| whole_file(file, message))?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
     let exempt_roles = raw.settings.exempt_roles.iter().map(|s| s.0).collect();
     let faq_answers = raw
@@ -231,6 +217,41 @@ pub fn parse_within(
         warnings,
         faq_answers,
     })
+}
+
+/// Reads `source` as YAML into `T` once it passed the scan of `bounds`; errors carry
+/// `file`, line and column.
+fn read_yaml<T: serde::de::DeserializeOwned>(
+    source: &str,
+    file: &Path,
+    bounds: &Bounds,
+) -> Result<T, RulesError> {
+    bounds::scan(source, bounds).map_err(|e| RulesError::Invalid {
+        problems: vec![Problem {
+            file: file.to_path_buf(),
+            line: e.line,
+            column: e.column,
+            key: String::new(),
+            message: e.message,
+        }],
+    })?;
+    let deserializer = serde_norway::Deserializer::from_str(source);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
+        problems: vec![serde_problem(source, file, &e)],
+    })
+}
+
+/// A problem with `file` as a whole.
+fn whole_file(file: &Path, message: String) -> RulesError {
+    RulesError::Invalid {
+        problems: vec![Problem {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message,
+        }],
+    }
 }
 
 /// FAQ answer settings, checked.
@@ -278,23 +299,9 @@ pub fn parse_server(
     guild: crate::engine::event::GuildId,
     operator: &LoadedRules,
 ) -> Result<ServerRules, RulesError> {
-    let whole_file = |message: String, line: usize, column: usize| RulesError::Invalid {
-        problems: vec![Problem {
-            file: file.to_path_buf(),
-            line,
-            column,
-            key: String::new(),
-            message,
-        }],
-    };
     let bounds = Bounds::SERVER;
-    bounds::scan(source, &bounds).map_err(|e| whole_file(e.message, e.line, e.column))?;
-    let deserializer = serde_norway::Deserializer::from_str(source);
-    let raw: schema::RawServerRules =
-        serde_path_to_error::deserialize(deserializer).map_err(|e| RulesError::Invalid {
-            problems: vec![serde_problem(source, file, &e)],
-        })?;
-    bounds::count_server(&raw, &bounds).map_err(|message| whole_file(message, 0, 0))?;
+    let raw: schema::RawServerRules = read_yaml(source, file, &bounds)?;
+    bounds::count_server(&raw, &bounds).map_err(|message| whole_file(file, message))?;
     let cx = compile::Context {
         source,
         file,

@@ -236,6 +236,20 @@ impl Store {
         Ok(open)
     }
 
+    /// The state and case of the `n` newest outbox rows, newest first (for tests).
+    #[cfg(test)]
+    pub(crate) async fn latest_intents(
+        &self,
+        n: i64,
+    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT state, case_id FROM sanction_intents ORDER BY id DESC LIMIT ?1")
+                .bind(n)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// How many requests are still open (for tests and health checks).
     pub async fn open_intent_count(&self) -> Result<i64, StoreError> {
         Ok(

@@ -250,11 +250,6 @@ pub(crate) fn from_sql_id(id: i64) -> u64 {
 pub(crate) mod test_support {
     use super::Store;
 
-    /// The store's read pool, for tests that look at rows directly.
-    pub fn pool(store: &Store) -> sqlx::SqlitePool {
-        store.pool.clone()
-    }
-
     /// A fresh migrated database in a temporary directory that lives as long as the guard.
     pub async fn fresh() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temporary directory");
