@@ -180,7 +180,8 @@ pub async fn run(
     let rules = &config.rules;
     let guild_settings = LiveSettings::new(SettingsBook::single(rules.settings()));
     let settings = ExecutorSettings::with_defaults(guild_settings.clone());
-    let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings);
+    let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings)
+        .with_cache(client.cache.clone());
     let executor = Metered::new(executor, metrics.clone());
     let moderator = Moderator::with_settings(store.clone(), executor, guild_settings);
     moderator.load_rules(rules, "startup", now()).await?;

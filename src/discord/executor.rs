@@ -68,6 +68,9 @@ fn top_position(guild: &serenity::model::guild::PartialGuild, roles: &[u64]) -> 
 /// The executor of the live bot.
 pub struct DiscordExecutor {
     http: Arc<Http>,
+    /// The gateway's cache: rank checks read the guild, its roles and members here and
+    /// ask Discord only on a miss.
+    cache: Option<Arc<serenity::cache::Cache>>,
     bot: UserId,
     settings: ExecutorSettings,
 }
@@ -79,8 +82,61 @@ impl DiscordExecutor {
     pub fn new(http: Arc<Http>, bot: UserId, settings: ExecutorSettings) -> Self {
         DiscordExecutor {
             http,
+            cache: None,
             bot,
             settings,
+        }
+    }
+
+    /// The same executor, reading rank checks from the gateway's `cache` first.
+    pub fn with_cache(mut self, cache: Arc<serenity::cache::Cache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Why steward must not sanction `user`, from the cache alone: `None` when the cache
+    /// does not hold the guild, steward's member or the user's.
+    fn cached_refusal(&self, guild: GuildId, user: UserId) -> Option<Option<String>> {
+        if user == self.bot {
+            return Some(Some("steward does not act on itself".to_string()));
+        }
+        let cached = self.cache.as_ref()?.guild(sid::GuildId::new(guild.0))?;
+        if cached.owner_id.get() == user.0 {
+            return Some(Some("the target owns the server".to_string()));
+        }
+        let roles_of = |u: UserId| {
+            cached
+                .members
+                .get(&sid::UserId::new(u.0))
+                .map(|m| m.roles.iter().map(|r| r.get()).collect::<Vec<u64>>())
+        };
+        let target = roles_of(user)?;
+        let mine = roles_of(self.bot)?;
+        let exempt = &self.settings.guilds.for_guild(guild).exempt_roles;
+        if let Some(role) = target.iter().find(|r| exempt.contains(r)) {
+            return Some(Some(format!("the target has the exempt role {role}")));
+        }
+        let top = |roles: &[u64]| {
+            roles
+                .iter()
+                .filter_map(|r| cached.roles.get(&sid::RoleId::new(*r)))
+                .map(|r| r.position)
+                .max()
+                .unwrap_or(0)
+        };
+        if top(&target) >= top(&mine) {
+            return Some(Some(
+                "the target's top role is at or above steward's".to_string(),
+            ));
+        }
+        Some(None)
+    }
+
+    /// Why steward must not sanction `user`: from the cache, or from Discord on a miss.
+    async fn refusal_of(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        match self.cached_refusal(guild, user) {
+            Some(found) => Ok(found),
+            None => self.refusal(guild, user).await,
         }
     }
 
@@ -210,7 +266,7 @@ impl DiscordExecutor {
     ) -> Result<ExecOutcome, ExecError> {
         let g = sid::GuildId::new(guild.0);
         if let [user] = users {
-            if let Some(why) = self.refusal(guild, *user).await? {
+            if let Some(why) = self.refusal_of(guild, *user).await? {
                 return Ok(ExecOutcome::Refused(why));
             }
             // The single-ban call counts in whole days.
@@ -221,34 +277,130 @@ impl DiscordExecutor {
                 .map_err(failed)?;
             return Ok(ExecOutcome::Done);
         }
-        // A raid: never the owner or steward itself; new accounts hold no roles to check.
-        let owner = self
-            .call(|| self.http.get_guild(g))
-            .await
-            .map_err(failed)?
-            .owner_id
-            .get();
-        let targets: Vec<String> = users
-            .iter()
-            .filter(|u| u.0 != owner && **u != self.bot)
-            .map(|u| u.0.to_string())
-            .collect();
+        // A raid: every account passes the checks of a single ban.
+        let mut targets: Vec<UserId> = Vec::with_capacity(users.len());
+        let mut refused: Vec<String> = Vec::new();
+        for user in users {
+            match self.refusal_of(guild, *user).await? {
+                None => targets.push(*user),
+                Some(why) => refused.push(format!("{user}: {why}")),
+            }
+        }
+        let mut failed_users: Vec<UserId> = Vec::new();
         for chunk in targets.chunks(BULK_BAN_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|u| u.0.to_string()).collect();
             let body = json!({
-                "user_ids": chunk,
+                "user_ids": ids,
                 "delete_message_seconds": delete_messages.0 / 1000,
             });
-            self.call_once(|| self.http.bulk_ban_users(g, &body, Some(reason)))
+            let answer = self
+                .call_once(|| self.http.bulk_ban_users(g, &body, Some(reason)))
                 .await
                 .map_err(failed)?;
+            failed_users.extend(answer.failed_users.iter().map(|u| UserId(u.get())));
         }
-        if targets.len() < users.len() {
+        // Discord could not ban some: each is tried once more alone.
+        let days = delete_messages.0.div_ceil(86_400_000).min(7) as u8;
+        for user in &failed_users {
+            let u = sid::UserId::new(user.0);
+            if let Err(e) = self
+                .call(|| self.http.ban_user(g, u, days, Some(reason)))
+                .await
+            {
+                refused.push(format!("{user}: {}", failed(e)));
+            }
+        }
+        if !refused.is_empty() {
             return Ok(ExecOutcome::Refused(format!(
-                "banned {} of {} accounts; the owner and steward itself are never banned",
-                targets.len(),
-                users.len()
+                "banned {} of {} accounts; not banned: {}",
+                users.len() - refused.len(),
+                users.len(),
+                truncate(&refused.join("; "), 1500)
             )));
         }
+        Ok(ExecOutcome::Done)
+    }
+
+    /// Asks Discord to pause invites and DMs between members until `until`, or (with
+    /// `None`) to resume them: the guild's incident actions.
+    async fn incident_actions(
+        &self,
+        guild: GuildId,
+        invites: Option<Option<Timestamp>>,
+        dms: Option<Option<Timestamp>>,
+    ) -> Result<ExecOutcome, ExecError> {
+        let mut body = serde_json::Map::new();
+        if let Some(until) = invites {
+            body.insert(
+                "invites_disabled_until".into(),
+                json!(until.map(Timestamp::rfc3339)),
+            );
+        }
+        if let Some(until) = dms {
+            body.insert(
+                "dms_disabled_until".into(),
+                json!(until.map(Timestamp::rfc3339)),
+            );
+        }
+        if body.is_empty() {
+            return Ok(ExecOutcome::Done);
+        }
+        let base = self.http.proxy.as_deref().unwrap_or("https://discord.com");
+        let url = format!("{base}/api/v10/guilds/{guild}/incident-actions");
+        let body = serde_json::Value::Object(body).to_string();
+        let send = || async {
+            let client = reqwest::Client::new();
+            client
+                .put(&url)
+                .header("Authorization", self.http.token())
+                .header("Content-Type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+        };
+        let mut wait = self.settings.backoff;
+        for attempt in 1..=self.settings.attempts.max(1) {
+            match send().await {
+                Ok(r) if r.status().is_success() => return Ok(ExecOutcome::Done),
+                Ok(r) if r.status().as_u16() == 403 => {
+                    return Ok(ExecOutcome::Refused(
+                        "steward lacks the permission to pause invites (Manage Server)".into(),
+                    ));
+                }
+                Ok(r) if r.status().is_server_error() && attempt < self.settings.attempts => {}
+                Ok(r) => {
+                    return Err(ExecError(format!(
+                        "Discord answered {} to PUT /guilds/{guild}/incident-actions",
+                        r.status().as_u16()
+                    )));
+                }
+                Err(e) if attempt < self.settings.attempts => {
+                    tracing::debug!(error = %e, "incident actions, retrying");
+                }
+                Err(e) => return Err(ExecError(format!("incident actions: {e}"))),
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        Err(ExecError("incident actions: no attempt made".into()))
+    }
+
+    /// Sets a channel's slowmode.
+    async fn set_slowmode(
+        &self,
+        channel: ChannelId,
+        seconds: u32,
+    ) -> Result<ExecOutcome, ExecError> {
+        let c = sid::ChannelId::new(channel.0);
+        let body = json!({"rate_limit_per_user": seconds.min(21_600)});
+        let reason = if seconds == 0 {
+            "steward: crowd gone, slowmode back"
+        } else {
+            "steward: busy channel slowed"
+        };
+        self.call(|| self.http.edit_channel(c, &body, Some(reason)))
+            .await
+            .map_err(failed)?;
         Ok(ExecOutcome::Done)
     }
 
@@ -416,6 +568,18 @@ impl DiscordExecutor {
 }
 
 impl Executor for DiscordExecutor {
+    async fn slowmode_of(&self, channel: ChannelId) -> Result<u32, ExecError> {
+        let c = sid::ChannelId::new(channel.0);
+        let found = self
+            .call(|| self.http.get_channel(c))
+            .await
+            .map_err(failed)?;
+        Ok(found
+            .guild()
+            .and_then(|g| g.rate_limit_per_user)
+            .map_or(0, u32::from))
+    }
+
     async fn overwrites(
         &self,
         guild: GuildId,
@@ -482,7 +646,7 @@ impl Executor for DiscordExecutor {
                 until,
                 reason,
             } => {
-                if let Some(why) = self.refusal(*guild, *user).await? {
+                if let Some(why) = self.refusal_of(*guild, *user).await? {
                     return Ok(ExecOutcome::Refused(why));
                 }
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
@@ -503,7 +667,7 @@ impl Executor for DiscordExecutor {
                 user,
                 reason,
             } => {
-                if let Some(why) = self.refusal(*guild, *user).await? {
+                if let Some(why) = self.refusal_of(*guild, *user).await? {
                     return Ok(ExecOutcome::Refused(why));
                 }
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
@@ -539,7 +703,7 @@ impl Executor for DiscordExecutor {
                 nick,
                 reason,
             } => {
-                if let Some(why) = self.refusal(*guild, *user).await? {
+                if let Some(why) = self.refusal_of(*guild, *user).await? {
                     return Ok(ExecOutcome::Refused(why));
                 }
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
@@ -555,8 +719,58 @@ impl Executor for DiscordExecutor {
                 channels,
                 previous,
             } => self.unlock(*guild, channels, previous).await,
-            // Raid mode lives in the engine; Discord has nothing to change.
-            Request::RaidMode { .. } | Request::EndRaidMode { .. } => Ok(ExecOutcome::Done),
+            Request::RaidMode {
+                guild,
+                until,
+                pause_invites,
+                pause_dms,
+            } => {
+                let invites = pause_invites.then_some(Some(*until));
+                let dms = pause_dms.then_some(Some(*until));
+                self.incident_actions(*guild, invites, dms).await
+            }
+            Request::EndRaidMode { guild } => {
+                self.incident_actions(*guild, Some(None), Some(None)).await
+            }
+            Request::AddRole {
+                guild,
+                user,
+                role,
+                reason,
+            } => {
+                if let Some(why) = self.refusal_of(*guild, *user).await? {
+                    return Ok(ExecOutcome::Refused(why));
+                }
+                let (g, u, r) = (
+                    sid::GuildId::new(guild.0),
+                    sid::UserId::new(user.0),
+                    sid::RoleId::new(role.0),
+                );
+                self.call(|| self.http.add_member_role(g, u, r, Some(reason)))
+                    .await
+                    .map_err(failed)?;
+                Ok(ExecOutcome::Done)
+            }
+            Request::RemoveRole { guild, user, role } => {
+                let (g, u, r) = (
+                    sid::GuildId::new(guild.0),
+                    sid::UserId::new(user.0),
+                    sid::RoleId::new(role.0),
+                );
+                match self
+                    .call(|| {
+                        self.http
+                            .remove_member_role(g, u, r, Some("steward: hold over"))
+                    })
+                    .await
+                {
+                    Err(e) if status(&e) == Some(404) => Ok(ExecOutcome::Done), // left meanwhile
+                    other => other.map(|()| ExecOutcome::Done).map_err(failed),
+                }
+            }
+            Request::Slowmode {
+                channel, seconds, ..
+            } => self.set_slowmode(*channel, *seconds).await,
         }
     }
 }

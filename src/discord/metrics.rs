@@ -169,6 +169,10 @@ impl<E> Metered<E> {
 }
 
 impl<E: Executor> Executor for Metered<E> {
+    async fn slowmode_of(&self, channel: ChannelId) -> Result<u32, ExecError> {
+        self.inner.slowmode_of(channel).await
+    }
+
     async fn overwrites(
         &self,
         guild: GuildId,

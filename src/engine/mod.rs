@@ -20,15 +20,15 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use detect::links::{self, Link};
-use detect::raid::{self, RaidHit, RaidState};
-use detect::spam::{self, MessageStats, Recent};
+use detect::raid::{self, CohortStart, Detection, Hold, NewMemberPost, RaidConfig, RaidState};
+use detect::spam::{self, MessageStats, Recent, SpamConfig, SpamHit};
 use detect::words::{Screened, WordHit, WordScreen};
 use detect::{pattern, scam};
 use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
 use normalize::Normalized;
 use rule::{Limits, Rule, RuleSet, Trigger};
 use time::{Duration, Timestamp};
-use verdict::{Action, Evidence, Mode, Verdict};
+use verdict::{Action, Evidence, Verdict};
 
 /// Decides what to do about events, remembering just enough recent activity to see floods
 /// and raids.
@@ -89,6 +89,8 @@ impl MemberState {
 struct ChannelState {
     recent: VecDeque<(Timestamp, UserId)>,
     last_seen: Timestamp,
+    /// Slowed down for a crowd until then: no second slowmode or alert meanwhile.
+    slowed_until: Timestamp,
 }
 
 /// How much the engine is tracking, for metrics and memory tests.
@@ -147,16 +149,25 @@ impl Engine {
 
     /// Until when raid mode is on in `guild`, if it is.
     pub fn raid_mode_until(&self, guild: GuildId, now: Timestamp) -> Option<Timestamp> {
-        let state = self.guilds.get(&guild)?;
-        state
-            .raid
-            .raid_until
-            .filter(|_| state.raid.in_raid_mode(now))
+        self.guilds.get(&guild)?.raid.raid_mode_until(now)
     }
 
-    /// Turns raid mode on until `until`, or off with `None` (a moderator's command).
+    /// Turns raid mode on until `until` (a moderator's command, or raid mode restored on
+    /// start), or off with `None`, which also ends the raid's cohort.
     pub fn set_raid_mode(&mut self, guild: GuildId, until: Option<Timestamp>) {
-        self.guild(guild, Timestamp(0)).raid.raid_until = until;
+        let raid = &mut self.guild(guild, Timestamp(0)).raid;
+        raid.manual_until = until;
+        if until.is_none() {
+            raid.cohort = None;
+        }
+    }
+
+    /// The raid's cohort in `guild` while it is growing: the accounts already in it.
+    pub fn raid_cohort(&self, guild: GuildId, now: Timestamp) -> Option<Vec<UserId>> {
+        let cohort = self.guilds.get(&guild)?.raid.cohort.as_ref()?;
+        cohort
+            .active(now)
+            .then(|| cohort.members.iter().copied().collect())
     }
 
     /// How much state the engine holds.
@@ -240,14 +251,20 @@ impl Engine {
                 continue;
             }
             if let Some(verdict) = self.evaluate(rule, &view, (&normalized, &mut screened), now) {
-                self.start_cooldown(message.guild_id, message.author.id, rule, now);
+                // A crowd's slowmode says nothing about this member.
+                if !verdict
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a, Action::Slowmode { .. }))
+                {
+                    self.start_cooldown(message.guild_id, message.author.id, rule, now);
+                }
                 verdicts.push(verdict);
             }
         }
         self.normalized = normalized;
         self.screened = screened;
         self.give_back_recent(message, view.recent);
-        self.apply_raid_mode(message.guild_id, &verdicts, now);
         verdicts
     }
 
@@ -267,8 +284,10 @@ impl Engine {
             }
             Trigger::Spam(config) => {
                 let recent = &view.recent;
-                let reason = spam::check(config, &recent.member, &recent.channel, &view.stats)?;
-                (reason, excerpt(content), Vec::new())
+                match spam::check(config, &recent.member, &recent.channel, &view.stats)? {
+                    SpamHit::Member(reason) => (reason, excerpt(content), Vec::new()),
+                    SpamHit::Crowd(reason) => return self.crowd(rule, config, view, reason, now),
+                }
             }
             Trigger::Links(config) => {
                 let (link, reason) = links::check(config, &view.links)?;
@@ -304,23 +323,10 @@ impl Engine {
                 )
             }
             Trigger::Raid(config) => {
-                if view.kind != EventKind::Message
-                    || !raid::watches_first_message(config, &view.message.author, now)
-                {
+                if view.kind != EventKind::Message || !config.watches_messages() {
                     return None;
                 }
-                let cap = self.rules.limits.max_joins;
-                let hash = spam::text_hash(&text.text);
-                let guild = self.guild(view.message.guild_id, now);
-                let hit = raid::check_first_message(
-                    config,
-                    &mut guild.raid,
-                    &view.message.author,
-                    hash,
-                    now,
-                    cap,
-                )?;
-                (hit.reason, excerpt(content), hit.accounts)
+                return self.raid_post(rule, config, view, text, now);
             }
         };
         Some(verdict(
@@ -332,6 +338,45 @@ impl Engine {
         ))
     }
 
+    /// A crowded channel: slowmode for the channel and one alert, once per slowdown; the
+    /// members who each said a word are left alone.
+    fn crowd(
+        &mut self,
+        rule: &Rule,
+        config: &SpamConfig,
+        view: &MessageView,
+        reason: String,
+        now: Timestamp,
+    ) -> Option<Verdict> {
+        let message = view.message;
+        let channel = self
+            .guild(message.guild_id, now)
+            .channels
+            .get_mut(&message.channel_id)?;
+        if now < channel.slowed_until {
+            return None;
+        }
+        let slow = config.slowmode;
+        channel.slowed_until = now + slow.duration;
+        let mut actions = vec![Action::Slowmode {
+            seconds: slow.seconds,
+            duration: slow.duration,
+        }];
+        actions.extend(
+            rule.actions
+                .iter()
+                .filter(|a| matches!(a, Action::Alert { .. }))
+                .take(1)
+                .cloned(),
+        );
+        let evidence = Evidence {
+            matched: format!("channel {}", message.channel_id),
+            normalized: None,
+            span: None,
+        };
+        Some(verdict(rule, reason, evidence, actions, Vec::new()))
+    }
+
     fn handle_join(
         &mut self,
         rules: &[Rule],
@@ -341,10 +386,11 @@ impl Engine {
     ) -> Vec<Verdict> {
         let keep = self.window;
         let cap = self.rules.limits.max_joins;
-        let guild = self.guild(guild_id, now);
-        guild.raid.record_join(user, now, keep, cap);
-        let in_raid = guild.raid.in_raid_mode(now);
+        self.guild(guild_id, now)
+            .raid
+            .record_join(user, now, keep, cap);
         let mut verdicts = Vec::new();
+        let mut held = false;
         for rule in rules
             .iter()
             .filter(|r| r.enabled && r.watches(EventKind::MemberJoin))
@@ -355,49 +401,213 @@ impl Engine {
             if !rule.conditions.author_matches(user, now) {
                 continue;
             }
-            let state = &self.guild(guild_id, now).raid;
-            let hit = if in_raid
-                && rule
-                    .actions
-                    .iter()
-                    .any(|a| matches!(a, Action::RaidMode { .. }))
-            {
-                // Raid mode is already on: each newcomer gets the rule's sanctions, without
-                // restarting raid mode or alerting once per account.
-                let actions = rule
-                    .actions
-                    .iter()
-                    .filter(|a| !matches!(a, Action::RaidMode { .. } | Action::Alert { .. }))
-                    .cloned()
-                    .collect();
-                let hit = RaidHit {
-                    reason: "joined during raid mode".to_string(),
-                    accounts: vec![user.id],
-                    raid: false,
-                };
-                verdicts.push(verdict(
-                    rule,
-                    hit.reason,
-                    join_evidence(user),
-                    actions,
-                    hit.accounts,
-                ));
+            if config.detects_raids() {
+                match self.raid_join(rule, config, guild_id, user, now) {
+                    JoinOutcome::Verdict(v) => {
+                        verdicts.push(v);
+                        continue;
+                    }
+                    JoinOutcome::Member => continue,
+                    JoinOutcome::Stranger if !held => {
+                        if let Some(v) = self.hold(rule, config, guild_id, user, now) {
+                            held = true;
+                            verdicts.push(v);
+                            continue;
+                        }
+                    }
+                    JoinOutcome::Stranger => {}
+                }
+            }
+            // In a raid the raid's alert speaks for the new accounts.
+            let raiding = self
+                .guilds
+                .get(&guild_id)
+                .is_some_and(|g| g.raid.raid_mode_until(now).is_some());
+            if !verdicts.is_empty() || raiding {
                 continue;
-            } else {
-                raid::check_join(config, state, user, now)
-            };
-            if let Some(hit) = hit {
+            }
+            if let Some(reason) = raid::new_account(config, user, now) {
                 verdicts.push(verdict(
                     rule,
-                    hit.reason,
+                    reason,
                     join_evidence(user),
                     rule.actions.clone(),
-                    hit.accounts,
+                    vec![user.id],
                 ));
             }
         }
-        self.apply_raid_mode(guild_id, &verdicts, now);
         verdicts
+    }
+
+    /// A join under a raid rule: into the active cohort, the start of a raid, or neither.
+    fn raid_join(
+        &mut self,
+        rule: &Rule,
+        config: &RaidConfig,
+        guild_id: GuildId,
+        user: &Author,
+        now: Timestamp,
+    ) -> JoinOutcome {
+        let cap = self.rules.limits.max_joins;
+        let state = &mut self.guild(guild_id, now).raid;
+        let Some(join) = state.joins.back().cloned() else {
+            return JoinOutcome::Stranger;
+        };
+        if let Some(cohort) = state.active_cohort(now).filter(|c| c.rule == rule.name) {
+            if cohort.members.contains(&user.id) {
+                return JoinOutcome::Member;
+            }
+            if let Some(why) = raid::joins_cohort(config, cohort, &join) {
+                cohort.last_seen = now;
+                if cohort.members.len() < cap {
+                    cohort.members.insert(user.id);
+                }
+                let reason = format!("joined during a raid: {why}");
+                return match cohort_verdict(rule, reason, join_evidence(user), user.id) {
+                    Some(v) => JoinOutcome::Verdict(v),
+                    None => JoinOutcome::Member,
+                };
+            }
+        }
+        match raid::check_join(config, state, now) {
+            Some(found) if found.accounts.contains(&user.id) => {
+                match self.raid_found(rule, config, found, join_evidence(user), guild_id, now) {
+                    Some(v) => JoinOutcome::Verdict(v),
+                    None => JoinOutcome::Member,
+                }
+            }
+            _ => JoinOutcome::Stranger,
+        }
+    }
+
+    /// Starts (or adds to) the cohort of a raid `rule` found, and gives its verdict: the
+    /// rule's actions for the accounts not yet in the cohort.
+    fn raid_found(
+        &mut self,
+        rule: &Rule,
+        config: &RaidConfig,
+        mut found: Detection,
+        evidence: Evidence,
+        guild_id: GuildId,
+        now: Timestamp,
+    ) -> Option<Verdict> {
+        let start = CohortStart {
+            rule: rule.name.clone(),
+            raid_mode: raid_mode_length(rule).is_some(),
+            longest: raid_mode_length(rule).unwrap_or(DEFAULT_RAID_LENGTH),
+            quiet: config.quiet,
+            cap: self.rules.limits.max_joins,
+        };
+        let state = &mut self.guild(guild_id, now).raid;
+        let growing = state.active_cohort(now).filter(|c| c.rule == rule.name);
+        let actions = match growing {
+            Some(cohort) => {
+                found.accounts.retain(|a| !cohort.members.contains(a));
+                member_actions(rule)
+            }
+            None => rule.actions.clone(),
+        };
+        state.start_cohort(&found, start, now);
+        if found.accounts.is_empty() || actions.is_empty() {
+            return None;
+        }
+        Some(verdict(
+            rule,
+            found.reason,
+            evidence,
+            actions,
+            found.accounts,
+        ))
+    }
+
+    /// Holds an account that joined in raid mode without being in the cohort, for
+    /// moderators to release or ban.
+    fn hold(
+        &mut self,
+        rule: &Rule,
+        config: &RaidConfig,
+        guild_id: GuildId,
+        user: &Author,
+        now: Timestamp,
+    ) -> Option<Verdict> {
+        raid_mode_length(rule)?;
+        let until = self.guild(guild_id, now).raid.raid_mode_until(now)?;
+        let cohort_end = self
+            .guild(guild_id, now)
+            .raid
+            .cohort
+            .as_ref()
+            .map_or(until, |c| c.ends_by.max(until));
+        let duration = Duration(cohort_end.since(now).0.max(MIN_HOLD.0));
+        let action = match config.hold {
+            Hold::Off => return None,
+            Hold::Timeout => Action::Timeout { duration },
+            Hold::Role(role) => Action::Quarantine {
+                role,
+                duration: Some(duration),
+            },
+        };
+        Some(verdict(
+            rule,
+            "held: joined in raid mode, but not like the raid's accounts".to_string(),
+            join_evidence(user),
+            vec![action],
+            Vec::new(),
+        ))
+    }
+
+    /// A raid rule reading a new member's message: into the active cohort (the raid's
+    /// message, or pings), or the start of a raid.
+    fn raid_post(
+        &mut self,
+        rule: &Rule,
+        config: &RaidConfig,
+        view: &MessageView,
+        text: &Normalized,
+        now: Timestamp,
+    ) -> Option<Verdict> {
+        let author = &view.message.author;
+        // Members who joined long ago stop here, before any lookup.
+        if author
+            .joined_at
+            .is_some_and(|joined| now.since(joined) > config.new_member)
+        {
+            return None;
+        }
+        let guild_id = view.message.guild_id;
+        let cap = self.rules.limits.max_joins;
+        let state = &mut self.guild(guild_id, now).raid;
+        if !raid::is_new_member(config, state, author, now) {
+            return None;
+        }
+        let established = raid::established(config, state.created_at(author), now);
+        let host = view
+            .links
+            .first()
+            .map(|l| l.look_alike.as_deref().unwrap_or(&l.host));
+        let post = NewMemberPost {
+            author,
+            established,
+            key: raid::message_key(text, host, established),
+            mentions: view.stats.mentions,
+            now,
+        };
+        let content = &view.message.content;
+        if let Some(cohort) = state.active_cohort(now).filter(|c| c.rule == rule.name)
+            && let Some(why) = raid::posts_like_cohort(cohort, &post)
+        {
+            cohort.last_seen = now;
+            if cohort.members.len() < cap {
+                cohort.members.insert(author.id);
+            }
+            let reason = format!("new member in a raid: {why}");
+            return cohort_verdict(rule, reason, excerpt(content), author.id);
+        }
+        let found = raid::check_post(config, state, &post, cap)?;
+        if !found.accounts.contains(&author.id) {
+            return None;
+        }
+        self.raid_found(rule, config, found, excerpt(content), guild_id, now)
     }
 
     /// Word rules that watch joins or member updates read the member's names with the same
@@ -447,24 +657,6 @@ impl Engine {
             }
         }
         verdicts
-    }
-
-    /// Enforced raid-mode actions switch raid mode on in the engine too, so later joins are
-    /// treated as part of the raid until it ends by itself.
-    fn apply_raid_mode(&mut self, guild_id: GuildId, verdicts: &[Verdict], now: Timestamp) {
-        let until = verdicts
-            .iter()
-            .filter(|v| v.mode == Mode::Enforce)
-            .flat_map(|v| &v.actions)
-            .filter_map(|a| match a {
-                Action::RaidMode { duration } => Some(now + *duration),
-                _ => None,
-            })
-            .max();
-        if let Some(until) = until {
-            let raid = &mut self.guild(guild_id, now).raid;
-            raid.raid_until = raid.raid_until.max(Some(until));
-        }
     }
 
     /// Takes the member's and the channel's recent messages out of memory for the rules to
@@ -662,6 +854,50 @@ fn join_evidence(user: &Author) -> Evidence {
         normalized: None,
         span: None,
     }
+}
+
+/// What a join under a raid rule turned out to be.
+enum JoinOutcome {
+    Verdict(Verdict),
+    /// Already in the cohort, or in it with nothing to do.
+    Member,
+    /// Neither in the cohort nor the start of a raid.
+    Stranger,
+}
+
+/// How long raid mode lasts at most when the rule's `raid_mode` does not say.
+const DEFAULT_RAID_LENGTH: Duration = Duration::from_secs(1800);
+
+/// The shortest hold: long enough for a moderator to look.
+const MIN_HOLD: Duration = Duration::from_secs(600);
+
+/// How long the rule's raid mode lasts at most, if it turns raid mode on.
+fn raid_mode_length(rule: &Rule) -> Option<Duration> {
+    rule.actions.iter().find_map(|a| match a {
+        Action::RaidMode { duration, .. } => Some(*duration),
+        _ => None,
+    })
+}
+
+/// What a raid rule does to each account of a cohort already named: its sanctions,
+/// without raid mode or another alert.
+fn member_actions(rule: &Rule) -> Vec<Action> {
+    rule.actions
+        .iter()
+        .filter(|a| !matches!(a, Action::RaidMode { .. } | Action::Alert { .. }))
+        .cloned()
+        .collect()
+}
+
+/// The verdict on one account joining an active cohort, if the rule sanctions it.
+fn cohort_verdict(
+    rule: &Rule,
+    reason: String,
+    evidence: Evidence,
+    user: UserId,
+) -> Option<Verdict> {
+    let actions = member_actions(rule);
+    (!actions.is_empty()).then(|| verdict(rule, reason, evidence, actions, vec![user]))
 }
 
 /// Makes room for `key` when it is new and the map is full: drops idle entries, then the

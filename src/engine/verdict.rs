@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::event::{ChannelId, UserId};
+use super::event::{ChannelId, RoleId, UserId};
 use super::time::Duration;
 
 /// Whether a rule acts or only records what it would have done.
@@ -55,13 +55,27 @@ pub enum Action {
         channels: Vec<ChannelId>,
         duration: Option<Duration>,
     },
-    /// Turn on raid mode for the guild until `duration` has passed.
+    /// Turn on raid mode for the guild for at most `duration`, asking Discord to pause
+    /// invites (and DMs between members) meanwhile when the flags say so.
     RaidMode {
         duration: Duration,
+        pause_invites: bool,
+        pause_dms: bool,
     },
     /// Set the member's server nickname to `to`, hiding an offensive name from everyone.
     Rename {
         to: String,
+    },
+    /// Give the member a quarantine role (a hold in raid mode), taken back after `duration`.
+    Quarantine {
+        role: RoleId,
+        duration: Option<Duration>,
+    },
+    /// Slow a crowded channel down: members may send one message every `seconds`, for
+    /// `duration`, after which the channel's own setting is put back.
+    Slowmode {
+        seconds: u32,
+        duration: Duration,
     },
 }
 
@@ -81,6 +95,8 @@ impl Action {
             Action::Lockdown { .. } => "lockdown",
             Action::RaidMode { .. } => "raid_mode",
             Action::Rename { .. } => "rename",
+            Action::Quarantine { .. } => "quarantine",
+            Action::Slowmode { .. } => "slowmode",
         }
     }
 }

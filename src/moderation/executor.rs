@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Mutex;
 
-use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
+use crate::engine::event::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 
 /// One request to carry out an action.
@@ -71,12 +71,37 @@ pub enum Request {
         channels: Vec<ChannelId>,
         previous: serde_json::Value,
     },
+    /// Raid mode until `until`: Discord's own brakes (paused invites, paused DMs between
+    /// members) for as long, when asked.
     RaidMode {
         guild: GuildId,
         until: Timestamp,
+        #[serde(default)]
+        pause_invites: bool,
+        #[serde(default)]
+        pause_dms: bool,
     },
     EndRaidMode {
         guild: GuildId,
+    },
+    /// Give the member a role (a quarantine hold).
+    AddRole {
+        guild: GuildId,
+        user: UserId,
+        role: RoleId,
+        reason: String,
+    },
+    /// Take a role back (a hold released or ended).
+    RemoveRole {
+        guild: GuildId,
+        user: UserId,
+        role: RoleId,
+    },
+    /// Set a channel's slowmode (seconds between one member's messages; 0 is off).
+    Slowmode {
+        guild: GuildId,
+        channel: ChannelId,
+        seconds: u32,
     },
     /// Set the member's server nickname.
     Rename {
@@ -102,6 +127,8 @@ impl Request {
             | Request::EndTimeout { user, .. }
             | Request::Kick { user, .. }
             | Request::Rename { user, .. }
+            | Request::AddRole { user, .. }
+            | Request::RemoveRole { user, .. }
             | Request::Unban { user, .. } => Some(*user),
             Request::Ban { users, .. } => users.first().copied(),
             _ => None,
@@ -124,6 +151,9 @@ impl Request {
             | Request::EndLockdown { guild, .. }
             | Request::RaidMode { guild, .. }
             | Request::EndRaidMode { guild }
+            | Request::AddRole { guild, .. }
+            | Request::RemoveRole { guild, .. }
+            | Request::Slowmode { guild, .. }
             | Request::Rename { guild, .. } => *guild,
         }
     }
@@ -145,6 +175,9 @@ impl Request {
             Request::RaidMode { .. } => "raid_mode",
             Request::EndRaidMode { .. } => "end_raid_mode",
             Request::Rename { .. } => "rename",
+            Request::AddRole { .. } => "add_role",
+            Request::RemoveRole { .. } => "remove_role",
+            Request::Slowmode { .. } => "slowmode",
         }
     }
 }
@@ -178,6 +211,13 @@ pub trait Executor: Send + Sync {
         guild: GuildId,
         channels: &[ChannelId],
     ) -> impl Future<Output = Result<serde_json::Value, ExecError>> + Send;
+
+    /// The channel's slowmode in seconds as it is now, so a crowd's slowmode can put it
+    /// back when it ends.
+    fn slowmode_of(
+        &self,
+        channel: ChannelId,
+    ) -> impl Future<Output = Result<u32, ExecError>> + Send;
 }
 
 /// Remembers every request instead of acting; can be told to refuse some targets or fail.
@@ -230,6 +270,11 @@ impl Executor for Recorder {
             .map(|c| (c.to_string(), serde_json::json!({"none": true})))
             .collect();
         Ok(serde_json::Value::Object(kept))
+    }
+
+    /// A recorder's channels have no slowmode.
+    async fn slowmode_of(&self, _channel: ChannelId) -> Result<u32, ExecError> {
+        Ok(0)
     }
 
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {

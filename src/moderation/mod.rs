@@ -16,7 +16,7 @@ use serde_json::json;
 pub use executor::{ExecError, ExecOutcome, Executor, Recorder, Request};
 pub use records::Command;
 
-use crate::engine::event::{ChannelId, Event, GuildId, MessageId, UserId};
+use crate::engine::event::{ChannelId, Event, GuildId, MessageId, RoleId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::engine::verdict::{Action, Evidence, Mode, Verdict};
 use crate::rules::{GuildSettings, LiveSettings, LoadedRules, SettingsBook};
@@ -617,6 +617,9 @@ impl<E: Executor> Moderator<E> {
             Some(Request::Lockdown { channels, .. }) => {
                 Some(self.executor.overwrites(t.guild, channels).await)
             }
+            Some(Request::Slowmode { channel, .. }) => {
+                Some(self.executor.slowmode_of(*channel).await.map(|s| json!(s)))
+            }
             _ => None,
         };
         // The end of a temporary sanction is stored before Discord is asked, so that no
@@ -747,7 +750,7 @@ impl<E: Executor> Moderator<E> {
             | Action::Lockdown {
                 duration: Some(d), ..
             }
-            | Action::RaidMode { duration: d } => Some(now + *d),
+            | Action::RaidMode { duration: d, .. } => Some(now + *d),
             _ => None,
         };
         let evidence = step.evidence;
@@ -848,9 +851,26 @@ impl<E: Executor> Moderator<E> {
                 guild,
                 channels: lockdown_channels(channels, t),
             },
-            Action::RaidMode { duration } => Request::RaidMode {
+            Action::RaidMode {
+                duration,
+                pause_invites,
+                pause_dms,
+            } => Request::RaidMode {
                 guild,
                 until: now + *duration,
+                pause_invites: *pause_invites,
+                pause_dms: *pause_dms,
+            },
+            Action::Quarantine { role, .. } => Request::AddRole {
+                guild,
+                user,
+                role: *role,
+                reason,
+            },
+            Action::Slowmode { seconds, .. } => Request::Slowmode {
+                guild,
+                channel: t.channel?,
+                seconds: *seconds,
             },
             Action::Rename { to } => Request::Rename {
                 guild,
@@ -920,6 +940,19 @@ fn timed_request(a: &NewTimed) -> Option<Request> {
             previous: a.detail["previous"].clone(),
         },
         (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
+        (TimedKind::EndQuarantine, Some(user)) => Request::RemoveRole {
+            guild: a.guild,
+            user,
+            role: RoleId(a.detail["role"].as_str()?.parse().ok()?),
+        },
+        (TimedKind::EndSlowmode, _) => Request::Slowmode {
+            guild: a.guild,
+            channel: ChannelId(a.detail["channel"].as_str()?.parse().ok()?),
+            seconds: a.detail["previous"]
+                .as_u64()
+                .and_then(|s| u32::try_from(s).ok())
+                .unwrap_or(0),
+        },
         (_, None) => return None,
     })
 }
@@ -935,7 +968,10 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
         Action::Ban { .. } => CaseKind::Ban,
         Action::Lockdown { .. } => CaseKind::Lockdown,
         Action::RaidMode { .. } => CaseKind::Raid,
-        Action::Alert { .. } | Action::Rename { .. } => return None,
+        Action::Alert { .. }
+        | Action::Rename { .. }
+        | Action::Quarantine { .. }
+        | Action::Slowmode { .. } => return None,
     })
 }
 
@@ -974,7 +1010,22 @@ fn timed_end(
                 json!({"channels": ids, "previous": previous}),
             )
         }
-        Action::RaidMode { duration } => (TimedKind::EndRaidMode, None, *duration, json!({})),
+        Action::RaidMode { duration, .. } => (TimedKind::EndRaidMode, None, *duration, json!({})),
+        Action::Quarantine {
+            role,
+            duration: Some(d),
+        } => (
+            TimedKind::EndQuarantine,
+            Some(t.user),
+            *d,
+            json!({"role": role.to_string()}),
+        ),
+        Action::Slowmode { duration, .. } => (
+            TimedKind::EndSlowmode,
+            None,
+            *duration,
+            json!({"channel": t.channel.map(|c| c.to_string()), "previous": previous}),
+        ),
         _ => return None,
     };
     Some(NewTimed {

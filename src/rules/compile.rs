@@ -9,20 +9,20 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::policy::{EscalationStep, WarningPolicy};
 use super::schema::{
-    RawAction, RawConditions, RawEventKind, RawLinks, RawList, RawMode, RawPatch, RawRaid, RawRule,
-    RawRules, RawScam, RawServerRules, RawSpam, RawTarget, RawWarnings, RawWindow, RawWords,
-    Snowflake,
+    RawAction, RawConditions, RawEventKind, RawHold, RawLinks, RawList, RawMode, RawPatch, RawRaid,
+    RawRule, RawRules, RawScam, RawServerRules, RawSpam, RawTarget, RawWarnings, RawWindow,
+    RawWords, Snowflake,
 };
 use super::{Problem, locate, suggest};
 use crate::engine::detect::links::{DomainSet, LinksConfig};
 use crate::engine::detect::pattern::{self, PatternConfig, Target};
-use crate::engine::detect::raid::RaidConfig;
+use crate::engine::detect::raid::{Hold, RaidConfig};
 use crate::engine::detect::scam::ScamConfig;
+use crate::engine::detect::spam::Slowmode;
 use crate::engine::detect::spam::{SpamConfig, Window};
 use crate::engine::detect::words::{WordList, WordMatcher, WordMatchers};
 use crate::engine::event::{ChannelId, EventKind, GuildId, RoleId};
 use crate::engine::rule::{Conditions, Limits, Rule, RuleSet, Trigger};
-use crate::engine::time::Duration;
 use crate::engine::verdict::{Action, Mode};
 
 /// The built-in word lists by name, each one entry a line (see `lists/LICENSE`).
@@ -537,7 +537,7 @@ fn compile_rule(
             problems,
         ))
     } else if let Some(spam) = &rule.spam {
-        Trigger::Spam(spam_config(spam))
+        Trigger::Spam(spam_config(spam, &format!("{key}.spam"), cx, problems))
     } else if let Some(links) = &rule.links {
         Trigger::Links(links_config(links, &format!("{key}.links"), cx, problems))
     } else if let Some(scam) = &rule.scam {
@@ -562,7 +562,11 @@ fn compile_rule(
         mode: mode_of(rule.mode),
         conditions: conditions(&rule.when, global_exempt),
         cooldown: rule.cooldown.map(|c| c.0),
-        actions: rule.actions.iter().map(action).collect(),
+        actions: rule
+            .actions
+            .iter()
+            .map(|a| with_brakes(action(a), &trigger))
+            .collect(),
         trigger: Arc::new(trigger),
     })
 }
@@ -625,10 +629,34 @@ fn window(w: RawWindow) -> Window {
     }
 }
 
-fn spam_config(s: &RawSpam) -> SpamConfig {
+/// Discord's longest slowmode, in seconds.
+const MAX_SLOWMODE_SECS: u64 = 21_600;
+
+fn spam_config(s: &RawSpam, key: &str, cx: &Context, problems: &mut Vec<Problem>) -> SpamConfig {
+    let mut slowmode = Slowmode::default();
+    if let Some(c) = &s.channel_rate {
+        if let Some(d) = c.slowmode {
+            let secs = d.0.0.div_ceil(1000);
+            if secs > MAX_SLOWMODE_SECS {
+                problems.push(cx.problem(
+                    format!("{key}.channel_rate.slowmode"),
+                    "slowmode",
+                    format!("Discord's slowmode is at most 6h; got {}", d.0),
+                ));
+            }
+            slowmode.seconds = secs.clamp(1, MAX_SLOWMODE_SECS) as u32;
+        }
+        if let Some(d) = c.slowmode_for {
+            slowmode.duration = d.0;
+        }
+    }
     SpamConfig {
         rate: s.rate.map(window),
-        channel_rate: s.channel_rate.map(window),
+        channel_rate: s.channel_rate.map(|c| Window {
+            count: c.count.max(1),
+            per: c.per.0,
+        }),
+        slowmode,
         duplicates: s.duplicates.map(|d| Window {
             count: d.count.max(1),
             per: d.per.0,
@@ -741,12 +769,23 @@ fn scam_config(s: &RawScam, key: &str, cx: &Context, problems: &mut Vec<Problem>
 }
 
 fn raid_config(r: &RawRaid) -> RaidConfig {
+    let defaults = RaidConfig::default();
     RaidConfig {
         joins: r.joins.map(window),
         similar_names: r.similar_names.map(window),
         same_first_message: r.same_first_message.map(window),
+        pings: r.pings.map(window),
         new_account: r.new_account.map(|d| d.0),
-        new_member: r.new_member.map_or(Duration::from_secs(1800), |d| d.0),
+        new_member: r.new_member.map_or(defaults.new_member, |d| d.0),
+        fresh_account: r.fresh_account.map_or(defaults.fresh_account, |d| d.0),
+        quiet: r.quiet.map_or(defaults.quiet, |d| d.0),
+        hold: match r.hold {
+            None | Some(RawHold::Timeout) => Hold::Timeout,
+            Some(RawHold::Off) => Hold::Off,
+            Some(RawHold::Role(role)) => Hold::Role(RoleId(role.0)),
+        },
+        pause_invites: r.pause_invites.unwrap_or(defaults.pause_invites),
+        pause_dms: r.pause_dms.unwrap_or(defaults.pause_dms),
     }
 }
 
@@ -789,6 +828,18 @@ fn conditions(w: &RawConditions, global_exempt: &[RoleId]) -> Conditions {
     }
 }
 
+/// A raid rule's raid mode pauses what the rule's `raid:` settings say.
+fn with_brakes(action: Action, trigger: &Trigger) -> Action {
+    match (action, trigger) {
+        (Action::RaidMode { duration, .. }, Trigger::Raid(config)) => Action::RaidMode {
+            duration,
+            pause_invites: config.pause_invites,
+            pause_dms: config.pause_dms,
+        },
+        (action, _) => action,
+    }
+}
+
 fn action(a: &RawAction) -> Action {
     match a {
         RawAction::Delete => Action::Delete,
@@ -816,6 +867,8 @@ fn action(a: &RawAction) -> Action {
         },
         RawAction::RaidMode { duration } => Action::RaidMode {
             duration: *duration,
+            pause_invites: true,
+            pause_dms: false,
         },
         RawAction::Rename { to } => Action::Rename { to: to.clone() },
     }

@@ -365,6 +365,19 @@ pub struct RawWindow {
     pub per: DurationValue,
 }
 
+/// Messages in one channel by everyone together: a crowd, answered with slowmode.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannelRate {
+    #[serde(deserialize_with = "positive")]
+    pub count: u32,
+    pub per: DurationValue,
+    /// Seconds between one member's messages while the channel is slowed (1-21600).
+    pub slowmode: Option<DurationValue>,
+    /// How long the channel stays slowed.
+    pub slowmode_for: Option<DurationValue>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDuplicates {
@@ -396,7 +409,7 @@ fn default_caps_letters() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct RawSpam {
     pub rate: Option<RawWindow>,
-    pub channel_rate: Option<RawWindow>,
+    pub channel_rate: Option<RawChannelRate>,
     pub duplicates: Option<RawDuplicates>,
     #[serde(default, deserialize_with = "positive_option")]
     pub mentions_per_message: Option<u32>,
@@ -466,8 +479,56 @@ pub struct RawRaid {
     pub joins: Option<RawWindow>,
     pub similar_names: Option<RawWindow>,
     pub same_first_message: Option<RawWindow>,
+    pub pings: Option<RawWindow>,
     pub new_account: Option<DurationValue>,
     pub new_member: Option<DurationValue>,
+    pub fresh_account: Option<DurationValue>,
+    pub quiet: Option<DurationValue>,
+    pub hold: Option<RawHold>,
+    pub pause_invites: Option<bool>,
+    pub pause_dms: Option<bool>,
+}
+
+/// How accounts that join in raid mode, outside the cohort, are held: `timeout`, `off`,
+/// or `{role: ID}` (a quarantine role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawHold {
+    Timeout,
+    Off,
+    Role(Snowflake),
+}
+
+impl<'de> Deserialize<'de> for RawHold {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawHold;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`timeout`, `off` or `{role: ID}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawHold, E> {
+                match v {
+                    "timeout" => Ok(RawHold::Timeout),
+                    "off" => Ok(RawHold::Off),
+                    other => Err(E::custom(format!(
+                        "unknown hold `{other}`: expected `timeout`, `off` or `{{role: ID}}`"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHold, A::Error> {
+                let mut role = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "role" {
+                        return Err(de::Error::unknown_field(&key, &["role"]));
+                    }
+                    role = Some(map.next_value::<Snowflake>()?);
+                }
+                role.map(RawHold::Role)
+                    .ok_or_else(|| de::Error::missing_field("role"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

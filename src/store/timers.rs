@@ -20,6 +20,10 @@ pub enum TimedKind {
     EndTimeout,
     EndLockdown,
     EndRaidMode,
+    /// Take back a quarantine role.
+    EndQuarantine,
+    /// Put a crowded channel's slowmode back.
+    EndSlowmode,
 }
 
 impl TimedKind {
@@ -30,6 +34,8 @@ impl TimedKind {
             TimedKind::EndTimeout => "end_timeout",
             TimedKind::EndLockdown => "end_lockdown",
             TimedKind::EndRaidMode => "end_raid_mode",
+            TimedKind::EndQuarantine => "end_quarantine",
+            TimedKind::EndSlowmode => "end_slowmode",
         }
     }
 
@@ -39,6 +45,8 @@ impl TimedKind {
             TimedKind::EndTimeout,
             TimedKind::EndLockdown,
             TimedKind::EndRaidMode,
+            TimedKind::EndQuarantine,
+            TimedKind::EndSlowmode,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)

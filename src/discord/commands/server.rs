@@ -273,7 +273,11 @@ pub async fn raid_on(
         guild,
         moderator: caller(ctx),
         target: steward(ctx),
-        action: Action::RaidMode { duration: length },
+        action: Action::RaidMode {
+            duration: length,
+            pause_invites: true,
+            pause_dms: false,
+        },
         reason: super::reason(reason, "raid mode by command")?,
         message: None,
     };

@@ -20,8 +20,10 @@ pub struct Window {
 pub struct SpamConfig {
     /// Messages by one member.
     pub rate: Option<Window>,
-    /// Messages in one channel by anyone.
+    /// Messages in one channel by anyone: a crowd, answered with `slowmode`, never by
+    /// sanctioning the members in it.
     pub channel_rate: Option<Window>,
+    pub slowmode: Slowmode,
     /// Identical or near-identical messages by one member (in any channel).
     pub duplicates: Option<Window>,
     /// Jaccard similarity of word sets at which two messages count as duplicates.
@@ -41,6 +43,31 @@ pub struct SpamConfig {
     pub caps_ratio: Option<f32>,
     /// Letters a message needs before the capitals check applies.
     pub caps_min_letters: u32,
+}
+
+/// How a crowded channel is slowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slowmode {
+    /// Seconds between one member's messages.
+    pub seconds: u32,
+    /// How long the channel stays slowed.
+    pub duration: Duration,
+}
+
+impl Default for Slowmode {
+    fn default() -> Self {
+        Slowmode {
+            seconds: 5,
+            duration: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What a spam check found: one member's doing, or a crowd in a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpamHit {
+    Member(String),
+    Crowd(String),
 }
 
 /// What the engine remembers of one recent message.
@@ -123,11 +150,32 @@ pub fn remember(message: &Message, normalized: &Normalized, stats: &MessageStats
 }
 
 /// Runs the checks of `config` on the newest message (the last of `history`).
-/// `channel` holds recent (time, author) pairs of the message's channel.
+/// `channel` holds recent (time, author) pairs of the message's channel; a busy channel
+/// counts only when the member's own messages are fine.
 pub fn check(
     config: &SpamConfig,
     history: &VecDeque<Recent>,
     channel: &VecDeque<(Timestamp, UserId)>,
+    stats: &MessageStats,
+) -> Option<SpamHit> {
+    if let Some(reason) = check_member(config, history, stats) {
+        return Some(SpamHit::Member(reason));
+    }
+    let w = config.channel_rate?;
+    let now = history.back()?.at;
+    let n = channel
+        .iter()
+        .rev()
+        .take_while(|(at, _)| now.since(*at) <= w.per)
+        .count();
+    (n >= w.count as usize)
+        .then(|| SpamHit::Crowd(format!("{n} messages in this channel within {}", w.per)))
+}
+
+/// The checks of one member's own messages.
+fn check_member(
+    config: &SpamConfig,
+    history: &VecDeque<Recent>,
     stats: &MessageStats,
 ) -> Option<String> {
     let newest = history.back()?;
@@ -143,16 +191,6 @@ pub fn check(
         let n = in_window(w).count();
         if n >= w.count as usize {
             return Some(format!("{n} messages within {}", w.per));
-        }
-    }
-    if let Some(w) = &config.channel_rate {
-        let n = channel
-            .iter()
-            .rev()
-            .take_while(|(at, _)| now.since(*at) <= w.per)
-            .count();
-        if n >= w.count as usize {
-            return Some(format!("{n} messages in this channel within {}", w.per));
         }
     }
     if let Some(w) = &config.duplicates
