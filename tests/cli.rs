@@ -89,7 +89,41 @@ fn replay_of_the_sample_finds_every_kind_of_trouble() {
             .iter()
             .any(|a| a == "raid_mode")
     );
-    assert!(raid["accounts"].as_array().expect("accounts").len() >= 5);
+    assert!(raid["accounts"].as_array().expect("accounts").len() >= 4);
+    // Every account of the sample's raid is banned: the first ones together, the rest
+    // as they arrive with the same signs.
+    let banned: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| {
+            l["rule"] == "raid"
+                && l["actions"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "ban"))
+        })
+        .flat_map(|l| match l["accounts"].as_array() {
+            Some(accounts) => accounts
+                .iter()
+                .filter_map(|a| a.as_str())
+                .collect::<Vec<_>>(),
+            None => l["user_id"].as_str().into_iter().collect(),
+        })
+        .collect();
+    let sample = std::fs::read_to_string("samples/server.jsonl").expect("sample");
+    let joined: Vec<String> = sample
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| {
+            e["kind"] == "member_join"
+                && e["user"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("raidbot"))
+        })
+        .filter_map(|e| e["user"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(!joined.is_empty());
+    for id in &joined {
+        assert!(banned.contains(id.as_str()), "raider {id} not banned");
+    }
     // Ordinary chat from the regulars draws nothing.
     assert!(
         lines.iter().all(|l| l["user_id"] != "800000000000000000"),

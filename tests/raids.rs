@@ -40,7 +40,7 @@ impl Gen {
         ];
         let parts = self.range(2, 4);
         let mut n: String = (0..parts).map(|_| self.pick(SYL)).collect();
-        if self.next() % 3 == 0 {
+        if self.next().is_multiple_of(3) {
             n.push_str(&self.range(1, 999).to_string());
         }
         n

@@ -28,6 +28,7 @@ use crate::lock::lock;
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::{LiveSettings, LoadedRules, SettingsBook};
 use crate::store::stats::{Metric, Tally, day_of};
+use crate::store::timers::TimedKind;
 use crate::store::{Store, StoreError};
 
 /// What `steward run` needs.
@@ -183,7 +184,8 @@ pub async fn run(
     let executor = DiscordExecutor::new(http.clone(), UserId(me.id.get()), settings)
         .with_cache(client.cache.clone());
     let executor = Metered::new(executor, metrics.clone());
-    let moderator = Moderator::with_settings(store.clone(), executor, guild_settings);
+    let moderator = Moderator::with_settings(store.clone(), executor, guild_settings)
+        .with_batch_window(RAID_BAN_WINDOW);
     moderator.load_rules(rules, "startup", now()).await?;
     store.heartbeat(now(), config.process_timeout).await?;
     let anchor = crate::store::anchor::anchor_path(&config.database);
@@ -208,6 +210,7 @@ pub async fn run(
     };
     let scheduler = tokio::spawn(schedule(
         moderator.clone(),
+        engine.clone(),
         config.process_timeout,
         anchor.clone(),
     ));
@@ -223,6 +226,7 @@ pub async fn run(
         Ok(servers) => tracing::info!(servers, "servers' own rules in force"),
         Err(e) => tracing::error!(error = %e, "loading servers' own rules"),
     }
+    restore_raid_modes(&store, &engine).await;
     let mut options = poise::FrameworkOptions {
         commands: super::commands::all(),
         on_error: |error| Box::pin(super::commands::on_error(error)),
@@ -329,8 +333,12 @@ const STALE_REQUEST: crate::engine::time::Duration = crate::engine::time::Durati
 
 /// Every second: says this process is alive, completes requests a process that died
 /// left open, and ends temporary sanctions that fall due.
+/// How long a raid's bans are gathered before they leave as one bulk ban.
+const RAID_BAN_WINDOW: StdDuration = StdDuration::from_secs(1);
+
 async fn schedule(
     moderator: Arc<LiveModerator>,
+    engine: Arc<Mutex<Engine>>,
     timeout: crate::engine::time::Duration,
     anchor: Option<PathBuf>,
 ) {
@@ -352,8 +360,34 @@ async fn schedule(
             Ok(completed) => tracing::info!(completed, "completed requests a dead run left open"),
             Err(e) => tracing::error!(error = %e, "completing interrupted requests"),
         }
+        // A raid gone quiet ends before its longest time: Discord's brakes come off now.
+        let ended = lock(&engine).raids_ended(at);
+        for guild in ended {
+            if let Err(e) = moderator.end_now(guild, TimedKind::EndRaidMode, at).await {
+                tracing::error!(error = %e, %guild, "ending raid mode");
+            }
+        }
         if let Err(e) = moderator.run_due(now()).await {
             tracing::error!(error = %e, "running timed actions");
+        }
+    }
+}
+
+/// Puts raid modes a restart interrupted back in force, until their stored ends.
+async fn restore_raid_modes(store: &Store, engine: &Mutex<Engine>) {
+    let pending = match store.pending_timed().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "reading raid modes to restore");
+            return;
+        }
+    };
+    let at = now();
+    for timed in pending {
+        let a = &timed.action;
+        if a.kind == TimedKind::EndRaidMode && a.due_at > at {
+            lock(engine).restore_raid_mode(a.guild, a.due_at, at);
+            tracing::info!(guild = %a.guild, until = a.due_at.0, "raid mode restored");
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Engine {
     screen: WordScreen,
     /// Per token of the current message: whether some words rule may list it.
     screened: Screened,
+    /// Guilds whose raid mode has not been reported over yet.
+    raiding: rustc_hash::FxHashSet<GuildId>,
 }
 
 #[derive(Default)]
@@ -132,6 +134,7 @@ impl Engine {
             guilds: FxHashMap::default(),
             normalized: Normalized::default(),
             screened: Screened::default(),
+            raiding: rustc_hash::FxHashSet::default(),
         }
     }
 
@@ -160,6 +163,56 @@ impl Engine {
         if until.is_none() {
             raid.cohort = None;
         }
+    }
+
+    /// Raid mode restored after a restart, until `until` at most: a cohort of fresh
+    /// accounts (as the first raid rule counts them) that ends when quiet, as it would
+    /// have. The signs of the cohort before the restart are not kept.
+    pub fn restore_raid_mode(&mut self, guild: GuildId, until: Timestamp, now: Timestamp) {
+        let rules = self.rules.for_guild(guild).clone();
+        let Some((rule, config)) = rules.iter().find_map(|r| match &*r.trigger {
+            Trigger::Raid(c) if c.detects_raids() && raid_mode_length(r).is_some() => Some((r, c)),
+            _ => None,
+        }) else {
+            return;
+        };
+        let found = Detection {
+            reason: "raid mode restored".to_string(),
+            accounts: Vec::new(),
+            signs: raid::Signs {
+                fresh_within: Some(config.fresh_account),
+                ..raid::Signs::default()
+            },
+        };
+        let start = CohortStart {
+            rule: rule.name.clone(),
+            raid_mode: true,
+            longest: Duration(until.since(now).0),
+            quiet: config.quiet,
+            cap: self.rules.limits.max_joins,
+        };
+        self.guild(guild, now).raid.start_cohort(&found, start, now);
+        self.raiding.insert(guild);
+    }
+
+    /// Guilds whose raid mode has ended since the last call (by going quiet or running
+    /// its time), so the adapter lifts Discord's brakes and records the end.
+    pub fn raids_ended(&mut self, now: Timestamp) -> Vec<GuildId> {
+        let guilds = &self.guilds;
+        let ended: Vec<GuildId> = self
+            .raiding
+            .iter()
+            .copied()
+            .filter(|g| {
+                guilds
+                    .get(g)
+                    .is_none_or(|state| state.raid.raid_mode_until(now).is_none())
+            })
+            .collect();
+        for g in &ended {
+            self.raiding.remove(g);
+        }
+        ended
     }
 
     /// The raid's cohort in `guild` while it is growing: the accounts already in it.
@@ -507,7 +560,11 @@ impl Engine {
             }
             None => rule.actions.clone(),
         };
+        let raid_mode = start.raid_mode;
         state.start_cohort(&found, start, now);
+        if raid_mode {
+            self.raiding.insert(guild_id);
+        }
         if found.accounts.is_empty() || actions.is_empty() {
             return None;
         }

@@ -46,7 +46,50 @@ pub struct Moderator<E> {
     /// One lock per member being warned, so that two warnings landing together are
     /// counted one after the other and a rung of the ladder fires once.
     warning_locks: std::sync::Mutex<rustc_hash::FxHashMap<(GuildId, UserId), MemberLock>>,
+    /// Raid bans gathered to leave together; see [`Moderator::with_batch_window`].
+    raid_bans: std::sync::Mutex<rustc_hash::FxHashMap<BatchKey, Batch>>,
+    batch_window: std::time::Duration,
 }
+
+/// Raid bans that can leave in one request: same server, rule and ban settings.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct BatchKey {
+    guild: GuildId,
+    rule: String,
+    duration: Option<Duration>,
+    delete_messages: Duration,
+}
+
+/// Accounts waiting for one bulk ban; `id` tells the task that opened it whether the
+/// batch it waits for is still the one there.
+#[derive(Debug, Default)]
+struct Batch {
+    id: u64,
+    accounts: Vec<UserId>,
+    reason: String,
+    /// When the last batch of this raid left: a raid still arriving waits longer for
+    /// fuller batches.
+    last_sent: Option<std::time::Instant>,
+}
+
+impl Batch {
+    /// Takes the accounts waiting, keeping when this batch left.
+    fn take(&mut self) -> Batch {
+        self.last_sent = Some(std::time::Instant::now());
+        Batch {
+            id: self.id,
+            accounts: std::mem::take(&mut self.accounts),
+            reason: std::mem::take(&mut self.reason),
+            last_sent: None,
+        }
+    }
+}
+
+/// A raid still arriving (a batch left within this long) gathers its bans longer.
+const RAID_STILL_ARRIVING: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Discord bans at most this many accounts in one bulk ban.
+pub const BULK_BAN_MAX: usize = 200;
 
 /// How an audited request reaches the executor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +160,18 @@ impl<E: Executor> Moderator<E> {
             executor,
             settings,
             warning_locks: std::sync::Mutex::default(),
+            raid_bans: std::sync::Mutex::default(),
+            batch_window: std::time::Duration::ZERO,
         }
+    }
+
+    /// The same moderator, gathering a raid's bans for `window` (or until there are 200)
+    /// and sending them as one bulk ban: Discord limits how fast bans may arrive, and a
+    /// raid of a thousand accounts must not take a thousand calls. Zero (the default, and
+    /// replay's) sends each verdict's bans at once.
+    pub fn with_batch_window(mut self, window: std::time::Duration) -> Self {
+        self.batch_window = window;
+        self
     }
 
     /// Each server's settings in force.
@@ -289,6 +343,23 @@ impl<E: Executor> Moderator<E> {
         }
         let mut escalations = Vec::new();
         for action in &verdict.actions {
+            if let Action::Ban {
+                duration,
+                delete_messages,
+            } = action
+                && !verdict.accounts.is_empty()
+                && !self.batch_window.is_zero()
+            {
+                let key = BatchKey {
+                    guild: target.guild,
+                    rule: verdict.rule.to_string(),
+                    duration: *duration,
+                    delete_messages: *delete_messages,
+                };
+                self.gather_raid_bans(key, &verdict.accounts, &verdict.reason, now)
+                    .await?;
+                continue;
+            }
             let step = Step {
                 target: &target,
                 actor: Actor::Steward {
@@ -302,6 +373,106 @@ impl<E: Executor> Moderator<E> {
             escalations.extend(performed.escalation);
         }
         Ok(escalations)
+    }
+
+    /// Adds a raid verdict's accounts to their batch. The task that opens a batch sends it
+    /// after the window; a task that fills it to 200 sends it at once.
+    async fn gather_raid_bans(
+        &self,
+        key: BatchKey,
+        accounts: &[UserId],
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        static BATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut ready = Vec::new();
+        let mut opened = None;
+        let mut window = self.batch_window;
+        {
+            let mut batches = crate::lock::lock(&self.raid_bans);
+            if batches.len() >= 64 {
+                batches.retain(|_, b| {
+                    !b.accounts.is_empty()
+                        || b.last_sent
+                            .is_some_and(|at| at.elapsed() < RAID_STILL_ARRIVING)
+                });
+            }
+            let batch = batches.entry(key.clone()).or_default();
+            if batch
+                .last_sent
+                .is_some_and(|at| at.elapsed() < RAID_STILL_ARRIVING)
+            {
+                window *= 3;
+            }
+            for account in accounts {
+                if batch.accounts.is_empty() {
+                    batch.id = BATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    batch.reason = reason.to_string();
+                    if opened.is_none() {
+                        opened = Some(batch.id);
+                    }
+                }
+                if !batch.accounts.contains(account) {
+                    batch.accounts.push(*account);
+                }
+                if batch.accounts.len() >= BULK_BAN_MAX {
+                    ready.push(batch.take());
+                }
+            }
+        }
+        for batch in ready {
+            self.send_raid_bans(&key, batch, now).await?;
+        }
+        let Some(id) = opened else {
+            return Ok(());
+        };
+        tokio::time::sleep(window).await;
+        let batch = {
+            let mut batches = crate::lock::lock(&self.raid_bans);
+            match batches.get_mut(&key) {
+                Some(b) if b.id == id && !b.accounts.is_empty() => Some(b.take()),
+                _ => None,
+            }
+        };
+        if let Some(batch) = batch {
+            let later = now + Duration(window.as_millis() as u64);
+            self.send_raid_bans(&key, batch, later).await?;
+        }
+        Ok(())
+    }
+
+    /// One bulk ban for a batch of a raid's accounts, as one raid case.
+    async fn send_raid_bans(
+        &self,
+        key: &BatchKey,
+        batch: Batch,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        let Some(first) = batch.accounts.first().copied() else {
+            return Ok(());
+        };
+        let target = Target {
+            guild: key.guild,
+            user: first,
+            accounts: batch.accounts,
+            channel: None,
+            message: None,
+        };
+        let action = Action::Ban {
+            duration: key.duration,
+            delete_messages: key.delete_messages,
+        };
+        let step = Step {
+            target: &target,
+            actor: Actor::Steward {
+                rule: key.rule.clone(),
+            },
+            reason: &batch.reason,
+            evidence: &Evidence::default(),
+            action: &action,
+        };
+        self.perform(&step, now).await?;
+        Ok(())
     }
 
     /// Records and carries out a moderator's command.
@@ -645,6 +816,27 @@ impl<E: Executor> Moderator<E> {
             }
             _ => None,
         };
+        // A temporary raid ban ends for each of its accounts.
+        if let (
+            Action::Ban {
+                duration: Some(d), ..
+            },
+            true,
+        ) = (step.action, t.accounts.len() > 1)
+        {
+            for account in &t.accounts {
+                self.store
+                    .schedule(&NewTimed {
+                        guild: t.guild,
+                        kind: TimedKind::Unban,
+                        target: Some(*account),
+                        detail: json!({}),
+                        case_id: case.as_ref().map(|c| c.id),
+                        due_at: now + *d,
+                    })
+                    .await?;
+            }
+        }
         let outcome = match (&request, &previous, outbox) {
             (_, Some(Err(e)), _) => Err(e.clone()),
             (Some(request), _, Some(_)) => self.executor.execute(request).await,
@@ -977,7 +1169,14 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
 
 /// Whether `action` on `t` schedules an end.
 fn has_end(action: &Action, t: &Target) -> bool {
-    timed_end(action, t, None, serde_json::Value::Null, Timestamp(0)).is_some()
+    let raid_ban_ends = matches!(
+        action,
+        Action::Ban {
+            duration: Some(_),
+            ..
+        }
+    ) && t.accounts.len() > 1;
+    raid_ban_ends || timed_end(action, t, None, serde_json::Value::Null, Timestamp(0)).is_some()
 }
 
 /// How far off the end of an open-ended lockdown is kept: until a moderator ends it.

@@ -40,6 +40,9 @@ pub fn rules() -> String {
 
 pub struct Bot {
     pub child: Child,
+    /// Reads the bot's log as it is written, so a busy bot never blocks on a full pipe;
+    /// gives the whole log once the bot has exited.
+    log: Option<std::thread::JoinHandle<String>>,
     /// Extra environment the bot runs with (kept for restarts).
     env: Vec<(String, String)>,
     /// Where the bot serves /metrics and /healthz.
@@ -88,10 +91,12 @@ impl Bot {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let child = spawn(dir.path(), &rest.url, &metrics, &env);
+        let mut child = spawn(dir.path(), &rest.url, &metrics, &env);
+        let log = drain_log(&mut child);
         gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
         Bot {
             child,
+            log,
             env,
             metrics,
             rest,
@@ -108,6 +113,7 @@ impl Bot {
         let sessions = self.gateway.sessions();
         self.metrics = free_address();
         self.child = spawn(self.dir.path(), &self.rest.url, &self.metrics, &self.env);
+        self.log = drain_log(&mut self.child);
         self.gateway
             .wait_for_sessions(sessions + 1, Duration::from_secs(60))
             .await;
@@ -184,11 +190,11 @@ impl Bot {
             );
             std::thread::sleep(Duration::from_millis(50));
         };
-        let mut stderr = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            use std::io::Read;
-            let _ = err.read_to_string(&mut stderr);
-        }
+        let stderr = self
+            .log
+            .take()
+            .and_then(|reader| reader.join().ok())
+            .unwrap_or_default();
         assert!(status.success(), "exit {status}: {stderr}");
         assert!(
             !stderr.contains("fake-token-never-printed"),
@@ -259,6 +265,17 @@ fn spawn(dir: &Path, rest: &str, metrics: &str, env: &[(String, String)]) -> Chi
         .stderr(Stdio::piped())
         .spawn()
         .expect("steward run starts")
+}
+
+/// Reads the child's stderr to its end on a thread of its own.
+fn drain_log(child: &mut Child) -> Option<std::thread::JoinHandle<String>> {
+    let mut err = child.stderr.take()?;
+    Some(std::thread::spawn(move || {
+        use std::io::Read;
+        let mut log = Vec::new();
+        let _ = err.read_to_end(&mut log);
+        String::from_utf8_lossy(&log).into_owned()
+    }))
 }
 
 /// A local address no one listens on, for the bot's metrics server.

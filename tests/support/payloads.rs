@@ -95,6 +95,28 @@ pub fn guild(id: u64, owner: u64, roles: &[Value]) -> Value {
     })
 }
 
+/// A guild as GUILD_CREATE sends it: with its members, so the cache knows them.
+pub fn guild_create(id: u64, owner: u64, roles: &[Value], members: &[Value]) -> Value {
+    let mut guild = guild(id, owner, roles);
+    let extra = json!({
+        "joined_at": "2025-01-01T00:00:00.000000+00:00",
+        "large": false,
+        "unavailable": false,
+        "member_count": members.len(),
+        "members": members,
+        "channels": [],
+        "threads": [],
+        "presences": [],
+        "voice_states": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+    });
+    if let (Some(g), Some(e)) = (guild.as_object_mut(), extra.as_object()) {
+        g.extend(e.clone());
+    }
+    guild
+}
+
 /// A message as `POST /channels/{id}/messages` returns it.
 pub fn message(id: u64, channel: u64, author: Value, content: &str, embeds: Value) -> Value {
     json!({

@@ -1,0 +1,154 @@
+//! A raid against the real binary and the fake Discord: a thousand fresh accounts joining
+//! within ten seconds, with five old accounts among them. The cohort leaves in a few bulk
+//! bans, the old accounts are left alone, and Discord is asked to pause invites.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::bot::{BOT, Bot, GUILD, now_rfc3339};
+use support::fake_rest::Recorded;
+use support::payloads;
+
+/// Milliseconds between the Unix epoch and Discord's snowflake epoch.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// A user id as Discord would give an account made at `ms` (Unix milliseconds).
+fn snowflake_at(ms: u64, n: u64) -> u64 {
+    ((ms - DISCORD_EPOCH_MS) << 22) | (n & 0x3F_FFFF)
+}
+
+fn banned_ids(requests: &[Recorded]) -> (Vec<u64>, usize) {
+    let mut banned = Vec::new();
+    let mut calls = 0;
+    for r in requests {
+        if r.path.ends_with("/bulk-ban") {
+            calls += 1;
+            let ids = r.body["user_ids"].as_array().cloned().unwrap_or_default();
+            assert!(ids.len() <= 200, "a bulk ban of {}", ids.len());
+            banned.extend(ids.iter().filter_map(|v| v.as_str()?.parse::<u64>().ok()));
+        } else if r.method == "PUT" && r.path.starts_with(&format!("/guilds/{GUILD}/bans/")) {
+            calls += 1;
+            banned.extend(
+                r.path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|id| id.parse::<u64>().ok()),
+            );
+        }
+    }
+    (banned, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_are_not() {
+    let bot = Bot::start().await;
+    // The cache knows the server: its owner, its roles and steward's place among them.
+    let roles: Vec<_> = [(GUILD, 0), (11, 1), (12, 5), (13, 9)]
+        .iter()
+        .map(|(id, pos)| payloads::role(*id, "role", *pos))
+        .collect();
+    let members = vec![payloads::member(GUILD, BOT, "steward", &[12])];
+    bot.gateway.send(
+        "GUILD_CREATE",
+        payloads::guild_create(GUILD, 7, &roles, &members),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let now_ms = steward::discord::now().0 as u64;
+    let fresh: Vec<u64> = (0..1000)
+        .map(|i| snowflake_at(now_ms - 3_600_000 - i * 1000, i))
+        .collect();
+    // Accounts made in 2019, with ordinary names, arriving in the middle of the raid.
+    let old: Vec<u64> = (0..5)
+        .map(|i| snowflake_at(1_560_000_000_000 + i * 86_400_000, 5000 + i))
+        .collect();
+    let started = Instant::now();
+    let names = ["mara", "tobias", "quinn", "lea_m", "oskar"];
+    for (i, id) in fresh.iter().enumerate() {
+        let mut member =
+            payloads::member(GUILD, *id, &format!("user{:04x}", i * 7919 % 65536), &[]);
+        member["joined_at"] = json!(now_rfc3339());
+        bot.gateway.send("GUILD_MEMBER_ADD", member);
+        if i % 200 == 100 {
+            let k = i / 200;
+            let mut member = payloads::member(GUILD, old[k], names[k], &[]);
+            member["joined_at"] = json!(now_rfc3339());
+            bot.gateway.send("GUILD_MEMBER_ADD", member);
+        }
+        // A join every 8 ms: the whole raid within ten seconds.
+        tokio::time::sleep(Duration::from_millis(8)).await;
+    }
+    let arrived = started.elapsed();
+    assert!(
+        arrived < Duration::from_secs(10),
+        "the raid took {arrived:?} to arrive"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (banned, calls) = loop {
+        let (banned, calls) = banned_ids(&bot.rest.actions());
+        let caught = fresh.iter().filter(|f| banned.contains(f)).count();
+        if caught >= fresh.len() || Instant::now() > deadline {
+            break (banned, calls);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let caught = fresh.iter().filter(|f| banned.contains(f)).count();
+    assert!(
+        caught * 100 >= fresh.len() * 95,
+        "{caught} of 1000 fresh accounts banned"
+    );
+    let spared: Vec<&u64> = old.iter().filter(|o| banned.contains(o)).collect();
+    assert!(spared.is_empty(), "old accounts banned: {spared:?}");
+    assert!(calls <= 8, "{calls} ban calls for a raid of 1000");
+    let actions = bot.rest.actions();
+    let paused = actions
+        .iter()
+        .find(|r| r.path == format!("/guilds/{GUILD}/incident-actions"))
+        .expect("invites paused");
+    assert_eq!(paused.method, "PUT");
+    assert!(
+        paused.body["invites_disabled_until"].is_string(),
+        "{}",
+        paused.body
+    );
+    // The rank checks came from the cache: no member lookups for the raid's accounts.
+    let lookups = bot
+        .rest
+        .state
+        .lock()
+        .expect("state")
+        .requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&format!("/guilds/{GUILD}/members/")))
+        .count();
+    assert!(lookups < 50, "{lookups} member lookups");
+    // The old accounts are held for the moderators, not banned.
+    let held = actions
+        .iter()
+        .filter(|r| {
+            r.method == "PATCH"
+                && old
+                    .iter()
+                    .any(|o| r.path == format!("/guilds/{GUILD}/members/{o}"))
+                && r.body["communication_disabled_until"].is_string()
+        })
+        .count();
+    assert_eq!(
+        held,
+        old.len(),
+        "every old account joining in the raid is held"
+    );
+    eprintln!(
+        "1000-account raid: {caught} banned in {calls} calls; last ban request {:?} after the first join",
+        actions
+            .iter()
+            .filter(|r| r.path.ends_with("/bulk-ban") || r.path.contains("/bans/"))
+            .map(|r| r.at)
+            .max()
+            .map(|last| last.duration_since(started))
+    );
+    bot.stop();
+}
