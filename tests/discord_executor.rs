@@ -180,6 +180,7 @@ async fn alerts_go_to_the_mod_log_without_live_mentions() {
         guild: GuildId(GUILD),
         channel: None,
         text: "rule slurs: blocked word (member 500) — \"@everyone n1gg3r\"".into(),
+        raid_buttons: false,
     };
     assert_eq!(
         executor.execute(&alert).await.expect("executes"),
@@ -210,6 +211,7 @@ async fn a_retried_alert_carries_one_nonce_and_a_failed_bulk_ban_is_not_sent_aga
         guild: GuildId(GUILD),
         channel: None,
         text: text.into(),
+        raid_buttons: false,
     };
     executor.execute(&alert("one")).await.expect("retried");
     executor.execute(&alert("one")).await.expect("posted");

@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::bot::{BOT, Bot, GUILD, now_rfc3339};
+use support::bot::{BOT, Bot, GUILD, MOD_LOG, now_rfc3339};
 use support::fake_rest::Recorded;
 use support::payloads;
 
@@ -141,6 +141,56 @@ async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_ar
         old.len(),
         "every old account joining in the raid is held"
     );
+    // The raid's alert carries the buttons for the held.
+    let alert = actions
+        .iter()
+        .find(|r| {
+            r.path == format!("/channels/{MOD_LOG}/messages") && r.body["components"].is_array()
+        })
+        .expect("the raid alert with buttons");
+    let ids: Vec<&str> = alert.body["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["steward:raid:ban", "steward:raid:release"]);
+    // A member without the permission cannot press the alert's ban button.
+    let press = |id: u64, permissions: u64, button: &str| {
+        let caller = payloads::Caller {
+            id: 510,
+            roles: &[11],
+            permissions,
+        };
+        payloads::button_press(id, (GUILD, MOD_LOG), &caller, button)
+    };
+    bot.gateway
+        .send("INTERACTION_CREATE", press(8_001, 0, "steward:raid:ban"));
+    let refusal = bot
+        .wait_for("the refusal", |r| r.path.starts_with("/interactions/8001/"))
+        .await;
+    assert!(
+        refusal.body.to_string().contains("cannot use this"),
+        "{}",
+        refusal.body
+    );
+    // A moderator releases the held: each timeout ends.
+    const MODERATE_MEMBERS: u64 = 1 << 40;
+    bot.gateway.send(
+        "INTERACTION_CREATE",
+        press(8_002, MODERATE_MEMBERS, "steward:raid:release"),
+    );
+    for o in &old {
+        let path = format!("/guilds/{GUILD}/members/{o}");
+        bot.wait_for("a hold released", |r| {
+            r.method == "PATCH"
+                && r.path == path
+                && r.body["communication_disabled_until"].is_null()
+        })
+        .await;
+    }
+    let banned_after: Vec<u64> = banned_ids(&bot.rest.actions()).0;
+    assert!(old.iter().all(|o| !banned_after.contains(o)));
     eprintln!(
         "1000-account raid: {caught} banned in {calls} calls; last ban request {:?} after the first join",
         actions

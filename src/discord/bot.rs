@@ -587,6 +587,12 @@ impl EventHandler for Handler {
         let Some(runtime) = self.commands.get() else {
             return;
         };
+        if let Interaction::Component(press) = &interaction {
+            let _handling = self.in_flight.read().await;
+            if super::commands::server::raid_button(&ctx, &runtime.data, press).await {
+                return;
+            }
+        }
         if let Some(why) = unusable(&interaction) {
             tracing::warn!(why, "ignoring an interaction steward cannot check");
             return;

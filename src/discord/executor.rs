@@ -20,6 +20,10 @@ use crate::engine::time::{Duration, Timestamp};
 use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
 use crate::rules::LiveSettings;
 
+/// The raid alert's buttons: ban, or release, the members held in raid mode.
+pub const RAID_BAN_BUTTON: &str = "steward:raid:ban";
+pub const RAID_RELEASE_BUTTON: &str = "steward:raid:release";
+
 /// Discord bans at most this many users per bulk-ban call.
 pub const BULK_BAN_CHUNK: usize = 200;
 /// Discord deletes 2 to 100 messages per bulk-delete call…
@@ -409,6 +413,7 @@ impl DiscordExecutor {
         guild: GuildId,
         channel: Option<ChannelId>,
         text: &str,
+        raid_buttons: bool,
     ) -> Result<ExecOutcome, ExecError> {
         let mod_log = self.settings.guilds.for_guild(guild).mod_log_channel;
         let Some(channel) = channel.or(mod_log.map(ChannelId)) else {
@@ -417,12 +422,18 @@ impl DiscordExecutor {
             ));
         };
         // The nonce makes Discord answer a retry with the message already posted.
-        let body = json!({
+        let mut body = json!({
             "embeds": [{"title": "steward", "description": truncate(text, 4000), "color": 0xE6_7E_22}],
             "allowed_mentions": {"parse": []},
             "nonce": nonce(channel, text),
             "enforce_nonce": true,
         });
+        if raid_buttons {
+            body["components"] = json!([{"type": 1, "components": [
+                {"type": 2, "style": 4, "label": "Ban held", "custom_id": RAID_BAN_BUTTON},
+                {"type": 2, "style": 2, "label": "Release held", "custom_id": RAID_RELEASE_BUTTON},
+            ]}]);
+        }
         let c = sid::ChannelId::new(channel.0);
         self.call(|| self.http.send_message(c, Vec::new(), &body))
             .await
@@ -696,7 +707,8 @@ impl Executor for DiscordExecutor {
                 guild,
                 channel,
                 text,
-            } => self.alert(*guild, *channel, text).await,
+                raid_buttons,
+            } => self.alert(*guild, *channel, text, *raid_buttons).await,
             Request::Rename {
                 guild,
                 user,

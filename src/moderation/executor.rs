@@ -55,11 +55,14 @@ pub enum Request {
         guild: GuildId,
         user: UserId,
     },
-    /// A post in `channel`, or in the mod-log channel when unset.
+    /// A post in `channel`, or in the mod-log channel when unset; a raid's alert carries
+    /// buttons to ban or release the members held.
     Alert {
         guild: GuildId,
         channel: Option<ChannelId>,
         text: String,
+        #[serde(default)]
+        raid_buttons: bool,
     },
     Lockdown {
         guild: GuildId,

@@ -7,6 +7,7 @@
 
 pub mod executor;
 pub mod faq_answers;
+mod raid;
 pub mod records;
 
 use std::sync::Arc;
@@ -296,6 +297,7 @@ impl<E: Executor> Moderator<E> {
             text: format!(
                 "The new rules file has errors; the old rules stay in force.\n{problems}"
             ),
+            raid_buttons: false,
         };
         if let Err(e) = self.executor.execute(&alert).await {
             self.store
@@ -621,6 +623,7 @@ impl<E: Executor> Moderator<E> {
                 a.kind.as_str(),
                 timed.attempts
             ),
+            raid_buttons: false,
         };
         let entry = AuditEntry {
             at: now,
@@ -1038,6 +1041,7 @@ impl<E: Executor> Moderator<E> {
                 guild,
                 channel: *channel,
                 text: alert_text(step),
+                raid_buttons: t.accounts.len() > 1,
             },
             Action::Lockdown { channels, .. } => Request::Lockdown {
                 guild,
@@ -1761,6 +1765,7 @@ mod tests {
             guild: GuildId(1),
             channel: None,
             text: "rule spam".into(),
+            raid_buttons: false,
         };
         // A run opened these and died before Discord answered.
         for (request, at) in [(&ban, 0), (&alert, 0), (&ban, -2 * HOUR)] {

@@ -294,6 +294,43 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// The pending ends of raid holds in `guild`: timeouts whose case says `held:`, and
+    /// quarantine roles. Returns (timed action id, member).
+    pub async fn pending_holds(&self, guild: GuildId) -> Result<Vec<(i64, UserId)>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT t.id, t.target_id FROM timed_actions t LEFT JOIN cases c ON c.id = t.case_id
+             WHERE t.guild_id = ?1 AND t.state = 'pending' AND t.target_id IS NOT NULL
+               AND (t.kind = 'end_quarantine'
+                    OR (t.kind = 'end_timeout' AND c.reason LIKE 'held:%'))
+             ORDER BY t.id",
+        )
+        .bind(sql_id(guild.0)?)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, user)| (id, UserId(from_sql_id(user))))
+            .collect())
+    }
+
+    /// Makes the pending actions `ids` due at `due` at the latest; returns how many.
+    pub async fn bring_forward_ids(&self, ids: &[i64], due: Timestamp) -> Result<u64, StoreError> {
+        let mut done = 0;
+        let mut writer = self.writer().await;
+        for id in ids {
+            done += sqlx::query(
+                "UPDATE timed_actions SET due_at = MIN(due_at, ?2)
+                 WHERE id = ?1 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(due.0)
+            .execute(&mut *writer)
+            .await?
+            .rows_affected();
+        }
+        Ok(done)
+    }
+
     /// How many actions are running, or pending and due by `by` (for tests and health
     /// checks).
     pub async fn unfinished_timed(&self, by: Timestamp) -> Result<i64, StoreError> {

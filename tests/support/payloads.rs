@@ -200,6 +200,20 @@ pub fn interaction(
     })
 }
 
+/// An INTERACTION_CREATE payload of a press of the button `custom_id` on one of
+/// steward's posts in `(guild, channel)`, by `caller`.
+pub fn button_press(
+    id: u64,
+    (guild, channel): (u64, u64),
+    caller: &Caller<'_>,
+    custom_id: &str,
+) -> Value {
+    let data = json!({"custom_id": custom_id, "component_type": 2});
+    let mut press = interaction(id, 3, (guild, channel), caller, data);
+    press["message"] = message(9_000, channel, user(42, "steward", true), "", json!([]));
+    press
+}
+
 /// Slash-command data: `name`, its options, and the users they name (resolved).
 pub fn command_data(name: &str, options: Value, users: &[u64]) -> Value {
     let users_map: serde_json::Map<String, Value> = users

@@ -76,6 +76,11 @@ impl Data {
         self.with_engine(|e| e.raid_mode_until(guild, now()))
     }
 
+    /// The raid's cohort in `guild` while it grows: the accounts in it.
+    pub fn raid_cohort(&self, guild: GuildId) -> Option<Vec<crate::engine::event::UserId>> {
+        self.with_engine(|e| e.raid_cohort(guild, now()))
+    }
+
     /// Turns raid mode on until `until`, or off.
     pub fn set_raid_mode(&self, guild: GuildId, until: Option<Timestamp>) {
         self.with_engine(|e| e.set_raid_mode(guild, until));

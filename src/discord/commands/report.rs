@@ -58,6 +58,7 @@ pub async fn report_message(ctx: Context<'_>, message: SMessage) -> Result<(), C
             guild,
             channel: None,
             text,
+            raid_buttons: false,
         })
         .await;
     moderator

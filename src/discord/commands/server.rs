@@ -233,11 +233,11 @@ async fn text_channels(ctx: Context<'_>, guild: GuildId) -> Result<Vec<ChannelId
     Ok(ids)
 }
 
-/// Raid mode: while on, every newcomer gets the raid rule's sanctions.
+/// Raid mode: the raid's accounts are banned together; others who join are held.
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("raid_status", "raid_on", "raid_off"),
+    subcommands("raid_status", "raid_on", "raid_off", "raid_release", "raid_ban"),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",
     required_permissions = "MANAGE_GUILD"
@@ -246,15 +246,88 @@ pub async fn raid(_ctx: Context<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Whether raid mode is on, and until when.
+/// Whether raid mode is on, until when, and who is in the raid or held.
 #[poise::command(slash_command, guild_only, rename = "status")]
 pub async fn raid_status(ctx: Context<'_>) -> Result<(), CommandError> {
     let guild = guild(ctx)?;
-    let text = match ctx.data().raid_mode_until(guild) {
-        Some(until) => format!("Raid mode is on until {}.", when(until)),
+    ctx.defer_ephemeral().await?;
+    let data = ctx.data();
+    let held = data.moderator.held(guild).await?;
+    let cohort = data.raid_cohort(guild).map_or(0, |c| c.len());
+    let text = raid_status_text(data.raid_mode_until(guild), cohort, held.len());
+    say_private(ctx, text).await
+}
+
+/// What `/raid status` says.
+fn raid_status_text(
+    until: Option<crate::engine::time::Timestamp>,
+    cohort: usize,
+    held: usize,
+) -> String {
+    let mode = match until {
+        Some(until) => format!(
+            "Raid mode is on until {} at the latest (invites paused until then, when the rule pauses them); it ends sooner once the raid is quiet.",
+            when(until)
+        ),
         None => "Raid mode is off.".to_string(),
     };
-    say_private(ctx, text).await
+    format!(
+        "{mode}\nIn the raid's cohort: {cohort} accounts (banned as they arrive).\nHeld for moderators: {held} members — `/raid release` lets them in, `/raid ban` bans them together."
+    )
+}
+
+/// Release every member held in raid mode (timeouts end, quarantine roles go).
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "release",
+    required_permissions = "MODERATE_MEMBERS"
+)]
+pub async fn raid_release(ctx: Context<'_>) -> Result<(), CommandError> {
+    let guild = guild(ctx)?;
+    ctx.defer_ephemeral().await?;
+    let released = ctx
+        .data()
+        .moderator
+        .release_held(guild, caller(ctx), now())
+        .await?;
+    say_private(ctx, format!("Released {released} held members.")).await
+}
+
+/// Ban every member held in raid mode, together.
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "ban",
+    required_permissions = "BAN_MEMBERS"
+)]
+pub async fn raid_ban(
+    ctx: Context<'_>,
+    #[description = "Why"] reason: Option<String>,
+) -> Result<(), CommandError> {
+    let guild = guild(ctx)?;
+    let reason = super::reason(reason, "held in raid mode; banned by a moderator")?;
+    ctx.defer_ephemeral().await?;
+    let (held, outcome) = ctx
+        .data()
+        .moderator
+        .ban_held(guild, caller(ctx), &reason, now())
+        .await?;
+    say_private(ctx, held_ban_text(held, &outcome)).await
+}
+
+/// What a ban of the held says back.
+pub fn held_ban_text(
+    held: usize,
+    outcome: &Result<crate::moderation::ExecOutcome, crate::moderation::ExecError>,
+) -> String {
+    use crate::moderation::ExecOutcome;
+    match outcome {
+        _ if held == 0 => "Nobody is held.".to_string(),
+        Ok(ExecOutcome::Done) => format!("Banned the {held} held members."),
+        Ok(ExecOutcome::Refused(why)) => format!("Of {held} held members: {why}"),
+        Err(e) => format!("The ban of {held} held members failed: {e}"),
+    }
 }
 
 /// Turn raid mode on (default for 30 minutes).
@@ -308,4 +381,84 @@ pub async fn raid_off(ctx: Context<'_>) -> Result<(), CommandError> {
         )
         .await?;
     say_private(ctx, "Raid mode is off.").await
+}
+
+/// Answers a press of a raid alert's buttons (ban or release the members held), for
+/// members with the permission the matching command needs. Returns whether the press
+/// was one of them.
+pub async fn raid_button(
+    ctx: &serenity::all::Context,
+    data: &super::Data,
+    press: &serenity::all::ComponentInteraction,
+) -> bool {
+    use crate::discord::executor::{RAID_BAN_BUTTON, RAID_RELEASE_BUTTON};
+    use serenity::all::{
+        CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
+        Permissions,
+    };
+    let id = press.data.custom_id.as_str();
+    let (needed, command) = match id {
+        RAID_BAN_BUTTON => (Permissions::BAN_MEMBERS, "raid_ban"),
+        RAID_RELEASE_BUTTON => (Permissions::MODERATE_MEMBERS, "raid_release"),
+        _ => return false,
+    };
+    let Some(guild) = press.guild_id.map(|g| GuildId(g.get())) else {
+        return true;
+    };
+    let by = UserId(press.user.id.get());
+    let allowed = press
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.contains(needed) || p.administrator());
+    if !allowed {
+        let why = format!("this button needs the {needed} permission");
+        if let Err(e) = data
+            .moderator
+            .refused(Some(guild), by, command, None, &why, now())
+            .await
+        {
+            tracing::error!(error = %e, "auditing a refused button");
+        }
+        let answer = CreateInteractionResponseMessage::new()
+            .content(format!("You cannot use this: {why}."))
+            .ephemeral(true);
+        if let Err(e) = press
+            .create_response(&ctx.http, CreateInteractionResponse::Message(answer))
+            .await
+        {
+            tracing::warn!(error = %e, "answering a raid button");
+        }
+        return true;
+    }
+    if let Err(e) = press.defer_ephemeral(&ctx.http).await {
+        tracing::warn!(error = %e, "acknowledging a raid button");
+    }
+    let text = if needed == Permissions::BAN_MEMBERS {
+        match data
+            .moderator
+            .ban_held(
+                guild,
+                by,
+                "held in raid mode; banned from the raid alert",
+                now(),
+            )
+            .await
+        {
+            Ok((held, outcome)) => held_ban_text(held, &outcome),
+            Err(e) => format!("Could not ban the held members: {e}"),
+        }
+    } else {
+        match data.moderator.release_held(guild, by, now()).await {
+            Ok(released) => format!("Released {released} held members."),
+            Err(e) => format!("Could not release the held members: {e}"),
+        }
+    };
+    if let Err(e) = press
+        .edit_response(&ctx.http, EditInteractionResponse::new().content(text))
+        .await
+    {
+        tracing::warn!(error = %e, "answering a raid button");
+    }
+    true
 }
