@@ -397,3 +397,116 @@ async fn purges_go_out_in_hundreds_and_skip_messages_over_two_weeks_old() {
         "one message cannot be bulk-deleted"
     );
 }
+
+#[tokio::test]
+async fn every_account_of_a_raid_ban_is_checked_and_failed_ones_are_retried_alone() {
+    let (fake, executor) = setup(None).await;
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.bulk_ban_fails = vec![10_001, 10_002];
+        state.ban_forbidden = vec![10_002];
+    }
+    let ban = Request::Ban {
+        guild: GuildId(GUILD),
+        users: [10_000, MOD, 10_001, EXEMPT, 10_002].map(UserId).to_vec(),
+        delete_messages: Duration(0),
+        reason: "raid".into(),
+    };
+    let ExecOutcome::Refused(why) = executor.execute(&ban).await.expect("executes") else {
+        panic!("some accounts were not banned");
+    };
+    assert!(why.starts_with("banned 2 of 5 accounts"), "{why}");
+    for (user, reason) in [(MOD, "at or above"), (EXEMPT, "exempt"), (10_002, "403")] {
+        assert!(
+            why.contains(&format!("{user}: ")) && why.contains(reason),
+            "{why}"
+        );
+    }
+    let calls = fake.actions();
+    // The moderator and the exempt member never reach the bulk ban.
+    assert_eq!(calls[0].path, format!("/guilds/{GUILD}/bulk-ban"));
+    assert_eq!(
+        calls[0].body["user_ids"],
+        serde_json::json!(["10000", "10001", "10002"])
+    );
+    // Discord's failed_users are tried once more, one by one.
+    let singles: Vec<&str> = calls[1..].iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        singles,
+        [
+            format!("/guilds/{GUILD}/bans/10001"),
+            format!("/guilds/{GUILD}/bans/10002")
+        ]
+    );
+    assert!(calls[1..].iter().all(|c| c.method == "PUT"));
+}
+
+#[tokio::test]
+async fn raid_mode_pauses_invites_and_dms_as_asked_and_resumes_them_at_its_end() {
+    let (fake, executor) = setup(None).await;
+    let until = Timestamp(1_790_000_000_000);
+    let start = Request::RaidMode {
+        guild: GuildId(GUILD),
+        until,
+        pause_invites: true,
+        pause_dms: false,
+    };
+    assert_eq!(
+        executor.execute(&start).await.expect("runs"),
+        ExecOutcome::Done
+    );
+    let end = Request::EndRaidMode {
+        guild: GuildId(GUILD),
+        resume_invites: true,
+        resume_dms: false,
+    };
+    assert_eq!(
+        executor.execute(&end).await.expect("runs"),
+        ExecOutcome::Done
+    );
+    let calls = fake.actions();
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(call.method, "PUT");
+        assert_eq!(call.path, format!("/guilds/{GUILD}/incident-actions"));
+    }
+    assert_eq!(
+        calls[0].body,
+        serde_json::json!({"invites_disabled_until": until.rfc3339()})
+    );
+    assert_eq!(
+        calls[1].body,
+        serde_json::json!({"invites_disabled_until": null})
+    );
+    assert_eq!(
+        calls[0].headers.get("authorization").map(String::as_str),
+        Some("Bot test-token")
+    );
+}
+
+#[tokio::test]
+async fn slowmode_is_read_set_and_put_back() {
+    let (fake, executor) = setup(None).await;
+    {
+        let mut state = fake.state.lock().unwrap();
+        state.channels.insert(10, Vec::new());
+        state.slowmode.insert(10, 2);
+    }
+    assert_eq!(executor.slowmode_of(ChannelId(10)).await.expect("reads"), 2);
+    let slow = Request::Slowmode {
+        guild: GuildId(GUILD),
+        channel: ChannelId(10),
+        seconds: 30,
+    };
+    assert_eq!(
+        executor.execute(&slow).await.expect("runs"),
+        ExecOutcome::Done
+    );
+    let call = &fake.actions()[0];
+    assert_eq!(
+        (call.method.as_str(), call.path.as_str()),
+        ("PATCH", "/channels/10")
+    );
+    assert_eq!(call.body, serde_json::json!({"rate_limit_per_user": 30}));
+    assert!(call.reason().is_some_and(|r| r.contains("busy channel")));
+}

@@ -407,3 +407,107 @@ async fn a_busy_channel_is_slowed_and_nobody_in_it_is_sanctioned() {
         .collect();
     assert_eq!(slowed.len(), 1, "one slowmode for the crowd");
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use steward::engine::Engine;
+    use steward::engine::event::{Author, Event, GuildId, MemberJoin, Message, MessageId, UserId};
+    use steward::engine::time::Timestamp;
+
+    const DAY: i64 = 86_400_000;
+    const START: i64 = 1_795_341_600_000;
+
+    /// One engine per case over rules compiled once.
+    fn engine() -> Engine {
+        static RULES: std::sync::OnceLock<steward::rules::LoadedRules> = std::sync::OnceLock::new();
+        let rules = RULES.get_or_init(|| steward::rules::example().expect("example rules"));
+        Engine::new(rules.set.clone())
+    }
+
+    fn join(id: u64, name: String, at: i64, age: i64) -> Event {
+        Event::MemberJoin(MemberJoin {
+            guild_id: GuildId(1),
+            user: Author {
+                id: UserId(id),
+                name,
+                created_at: Some(Timestamp(at - age)),
+                ..Author::default()
+            },
+            timestamp: Timestamp(at),
+        })
+    }
+
+    /// Names as people pick them: distinct words, sometimes with a number.
+    fn names(n: usize) -> impl Strategy<Value = Vec<String>> {
+        prop::collection::btree_set("[a-z]{3,9}", n..=n).prop_map(|set| set.into_iter().collect())
+    }
+
+    fn banned(verdicts: &[steward::engine::verdict::Verdict], user: UserId) -> Vec<UserId> {
+        verdicts
+            .iter()
+            .filter(|v| v.actions.iter().any(|a| a.name() == "ban"))
+            .flat_map(|v| {
+                if v.accounts.is_empty() {
+                    vec![user]
+                } else {
+                    v.accounts.clone()
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// However densely established accounts with their own names arrive, and whatever
+        /// greetings they post, none is banned.
+        #[test]
+        fn established_accounts_with_their_own_names_are_never_banned(
+            names in names(40),
+            gaps in prop::collection::vec(0i64..4_000, 40),
+            ages in prop::collection::vec(8i64..4_000, 40),
+            greeting in prop::sample::select(vec!["hi all!", "hello everyone", "hey :)", "yo"]),
+        ) {
+            let mut engine = engine();
+            let mut at = START;
+            for (i, name) in names.into_iter().enumerate() {
+                at += gaps[i];
+                let id = UserId(1000 + i as u64);
+                let event = join(id.0, name, at, ages[i] * DAY);
+                let verdicts = engine.handle(&event, Timestamp(at));
+                prop_assert!(banned(&verdicts, id).is_empty(), "{verdicts:?}");
+                let said = Event::Message(Message {
+                    id: MessageId(5000 + i as u64),
+                    guild_id: GuildId(1),
+                    channel_id: steward::engine::event::ChannelId(10),
+                    author: Author { id, ..Author::default() },
+                    content: greeting.to_string(),
+                    timestamp: Timestamp(at + 500),
+                    ..Message::default()
+                });
+                let verdicts = engine.handle(&said, Timestamp(at + 500));
+                prop_assert!(banned(&verdicts, id).is_empty(), "{verdicts:?}");
+            }
+        }
+
+        /// A burst of fresh accounts, whatever their names and however they are spaced
+        /// within a minute, is banned to the last account.
+        #[test]
+        fn every_fresh_account_of_a_burst_is_banned(
+            names in names(30),
+            gaps in prop::collection::vec(0i64..1_900, 30),
+            ages in prop::collection::vec(60_000i64..2 * DAY, 30),
+        ) {
+            let mut engine = engine();
+            let mut at = START;
+            let mut caught = std::collections::BTreeSet::new();
+            for (i, name) in names.into_iter().enumerate() {
+                at += gaps[i];
+                let id = UserId(1000 + i as u64);
+                let verdicts = engine.handle(&join(id.0, name, at, ages[i]), Timestamp(at));
+                caught.extend(banned(&verdicts, id));
+            }
+            prop_assert_eq!(caught.len(), 30);
+        }
+    }
+}

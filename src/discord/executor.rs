@@ -741,8 +741,14 @@ impl Executor for DiscordExecutor {
                 let dms = pause_dms.then_some(Some(*until));
                 self.incident_actions(*guild, invites, dms).await
             }
-            Request::EndRaidMode { guild } => {
-                self.incident_actions(*guild, Some(None), Some(None)).await
+            Request::EndRaidMode {
+                guild,
+                resume_invites,
+                resume_dms,
+            } => {
+                let invites = resume_invites.then_some(None);
+                let dms = resume_dms.then_some(None);
+                self.incident_actions(*guild, invites, dms).await
             }
             Request::AddRole {
                 guild,

@@ -84,8 +84,13 @@ pub enum Request {
         #[serde(default)]
         pause_dms: bool,
     },
+    /// The end of raid mode: Discord's brakes that raid mode put on come off.
     EndRaidMode {
         guild: GuildId,
+        #[serde(default)]
+        resume_invites: bool,
+        #[serde(default)]
+        resume_dms: bool,
     },
     /// Give the member a role (a quarantine hold).
     AddRole {
@@ -153,7 +158,7 @@ impl Request {
             | Request::Lockdown { guild, .. }
             | Request::EndLockdown { guild, .. }
             | Request::RaidMode { guild, .. }
-            | Request::EndRaidMode { guild }
+            | Request::EndRaidMode { guild, .. }
             | Request::AddRole { guild, .. }
             | Request::RemoveRole { guild, .. }
             | Request::Slowmode { guild, .. }

@@ -1135,7 +1135,11 @@ fn timed_request(a: &NewTimed) -> Option<Request> {
             channels: channels(),
             previous: a.detail["previous"].clone(),
         },
-        (TimedKind::EndRaidMode, _) => Request::EndRaidMode { guild: a.guild },
+        (TimedKind::EndRaidMode, _) => Request::EndRaidMode {
+            guild: a.guild,
+            resume_invites: a.detail["pause_invites"].as_bool().unwrap_or(false),
+            resume_dms: a.detail["pause_dms"].as_bool().unwrap_or(false),
+        },
         (TimedKind::EndQuarantine, Some(user)) => Request::RemoveRole {
             guild: a.guild,
             user,
@@ -1213,7 +1217,16 @@ fn timed_end(
                 json!({"channels": ids, "previous": previous}),
             )
         }
-        Action::RaidMode { duration, .. } => (TimedKind::EndRaidMode, None, *duration, json!({})),
+        Action::RaidMode {
+            duration,
+            pause_invites,
+            pause_dms,
+        } => (
+            TimedKind::EndRaidMode,
+            None,
+            *duration,
+            json!({"pause_invites": pause_invites, "pause_dms": pause_dms}),
+        ),
         Action::Quarantine {
             role,
             duration: Some(d),

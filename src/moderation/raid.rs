@@ -88,3 +88,181 @@ impl<E: Executor> Moderator<E> {
         Ok((members.len(), performed.outcome))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+    use crate::engine::event::{Author, ChannelId, Event, MemberJoin, Message, MessageId};
+    use crate::engine::verdict::{Mode, Verdict};
+    use crate::moderation::{Recorder, Request};
+    use crate::store::test_support::fresh;
+
+    const GUILD: GuildId = GuildId(1);
+    const MOD: UserId = UserId(9);
+
+    fn join(user: u64) -> Event {
+        Event::MemberJoin(MemberJoin {
+            guild_id: GUILD,
+            user: Author {
+                id: UserId(user),
+                ..Author::default()
+            },
+            timestamp: Timestamp(0),
+        })
+    }
+
+    fn raid_verdict(reason: &str, actions: Vec<Action>, accounts: Vec<UserId>) -> Verdict {
+        Verdict {
+            rule: "raid".into(),
+            mode: Mode::Enforce,
+            reason: reason.into(),
+            evidence: Evidence::default(),
+            actions,
+            accounts,
+        }
+    }
+
+    fn hold() -> Action {
+        Action::Timeout {
+            duration: Duration::from_secs(1800),
+        }
+    }
+
+    #[tokio::test]
+    async fn held_members_are_released_or_banned_together() {
+        let (store, _dir) = fresh().await;
+        let rules = crate::rules::example().expect("example rules");
+        let m = super::super::Moderator::new(store, Recorder::default(), &rules);
+        let held = "held: joined in raid mode, but not like the raid's accounts";
+        for user in [20, 21, 22] {
+            let v = raid_verdict(held, vec![hold()], Vec::new());
+            m.apply(&join(user), &v, Timestamp(0)).await.expect("held");
+        }
+        // A timeout for another reason is no hold.
+        let flood = raid_verdict("6 messages within 5s", vec![hold()], Vec::new());
+        m.apply(&join(30), &flood, Timestamp(0))
+            .await
+            .expect("timed out");
+        assert_eq!(
+            m.held(GUILD).await.expect("held"),
+            [20, 21, 22].map(UserId).to_vec()
+        );
+
+        let (count, outcome) = m
+            .ban_held(GUILD, MOD, "held in raid mode", Timestamp(1000))
+            .await
+            .expect("banned");
+        assert_eq!((count, outcome), (3, Ok(ExecOutcome::Done)));
+        let requests = m.executor().requests();
+        let Some(Request::Ban { users, .. }) = requests.last() else {
+            panic!("a ban: {requests:?}");
+        };
+        assert_eq!(users, &[20, 21, 22].map(UserId).to_vec());
+
+        assert_eq!(
+            m.release_held(GUILD, MOD, Timestamp(2000))
+                .await
+                .expect("released"),
+            3
+        );
+        let ended: Vec<UserId> = m
+            .executor()
+            .requests()
+            .iter()
+            .filter_map(|r| match r {
+                Request::EndTimeout { user, .. } => Some(*user),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended, [20, 21, 22].map(UserId).to_vec());
+        assert!(m.held(GUILD).await.expect("held").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_raids_bans_are_gathered_into_one_bulk_ban_and_temporary_ones_end_for_each() {
+        let (store, _dir) = fresh().await;
+        let rules = crate::rules::example().expect("example rules");
+        let m = std::sync::Arc::new(
+            super::super::Moderator::new(store.clone(), Recorder::default(), &rules)
+                .with_batch_window(StdDuration::from_millis(100)),
+        );
+        let ban = Action::Ban {
+            duration: Some(Duration::from_secs(86_400)),
+            delete_messages: Duration(0),
+        };
+        let mut tasks = Vec::new();
+        for user in 40..45u64 {
+            let (m, ban) = (m.clone(), ban.clone());
+            tasks.push(tokio::spawn(async move {
+                let v = raid_verdict("joined during a raid", vec![ban], vec![UserId(user)]);
+                m.apply(&join(user), &v, Timestamp(0))
+                    .await
+                    .expect("applied");
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let bans: Vec<Vec<UserId>> = m
+            .executor()
+            .requests()
+            .into_iter()
+            .filter_map(|r| match r {
+                Request::Ban { users, .. } => Some(users),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bans.len(), 1, "{bans:?}");
+        assert_eq!(bans[0].len(), 5);
+        let unbans = store
+            .pending_timed()
+            .await
+            .expect("timed")
+            .into_iter()
+            .filter(|t| t.action.kind == crate::store::timers::TimedKind::Unban)
+            .count();
+        assert_eq!(
+            unbans, 5,
+            "each account of a temporary raid ban gets its unban"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_crowds_slowmode_ends_with_the_channels_own_setting() {
+        let (store, _dir) = fresh().await;
+        let rules = crate::rules::example().expect("example rules");
+        let m = super::super::Moderator::new(store, Recorder::default(), &rules);
+        let event = Event::Message(Message {
+            id: MessageId(1),
+            guild_id: GUILD,
+            channel_id: ChannelId(10),
+            author: Author::default(),
+            ..Message::default()
+        });
+        let slow = Action::Slowmode {
+            seconds: 5,
+            duration: Duration::from_secs(600),
+        };
+        let v = raid_verdict(
+            "40 messages in this channel within 5s",
+            vec![slow],
+            Vec::new(),
+        );
+        m.apply(&event, &v, Timestamp(0)).await.expect("slowed");
+        m.run_due(Timestamp(600_000)).await.expect("ends");
+        let slowmodes: Vec<u32> = m
+            .executor()
+            .requests()
+            .iter()
+            .filter_map(|r| match r {
+                Request::Slowmode {
+                    channel, seconds, ..
+                } if *channel == ChannelId(10) => Some(*seconds),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(slowmodes, [5, 0]);
+    }
+}

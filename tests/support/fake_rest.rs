@@ -54,6 +54,12 @@ pub struct State {
     pub history: HashMap<u64, Vec<Value>>,
     /// Files served raw at `GET /files/{name}` (attachments).
     pub files: HashMap<String, String>,
+    /// Users a bulk ban reports in `failed_users` (as Discord does for accounts it could
+    /// not ban), and users a single ban answers with 403.
+    pub bulk_ban_fails: Vec<u64>,
+    pub ban_forbidden: Vec<u64>,
+    /// Each channel's slowmode (`rate_limit_per_user`), set by `PATCH /channels/{id}`.
+    pub slowmode: HashMap<u64, u64>,
     /// Requests whose answer is held back this long after they are recorded (and their
     /// effect applied), so a test can kill the bot while the answer is on its way.
     pub answer_delay: Option<AnswerDelay>,
@@ -257,9 +263,25 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             }
         }
         ("POST", ["guilds", _, "bulk-ban"]) => {
-            let users = r.body["user_ids"].clone();
-            (200, json!({"banned_users": users, "failed_users": []}))
+            let users: Vec<String> = r.body["user_ids"]
+                .as_array()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let failed = |u: &String| {
+                u.parse()
+                    .is_ok_and(|u: u64| state.bulk_ban_fails.contains(&u))
+            };
+            let (bad, good): (Vec<String>, Vec<String>) = users.into_iter().partition(failed);
+            (200, json!({"banned_users": good, "failed_users": bad}))
         }
+        ("PUT", ["guilds", _, "bans", _]) if state.ban_forbidden.contains(&id(3)) => (
+            403,
+            json!({"message": "Missing Permissions", "code": 50013}),
+        ),
         ("POST", ["channels", _, "messages", "bulk-delete"]) => (204, Value::Null),
         ("POST", ["channels", _, "messages"]) => {
             let author = payloads::user(42, "steward", true);
@@ -275,7 +297,12 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             json!({"id": "7000", "type": 1, "recipients": [payloads::user(id(0), "member", false)]}),
         ),
         ("GET", ["channels", _]) => match state.channels.get(&id(1)) {
-            Some(overwrites) => (200, payloads::channel(id(1), 1, overwrites)),
+            Some(overwrites) => {
+                let mut channel = payloads::channel(id(1), 1, overwrites);
+                channel["rate_limit_per_user"] =
+                    json!(state.slowmode.get(&id(1)).copied().unwrap_or(0));
+                (200, channel)
+            }
             None => (404, json!({"message": "Unknown Channel", "code": 10003})),
         },
         ("PUT", ["channels", _, "permissions", _]) => {
@@ -308,6 +335,9 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             Value::Array(state.history.get(&id(1)).cloned().unwrap_or_default()),
         ),
         ("PATCH", ["channels", _]) => {
+            if let Some(seconds) = r.body["rate_limit_per_user"].as_u64() {
+                state.slowmode.insert(id(1), seconds);
+            }
             let overwrites = state.channels.get(&id(1)).cloned().unwrap_or_default();
             (200, payloads::channel(id(1), 1, &overwrites))
         }
