@@ -202,3 +202,50 @@ async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_ar
     );
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raid_mode_survives_a_crash_and_still_tells_raiders_from_others() {
+    let mut bot = Bot::start().await;
+    let now_ms = steward::discord::now().0 as u64;
+    let join = |bot: &Bot, id: u64, name: &str| {
+        let mut member = payloads::member(GUILD, id, name, &[]);
+        member["joined_at"] = json!(now_rfc3339());
+        bot.gateway.send("GUILD_MEMBER_ADD", member);
+    };
+    let names = [
+        "kestrel", "wobble", "tangent", "marlow", "pixie", "brisk", "ocelot", "quill", "sable",
+        "tundra", "vesper", "zinnia",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        join(&bot, snowflake_at(now_ms - 7_200_000, i as u64), name);
+    }
+    bot.wait_for("the raid's bulk ban", |r| r.path.ends_with("/bulk-ban"))
+        .await;
+    bot.crash_and_restart().await;
+    // After the restart a fresh account is still a raider, and an old one is held.
+    let fresh = snowflake_at(now_ms - 3_600_000, 77);
+    join(&bot, fresh, "newcomer");
+    let old = snowflake_at(1_560_000_000_000, 78);
+    join(&bot, old, "longtimer");
+    let path = format!("/guilds/{GUILD}/bans/{fresh}");
+    let banned = bot
+        .wait_for("the fresh account banned", |r| {
+            r.path == path
+                || (r.path.ends_with("/bulk-ban")
+                    && r.body["user_ids"]
+                        .as_array()
+                        .is_some_and(|ids| ids.iter().any(|v| v == &json!(fresh.to_string()))))
+        })
+        .await;
+    assert!(banned.method == "PUT" || banned.method == "POST");
+    let member = format!("/guilds/{GUILD}/members/{old}");
+    bot.wait_for("the old account held", |r| {
+        r.method == "PATCH"
+            && r.path == member
+            && r.body["communication_disabled_until"].is_string()
+    })
+    .await;
+    let (banned, _) = banned_ids(&bot.rest.actions());
+    assert!(!banned.contains(&old), "the old account was banned");
+    bot.stop();
+}
