@@ -94,6 +94,9 @@ pub struct NameKey {
     pub full: String,
     /// The first word of four or more letters, when the name has more than that word.
     pub stem: Option<String>,
+    /// The first and last words of a name of three or more (`xX_shadow_Xx`): raiders'
+    /// names often share a frame around a changing middle.
+    pub frame: Option<(String, String)>,
 }
 
 /// Folds `name` for comparison with other joiners' names.
@@ -112,13 +115,22 @@ pub fn name_key(name: &str) -> NameKey {
             read.is_alphabetic().then_some(read)
         })
         .collect();
-    let stem = n
+    let words: Vec<String> = n
         .text
         .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
         .map(|w| w.chars().map(key_char).collect::<String>())
+        .collect();
+    let stem = words
+        .iter()
         .find(|w| w.chars().count() >= 4)
-        .filter(|w| w.len() < full.len());
-    NameKey { full, stem }
+        .filter(|w| w.len() < full.len())
+        .cloned();
+    let frame = match words.as_slice() {
+        [first, .., last] if words.len() >= 3 => Some((first.clone(), last.clone())),
+        _ => None,
+    };
+    NameKey { full, stem, frame }
 }
 
 /// Whether two names look alike: the same letters, or (for accounts that are not
@@ -130,7 +142,7 @@ pub fn names_alike(a: &NameKey, b: &NameKey, loose: bool) -> bool {
     if !loose {
         return false;
     }
-    if a.stem.is_some() && a.stem == b.stem {
+    if (a.stem.is_some() && a.stem == b.stem) || (a.frame.is_some() && a.frame == b.frame) {
         return true;
     }
     let shared = a
@@ -751,6 +763,16 @@ mod tests {
             false
         ));
         assert!(!names_alike(&name_key("alice"), &name_key("bob"), true));
+        assert!(names_alike(
+            &name_key("xX_Shadow_Xx"),
+            &name_key("xX_ninja_Xx"),
+            true
+        ));
+        assert!(!names_alike(
+            &name_key("xX_Shadow_Xx"),
+            &name_key("shadow"),
+            true
+        ));
     }
 
     #[test]
