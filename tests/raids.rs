@@ -98,6 +98,14 @@ impl Stream {
         ));
     }
 
+    /// A message from an account made `age_ms` before, with no join seen.
+    fn say_fresh(&mut self, at: i64, id: u64, age_ms: i64, text: &str, mentions: &[u64]) {
+        self.say(at, id, "x", text, mentions);
+        if let Some((_, event)) = self.events.last_mut() {
+            event["author"]["created_at"] = json!(iso(at - age_ms));
+        }
+    }
+
     async fn replay(mut self) -> Report {
         self.events.sort_by_key(|(at, _)| *at);
         let text: String = self.events.iter().map(|(_, e)| format!("{e}\n")).collect();
@@ -312,6 +320,34 @@ async fn fresh_accounts_pinging_members_once_each_are_a_raid() {
     let report = s.replay().await;
     let (_, actioned) = sanctioned(&report);
     assert_all_in(&raiders, &actioned, "actioned");
+}
+
+#[tokio::test]
+async fn fresh_accounts_pinging_are_a_raid_even_when_their_joins_were_not_seen() {
+    let mut g = Gen(61);
+    let mut s = Stream::new();
+    let mut raiders = Vec::new();
+    let mut at = START_MS;
+    for i in 0..5u64 {
+        at += g.range(10_000, 60_000);
+        let id = 7_300 + i;
+        let pinged: Vec<u64> = (0..g.range(1, 4))
+            .map(|_| g.range(100, 200) as u64)
+            .collect();
+        let text: String = pinged
+            .iter()
+            .map(|p| format!("<@{p}> "))
+            .collect::<String>()
+            + "check dms";
+        s.say_fresh(at, id, g.range(1, 72) * 3_600_000, &text, &pinged);
+        raiders.push(id);
+    }
+    // A long-time member replying with a ping meanwhile is no raider.
+    s.say_fresh(at + 1_000, 42, 900 * DAY_MS, "<@100> agreed", &[100]);
+    let report = s.replay().await;
+    let (_, actioned) = sanctioned(&report);
+    assert_all_in(&raiders, &actioned, "actioned");
+    assert_none_in(&[42], &actioned, "the long-time member actioned");
 }
 
 #[tokio::test]

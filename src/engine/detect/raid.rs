@@ -530,7 +530,9 @@ const COMMON_HOSTS: &[&str] = &[
 /// Greetings do not count: a crowd arriving for an event says the same "hi all".
 pub fn message_key(text: &Normalized, link_host: Option<&str>, established: bool) -> Option<u64> {
     if let Some(host) = link_host.filter(|h| !COMMON_HOSTS.contains(h)) {
-        return Some(super::spam::text_hash(host) ^ 0x6C69_6E6B);
+        // The site, not the host: `a1.claim-nitro.ru` and `b2.claim-nitro.ru` are one.
+        let site = psl::domain_str(host).unwrap_or(host);
+        return Some(super::spam::text_hash(site) ^ 0x6C69_6E6B);
     }
     if established {
         return None;
@@ -540,16 +542,21 @@ pub fn message_key(text: &Normalized, link_host: Option<&str>, established: bool
     (letters >= 16 && words >= 3).then(|| super::spam::text_hash(&text.text))
 }
 
-/// Whether a message's author is new enough for the message checks to read it.
+/// Whether a message's author is new enough for the message checks to read it: joined
+/// within `new_member`, or (when the join time is unknown) an account that is not
+/// established.
 pub fn is_new_member(
     config: &RaidConfig,
     state: &RaidState,
     author: &Author,
     now: Timestamp,
 ) -> bool {
-    state
-        .joined_at(author)
-        .is_some_and(|joined| now.since(joined) <= config.new_member)
+    match state.joined_at(author) {
+        Some(joined) => now.since(joined) <= config.new_member,
+        None => {
+            account_age(state.created_at(author), now).is_some_and(|a| a < config.fresh_account)
+        }
+    }
 }
 
 /// Whether an account made at `created` is established at `now`.
@@ -812,6 +819,10 @@ mod tests {
         assert_eq!(message_key(&scam, None, true), None);
         assert!(message_key(&hi, Some("nitro-gift.ru"), true).is_some());
         assert_eq!(message_key(&hi, Some("tenor.com"), true), None);
+        assert_eq!(
+            message_key(&hi, Some("a1.claim-nitro.ru"), true),
+            message_key(&hi, Some("b2.claim-nitro.ru"), true)
+        );
     }
 
     #[test]
