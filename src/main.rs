@@ -174,6 +174,35 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Standard input copied to a file that is removed when dropped.
+struct Spooled(std::path::PathBuf);
+
+impl Spooled {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn spool_stdin() -> std::io::Result<Spooled> {
+    let path = std::env::temp_dir().join(format!(
+        "steward-replay-{}-{}.input",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let spooled = Spooled(path);
+    let mut out = std::fs::File::create(spooled.path())?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut out)?;
+    Ok(spooled)
+}
+
 async fn open_store(database: &str) -> anyhow::Result<Store> {
     Store::open(database)
         .await
@@ -212,9 +241,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let events = replay::read_events(&file)
-                .and_then(|events| replay::check_order(&file, &events).map(|()| events));
-            let events = match events {
+            let name = if file == "-" {
+                "<stdin>"
+            } else {
+                file.as_str()
+            };
+            // A replay that writes to a database checks its whole input first, so that bad
+            // input changes nothing (standard input is kept in a file meanwhile).
+            let spooled = match (&database, file.as_str()) {
+                (Some(_), "-") => Some(spool_stdin().context("keeping standard input")?),
+                _ => None,
+            };
+            let input = spooled
+                .as_ref()
+                .map_or(file.clone(), |p| p.path().display().to_string());
+            if database.is_some()
+                && let Err(e) = replay::check_events(&input, name)
+            {
+                eprintln!("{e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let events = match replay::open_events_as(&input, name) {
                 Ok(events) => events,
                 Err(e) => {
                     eprintln!("{e}");
@@ -223,9 +270,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let store = open_store(database.as_deref().unwrap_or(":memory:")).await?;
             let moderator = Moderator::new(store.clone(), Recorder::default(), &loaded);
-            let report = replay::run(&loaded, events, &moderator)
-                .await
-                .context("recording the replay")?;
+            let report = match replay::run(&loaded, name, events, &moderator).await {
+                Ok(report) => report,
+                Err(replay::RunError::Input(e)) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(replay::RunError::Moderation(e)) => {
+                    return Err(e).context("recording the replay");
+                }
+            };
             if let Some(path) = database
                 .as_deref()
                 .and_then(steward::store::anchor::anchor_path)

@@ -113,9 +113,14 @@ impl Stream {
         let rules = steward::rules::example().expect("example rules");
         let store = Store::open(":memory:").await.expect("store");
         let moderator = Moderator::new(store, Recorder::default(), &rules);
-        replay::run(&rules, events, &moderator)
-            .await
-            .expect("replay")
+        replay::run(
+            &rules,
+            "scenario.jsonl",
+            events.into_iter().map(Ok),
+            &moderator,
+        )
+        .await
+        .expect("replay")
     }
 }
 

@@ -180,6 +180,7 @@ pub fn parse_within(
     base: &Path,
     bounds: &Bounds,
 ) -> Result<LoadedRules, RulesError> {
+    let source = without_bom(source);
     let raw: schema::RawRules = read_yaml(source, file, bounds)?;
     bounds::count(&raw, bounds).map_err(|message| whole_file(file, message))?;
     let mod_log_channel = raw.settings.mod_log_channel.map(|s| s.0);
@@ -217,6 +218,12 @@ pub fn parse_within(
         warnings,
         faq_answers,
     })
+}
+
+/// `source` without the byte-order mark some editors write first, which YAML would
+/// otherwise read as the start of a second document.
+fn without_bom(source: &str) -> &str {
+    source.strip_prefix('\u{feff}').unwrap_or(source)
 }
 
 /// Reads `source` as YAML into `T` once it passed the scan of `bounds`; errors carry
@@ -299,6 +306,7 @@ pub fn parse_server(
     guild: crate::engine::event::GuildId,
     operator: &LoadedRules,
 ) -> Result<ServerRules, RulesError> {
+    let source = without_bom(source);
     let bounds = Bounds::SERVER;
     let raw: schema::RawServerRules = read_yaml(source, file, &bounds)?;
     bounds::count_server(&raw, &bounds).map_err(|message| whole_file(file, message))?;
@@ -485,6 +493,15 @@ mod tests {
             "{}",
             p[0].message
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_read_past_and_mistakes_are_still_named() {
+        let p =
+            problems("\u{feff}rules:\n  - name: a\n    enabeld: true\n    words: {words: [x]}\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].line, p[0].key.as_str()), (3, "rules[0].enabeld"));
+        assert!(problems("\u{feff}rules: []\n").is_empty());
     }
 
     #[test]

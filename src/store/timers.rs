@@ -343,6 +343,15 @@ impl Store {
         .await?)
     }
 
+    /// When the earliest pending action falls due, if any.
+    pub async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let due: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(due_at) FROM timed_actions WHERE state = 'pending'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(due.map(Timestamp))
+    }
+
     /// Pending actions, soonest first.
     pub async fn pending_timed(&self) -> Result<Vec<TimedAction>, StoreError> {
         let rows = sqlx::query(
