@@ -44,23 +44,45 @@ enum Command {
         /// Event file, or `-` for standard input.
         file: String,
     },
-    /// Connect to Discord and moderate. The token comes from DISCORD_TOKEN (environment or
-    /// .env); DISCORD_PROXY sends REST calls through a proxy that owns rate limiting.
+    /// Connect to Discord and moderate. Every setting also reads from its environment
+    /// variable (or .env).
     Run {
         /// Rules file (default: the built-in example rules).
         #[arg(long, env = "STEWARD_RULES")]
         rules: Option<PathBuf>,
+        /// The database: a SQLite file path or `sqlite://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
         /// How long a steward process on the same database may stay silent before the
         /// timed actions and requests it held are taken over (e.g. 10s).
         #[arg(long, env = "STEWARD_PROCESS_TIMEOUT", default_value = "10s", value_parser = process_timeout)]
         process_timeout: steward::engine::time::Duration,
+        /// The bot's token; best kept in the environment, where `ps` does not show it.
+        #[arg(long, env = "DISCORD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Send REST calls through this proxy (e.g. twilight-http-proxy), which then owns
+        /// rate limiting.
+        #[arg(long, env = "DISCORD_PROXY")]
+        proxy: Option<String>,
+        /// Serve /metrics and /healthz on this address (e.g. 127.0.0.1:9100).
+        #[arg(long, env = "STEWARD_METRICS_ADDR")]
+        metrics_addr: Option<String>,
+        /// Which shards this process runs: `auto`, `8`, `3/8` or `0-3/8`.
+        #[arg(long, env = "STEWARD_SHARDS", default_value = "auto")]
+        shards: String,
+        /// Register the commands in this server only (instant updates while developing).
+        #[arg(long, env = "STEWARD_DEV_GUILD")]
+        dev_guild: Option<String>,
+        /// Log one JSON object a line (`json`) or readable lines (`text`); the level comes
+        /// from RUST_LOG.
+        #[arg(long, env = "STEWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Print the application commands (JSON) that `run` registers with Discord.
     Commands,
     /// Create the database if needed and apply pending migrations.
     Migrate {
+        /// The database: a SQLite file path or `sqlite://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
     },
@@ -78,6 +100,7 @@ enum Command {
         guild: Option<u64>,
         #[arg(long, value_enum, default_value_t = ExportFormatArg::Jsonl)]
         format: ExportFormatArg,
+        /// The database: a SQLite file path or `sqlite://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
     },
@@ -87,6 +110,7 @@ enum Command {
 enum AuditCommand {
     /// Check the hash chain; names the first row that was changed or removed.
     Verify {
+        /// The database: a SQLite file path or `sqlite://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
         /// The anchor file `run` keeps (default: beside the database, `.anchor` added);
@@ -143,15 +167,22 @@ fn load_rules(path: Option<&PathBuf>) -> Result<LoadedRules, rules::RulesError> 
     }
 }
 
+/// How `run` writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Logs to standard error, level from RUST_LOG (default `info`), one JSON object a line
-/// when STEWARD_LOG_FORMAT=json.
-fn init_logging() {
+/// with `json`.
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if std::env::var("STEWARD_LOG_FORMAT").is_ok_and(|f| f == "json") {
+    let _ = if format == LogFormat::Json {
         builder.json().try_init()
     } else {
         builder.try_init()
@@ -312,8 +343,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rules,
             database,
             process_timeout,
+            token,
+            proxy,
+            metrics_addr,
+            shards,
+            dev_guild,
+            log_format,
         } => {
-            init_logging();
+            init_logging(log_format);
             let loaded = match load_rules(rules.as_ref()) {
                 Ok(l) => l,
                 Err(e) => {
@@ -321,8 +358,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let metrics_addr = match std::env::var("STEWARD_METRICS_ADDR") {
-                Ok(addr) if !addr.is_empty() => match addr.parse() {
+            let metrics_addr = match metrics_addr.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(addr) => match addr.parse() {
                     Ok(addr) => Some(addr),
                     Err(e) => {
                         eprintln!(
@@ -331,21 +369,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::FAILURE);
                     }
                 },
-                _ => None,
             };
-            let shards = match std::env::var("STEWARD_SHARDS").unwrap_or_default().parse() {
+            let shards = match shards.parse() {
                 Ok(plan) => plan,
                 Err(e) => {
                     eprintln!("STEWARD_SHARDS: {e}");
                     return Ok(ExitCode::FAILURE);
                 }
             };
-            let dev_guild = match std::env::var("STEWARD_DEV_GUILD")
-                .unwrap_or_default()
-                .trim()
-            {
-                "" => None,
-                id => match id.parse::<u64>() {
+            let dev_guild = match dev_guild.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(id) => match id.parse::<u64>() {
                     Ok(id) if id > 0 => Some(id),
                     _ => {
                         eprintln!("STEWARD_DEV_GUILD `{id}` is not a server id");
@@ -353,15 +387,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 },
             };
-            let Ok(token) = std::env::var("DISCORD_TOKEN") else {
+            let Some(token) = token.filter(|t| !t.trim().is_empty()) else {
                 eprintln!("DISCORD_TOKEN is not set (environment or .env)");
                 return Ok(ExitCode::FAILURE);
             };
             let config = BotConfig {
                 token,
-                proxy: std::env::var("DISCORD_PROXY")
-                    .ok()
-                    .filter(|p| !p.is_empty()),
+                proxy: proxy.filter(|p| !p.is_empty()),
                 rules: loaded,
                 rules_path: rules,
                 reload_every: std::time::Duration::from_secs(2),
