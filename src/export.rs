@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::engine::event::GuildId;
 use crate::engine::time::Timestamp;
-use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::audit::AuditRow;
 use crate::store::cases::Case;
 use crate::store::{Store, StoreError};
 
@@ -59,40 +59,101 @@ const AUDIT_FIELDS: &[&str] = &[
     "hash",
 ];
 
-/// Writes every case (of `guild`, or all) to `out`.
+/// Writes every case (of `guild`, or all) to `out`, row by row as the store reads them.
 pub async fn cases(
     store: &Store,
     guild: Option<GuildId>,
     format: ExportFormat,
     out: &mut impl Write,
 ) -> Result<(), ExportError> {
-    let rows: Vec<Value> = store
-        .all_cases(guild)
-        .await?
-        .iter()
-        .map(case_json)
-        .collect();
-    write(CASE_FIELDS, &rows, format, out)
+    let mut rows = RowWriter::new(CASE_FIELDS, format, out)?;
+    store
+        .each_case(guild, |case| rows.write(&case_json(&case)))
+        .await?;
+    rows.finish()
 }
 
-/// Writes the audit log (of `guild`, or all), oldest first, to `out`.
+/// Writes the audit log (of `guild`, or all), oldest first, to `out`, row by row.
 pub async fn audit(
     store: &Store,
     guild: Option<GuildId>,
     format: ExportFormat,
     out: &mut impl Write,
 ) -> Result<(), ExportError> {
-    let filter = AuditFilter {
-        guild,
-        ..AuditFilter::default()
-    };
-    let rows: Vec<Value> = store
-        .audit_rows(&filter)
-        .await?
-        .iter()
-        .map(audit_json)
-        .collect();
-    write(AUDIT_FIELDS, &rows, format, out)
+    let mut rows = RowWriter::new(AUDIT_FIELDS, format, out)?;
+    store
+        .each_audit_row(guild, |row| rows.write(&audit_json(&row)))
+        .await?;
+    rows.finish()
+}
+
+/// Writes rows one at a time; the first write error stops the export and is kept.
+struct RowWriter<'a, W: Write> {
+    fields: &'static [&'static str],
+    out: Output<'a, W>,
+    failed: Option<ExportError>,
+}
+
+enum Output<'a, W: Write> {
+    Jsonl(&'a mut W),
+    Csv(csv::Writer<&'a mut W>),
+}
+
+impl<'a, W: Write> RowWriter<'a, W> {
+    fn new(
+        fields: &'static [&'static str],
+        format: ExportFormat,
+        out: &'a mut W,
+    ) -> Result<Self, ExportError> {
+        let out = match format {
+            ExportFormat::Jsonl => Output::Jsonl(out),
+            ExportFormat::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(fields).map_err(csv_error)?;
+                Output::Csv(csv)
+            }
+        };
+        Ok(RowWriter {
+            fields,
+            out,
+            failed: None,
+        })
+    }
+
+    /// Writes `row`; returns whether to go on.
+    fn write(&mut self, row: &Value) -> bool {
+        let written = match &mut self.out {
+            Output::Jsonl(out) => writeln!(out, "{row}").map_err(ExportError::from),
+            Output::Csv(csv) => csv
+                .write_record(self.fields.iter().map(|f| csv_cell(&row[*f])))
+                .map_err(csv_error),
+        };
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ExportError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        match self.out {
+            Output::Jsonl(out) => out.flush()?,
+            Output::Csv(mut csv) => csv.flush()?,
+        }
+        Ok(())
+    }
+}
+
+fn csv_error(e: csv::Error) -> ExportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => ExportError::Write(e),
+        other => ExportError::Write(io::Error::other(format!("{other:?}"))),
+    }
 }
 
 fn case_json(c: &Case) -> Value {
@@ -132,44 +193,17 @@ fn audit_json(r: &AuditRow) -> Value {
     })
 }
 
-fn write(
-    fields: &[&str],
-    rows: &[Value],
-    format: ExportFormat,
-    out: &mut impl Write,
-) -> Result<(), ExportError> {
-    match format {
-        ExportFormat::Jsonl => {
-            for row in rows {
-                writeln!(out, "{row}")?;
-            }
-        }
-        ExportFormat::Csv => {
-            writeln!(out, "{}", fields.join(","))?;
-            for row in rows {
-                let cells: Vec<String> = fields.iter().map(|f| csv_cell(&row[*f])).collect();
-                writeln!(out, "{}", cells.join(","))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. Cells that a
-/// spreadsheet would run as a formula get a leading apostrophe.
+/// One CSV cell's text (the csv crate quotes it). Cells that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return, and not a
+/// number) get a leading apostrophe.
 fn csv_cell(value: &Value) -> String {
     let text = match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
         format!("'{text}")
-    } else {
-        text
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
     }
@@ -181,9 +215,21 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell(&json!("plain")), "plain");
-        assert_eq!(csv_cell(&json!("a, \"b\"")), "\"a, \"\"b\"\"\"");
+        let mut out = Vec::new();
+        {
+            let mut rows =
+                RowWriter::new(&["a", "b"], ExportFormat::Csv, &mut out).expect("header");
+            assert!(rows.write(&json!({"a": "plain", "b": "a, \"b\""})));
+            assert!(rows.write(&json!({"a": "line\nbreak", "b": "\tcmd"})));
+            rows.finish().expect("flushed");
+        }
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert_eq!(
+            text,
+            "a,b\nplain,\"a, \"\"b\"\"\"\n\"line\nbreak\",'\tcmd\n"
+        );
         assert_eq!(csv_cell(&json!("=HYPERLINK(1)")), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell(&json!("\r=1+1")), "'\r=1+1");
         assert_eq!(csv_cell(&json!(-3)), "-3");
         assert_eq!(csv_cell(&Value::Null), "");
         assert_eq!(csv_cell(&json!(true)), "true");

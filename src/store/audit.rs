@@ -272,6 +272,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Hands every audit row (of `guild`, or all) to `each` as it is read, oldest first,
+    /// without holding them all; `each` returns `false` to stop.
+    pub async fn each_audit_row(
+        &self,
+        guild: Option<GuildId>,
+        mut each: impl FnMut(AuditRow) -> bool,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY id"
+        );
+        let mut rows = sqlx::query(&sql)
+            .bind(guild.map(|g| sql_id(g.0)).transpose()?)
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            if !each(audit_from_row(&row)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A row ready to insert, hashed and chained.
 struct ChainedRow {
     id: i64,

@@ -242,6 +242,29 @@ impl Store {
         rows.iter().map(case_from_row).collect()
     }
 
+    /// Hands every case (of `guild`, or all) to `each` as it is read, in the order of
+    /// [`Store::all_cases`], without holding them all; `each` returns `false` to stop.
+    pub async fn each_case(
+        &self,
+        guild: Option<GuildId>,
+        mut each: impl FnMut(Case) -> bool,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE ?1 IS NULL OR guild_id = ?1
+             ORDER BY guild_id, number"
+        );
+        let mut rows = sqlx::query(&sql)
+            .bind(guild.map(|g| sql_id(g.0)).transpose()?)
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            if !each(case_from_row(&row)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces a case's reason, keeping the old one in the case's edit history.
     pub async fn edit_case_reason(
         &self,
