@@ -96,7 +96,7 @@ struct RowWriter<'a, W: Write> {
 
 enum Output<'a, W: Write> {
     Jsonl(&'a mut W),
-    Csv(csv::Writer<&'a mut W>),
+    Csv(Box<csv::Writer<&'a mut W>>),
 }
 
 impl<'a, W: Write> RowWriter<'a, W> {
@@ -110,7 +110,7 @@ impl<'a, W: Write> RowWriter<'a, W> {
             ExportFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
                 csv.write_record(fields).map_err(csv_error)?;
-                Output::Csv(csv)
+                Output::Csv(Box::new(csv))
             }
         };
         Ok(RowWriter {
