@@ -60,7 +60,7 @@ async fn raid(pace: Duration) -> (Duration, usize) {
         member["joined_at"] = json!(now_rfc3339());
         bot.gateway.send("GUILD_MEMBER_ADD", member);
         if !pace.is_zero() {
-            tokio::time::sleep(pace).await;
+            tokio::time::sleep_until((started + pace * (i as u32 + 1)).into()).await;
         }
     }
     let deadline = Instant::now() + Duration::from_secs(120);
