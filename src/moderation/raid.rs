@@ -1,6 +1,7 @@
-//! Raid holds: accounts that joined in raid mode without being in the raid's cohort wait
-//! (timed out, or with a quarantine role) for moderators, who release them or ban them
-//! together. Both are audited; a ban of the held passes steward's checks per account.
+//! Raids in the moderation layer: a raid's bans gathered into bulk bans, and the holds.
+//! Accounts that joined in raid mode without being in the raid's cohort wait (timed out,
+//! or with a quarantine role) for moderators, who release them or ban them together. Both
+//! are audited; a ban of the held passes steward's checks per account.
 
 use serde_json::json;
 
@@ -12,6 +13,46 @@ use crate::store::cases::Actor;
 
 /// How much of a held member's history a ban of the held deletes.
 const HELD_BAN_DELETES: Duration = Duration::from_secs(3_600);
+
+/// Raid bans that can leave in one request: same server, rule and ban settings.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct BatchKey {
+    pub(super) guild: GuildId,
+    pub(super) rule: String,
+    pub(super) duration: Option<Duration>,
+    pub(super) delete_messages: Duration,
+}
+
+/// Accounts waiting for one bulk ban; `id` tells the task that opened it whether the
+/// batch it waits for is still the one there.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    id: u64,
+    accounts: Vec<UserId>,
+    reason: String,
+    /// When the last batch of this raid left: a raid still arriving waits longer for
+    /// fuller batches.
+    last_sent: Option<std::time::Instant>,
+}
+
+impl Batch {
+    /// Takes the accounts waiting, keeping when this batch left.
+    fn take(&mut self) -> Batch {
+        self.last_sent = Some(std::time::Instant::now());
+        Batch {
+            id: self.id,
+            accounts: std::mem::take(&mut self.accounts),
+            reason: std::mem::take(&mut self.reason),
+            last_sent: None,
+        }
+    }
+}
+
+/// A raid still arriving (a batch left within this long) gathers its bans longer.
+const RAID_STILL_ARRIVING: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Discord bans at most this many accounts in one bulk ban.
+pub const BULK_BAN_MAX: usize = 200;
 
 impl<E: Executor> Moderator<E> {
     /// The members held in `guild` now, in the order they were held.
@@ -86,6 +127,106 @@ impl<E: Executor> Moderator<E> {
         };
         let performed = self.perform(&step, now).await?;
         Ok((members.len(), performed.outcome))
+    }
+
+    /// Adds a raid verdict's accounts to their batch. The task that opens a batch sends it
+    /// after the window; a task that fills it to 200 sends it at once.
+    pub(super) async fn gather_raid_bans(
+        &self,
+        key: BatchKey,
+        accounts: &[UserId],
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        static BATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut ready = Vec::new();
+        let mut opened = None;
+        let mut window = self.batch_window;
+        {
+            let mut batches = crate::lock::lock(&self.raid_bans);
+            if batches.len() >= 64 {
+                batches.retain(|_, b| {
+                    !b.accounts.is_empty()
+                        || b.last_sent
+                            .is_some_and(|at| at.elapsed() < RAID_STILL_ARRIVING)
+                });
+            }
+            let batch = batches.entry(key.clone()).or_default();
+            if batch
+                .last_sent
+                .is_some_and(|at| at.elapsed() < RAID_STILL_ARRIVING)
+            {
+                window *= 3;
+            }
+            for account in accounts {
+                if batch.accounts.is_empty() {
+                    batch.id = BATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    batch.reason = reason.to_string();
+                    if opened.is_none() {
+                        opened = Some(batch.id);
+                    }
+                }
+                if !batch.accounts.contains(account) {
+                    batch.accounts.push(*account);
+                }
+                if batch.accounts.len() >= BULK_BAN_MAX {
+                    ready.push(batch.take());
+                }
+            }
+        }
+        for batch in ready {
+            self.send_raid_bans(&key, batch, now).await?;
+        }
+        let Some(id) = opened else {
+            return Ok(());
+        };
+        tokio::time::sleep(window).await;
+        let batch = {
+            let mut batches = crate::lock::lock(&self.raid_bans);
+            match batches.get_mut(&key) {
+                Some(b) if b.id == id && !b.accounts.is_empty() => Some(b.take()),
+                _ => None,
+            }
+        };
+        if let Some(batch) = batch {
+            let later = now + Duration(window.as_millis() as u64);
+            self.send_raid_bans(&key, batch, later).await?;
+        }
+        Ok(())
+    }
+
+    /// One bulk ban for a batch of a raid's accounts, as one raid case.
+    async fn send_raid_bans(
+        &self,
+        key: &BatchKey,
+        batch: Batch,
+        now: Timestamp,
+    ) -> Result<(), ModerationError> {
+        let Some(first) = batch.accounts.first().copied() else {
+            return Ok(());
+        };
+        let target = Target {
+            guild: key.guild,
+            user: first,
+            accounts: batch.accounts,
+            channel: None,
+            message: None,
+        };
+        let action = Action::Ban {
+            duration: key.duration,
+            delete_messages: key.delete_messages,
+        };
+        let step = Step {
+            target: &target,
+            actor: Actor::Steward {
+                rule: key.rule.clone(),
+            },
+            reason: &batch.reason,
+            evidence: &Evidence::default(),
+            action: &action,
+        };
+        self.perform(&step, now).await?;
+        Ok(())
     }
 }
 
