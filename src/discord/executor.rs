@@ -69,6 +69,28 @@ fn top_position(guild: &serenity::model::guild::PartialGuild, roles: &[u64]) -> 
         .unwrap_or(0)
 }
 
+/// What a rank check reads about a server, from the cache or from Discord.
+struct Ranks<'a> {
+    owner: u64,
+    /// The target's roles; `None` when the target is not a member.
+    target: Option<Vec<u64>>,
+    /// Steward's roles.
+    mine: Vec<u64>,
+    /// A role's position, when the server has the role.
+    position: &'a dyn Fn(u64) -> Option<u16>,
+}
+
+impl Ranks<'_> {
+    /// The highest position among `roles` (0, @everyone's, when none is known).
+    fn top(&self, roles: &[u64]) -> u16 {
+        roles
+            .iter()
+            .filter_map(|r| (self.position)(*r))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// The executor of the live bot.
 pub struct DiscordExecutor {
     http: Arc<Http>,
@@ -101,73 +123,72 @@ impl DiscordExecutor {
     /// Why steward must not sanction `user`, from the cache alone: `None` when the cache
     /// does not hold the guild, steward's member or the user's.
     fn cached_refusal(&self, guild: GuildId, user: UserId) -> Option<Option<String>> {
-        if user == self.bot {
-            return Some(Some("steward does not act on itself".to_string()));
-        }
         let cached = self.cache.as_ref()?.guild(sid::GuildId::new(guild.0))?;
-        if cached.owner_id.get() == user.0 {
-            return Some(Some("the target owns the server".to_string()));
-        }
         let roles_of = |u: UserId| {
             cached
                 .members
                 .get(&sid::UserId::new(u.0))
                 .map(|m| m.roles.iter().map(|r| r.get()).collect::<Vec<u64>>())
         };
-        let target = roles_of(user)?;
-        let mine = roles_of(self.bot)?;
+        let ranks = Ranks {
+            owner: cached.owner_id.get(),
+            target: Some(roles_of(user)?),
+            mine: roles_of(self.bot)?,
+            position: &|r| cached.roles.get(&sid::RoleId::new(r)).map(|r| r.position),
+        };
+        Some(self.rank_refusal(guild, user, &ranks))
+    }
+
+    /// Why steward must not sanction `user`, from what the server's ranks say: never the
+    /// owner, never a member with an exempt role or a top role at or above steward's.
+    fn rank_refusal(&self, guild: GuildId, user: UserId, ranks: &Ranks<'_>) -> Option<String> {
+        if ranks.owner == user.0 {
+            return Some("the target owns the server".to_string());
+        }
+        // Not a member: nothing outranks a ban of a stranger.
+        let target = ranks.target.as_ref()?;
         let exempt = &self.settings.guilds.for_guild(guild).exempt_roles;
         if let Some(role) = target.iter().find(|r| exempt.contains(r)) {
-            return Some(Some(format!("the target has the exempt role {role}")));
+            return Some(format!("the target has the exempt role {role}"));
         }
-        let top = |roles: &[u64]| {
-            roles
-                .iter()
-                .filter_map(|r| cached.roles.get(&sid::RoleId::new(*r)))
-                .map(|r| r.position)
-                .max()
-                .unwrap_or(0)
-        };
-        if top(&target) >= top(&mine) {
-            return Some(Some(
-                "the target's top role is at or above steward's".to_string(),
-            ));
+        if ranks.top(target) >= ranks.top(&ranks.mine) {
+            return Some("the target's top role is at or above steward's".to_string());
         }
-        Some(None)
+        None
     }
 
     /// Why steward must not sanction `user`: from the cache, or from Discord on a miss.
     async fn refusal_of(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        if user == self.bot {
+            return Ok(Some("steward does not act on itself".to_string()));
+        }
         match self.cached_refusal(guild, user) {
             Some(found) => Ok(found),
             None => self.refusal(guild, user).await,
         }
     }
 
-    /// Why steward must not sanction `user` in `guild`, if it must not.
+    /// Why steward must not sanction `user` in `guild`, from Discord's answers.
     async fn refusal(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
-        if user == self.bot {
-            return Ok(Some("steward does not act on itself".to_string()));
-        }
         let g = sid::GuildId::new(guild.0);
         let info = self.call(|| self.http.get_guild(g)).await.map_err(failed)?;
-        if info.owner_id.get() == user.0 {
-            return Ok(Some("the target owns the server".to_string()));
-        }
-        let Some(target) = self.member_roles(g, user).await? else {
-            return Ok(None); // not a member: nothing outranks a ban of a stranger
+        // A stranger's roles and steward's are only asked for when they matter.
+        let target = if info.owner_id.get() == user.0 {
+            None
+        } else {
+            self.member_roles(g, user).await?
         };
-        let exempt = &self.settings.guilds.for_guild(guild).exempt_roles;
-        if let Some(role) = target.iter().find(|r| exempt.contains(r)) {
-            return Ok(Some(format!("the target has the exempt role {role}")));
-        }
-        let mine = self.member_roles(g, self.bot).await?.unwrap_or_default();
-        if top_position(&info, &target) >= top_position(&info, &mine) {
-            return Ok(Some(
-                "the target's top role is at or above steward's".to_string(),
-            ));
-        }
-        Ok(None)
+        let mine = match target {
+            Some(_) => self.member_roles(g, self.bot).await?.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let ranks = Ranks {
+            owner: info.owner_id.get(),
+            target,
+            mine,
+            position: &|r| info.roles.get(&sid::RoleId::new(r)).map(|r| r.position),
+        };
+        Ok(self.rank_refusal(guild, user, &ranks))
     }
 
     /// Why the member `caller` may not act on `target`, if they may not: nobody acts on
