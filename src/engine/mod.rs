@@ -511,10 +511,7 @@ impl Engine {
                 return JoinOutcome::Member;
             }
             if let Some(why) = raid::joins_cohort(config, cohort, &join) {
-                cohort.last_seen = now;
-                if cohort.members.len() < cap {
-                    cohort.members.insert(user.id);
-                }
+                cohort.admit(user.id, now, cap);
                 let reason = format!("joined during a raid: {why}");
                 return match cohort_verdict(rule, reason, join_evidence(user), user.id) {
                     Some(v) => JoinOutcome::Verdict(v),
@@ -653,10 +650,7 @@ impl Engine {
         if let Some(cohort) = state.active_cohort(now).filter(|c| c.rule == rule.name)
             && let Some(why) = raid::posts_like_cohort(cohort, &post)
         {
-            cohort.last_seen = now;
-            if cohort.members.len() < cap {
-                cohort.members.insert(author.id);
-            }
+            cohort.admit(author.id, now, cap);
             let reason = format!("new member in a raid: {why}");
             return cohort_verdict(rule, reason, excerpt(content), author.id);
         }

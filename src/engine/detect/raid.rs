@@ -181,7 +181,6 @@ impl JoinRecord {
 pub struct Cohort {
     /// The rule that named it.
     pub rule: std::sync::Arc<str>,
-    pub started: Timestamp,
     /// Raid mode's latest end, however busy the raid stays.
     pub ends_by: Timestamp,
     /// When the last cohort account arrived (or the raid was detected).
@@ -198,6 +197,13 @@ impl Cohort {
     /// When the cohort stops taking new members, if nothing more arrives.
     pub fn ends(&self) -> Timestamp {
         self.ends_by.min(self.last_seen + self.quiet)
+    }
+
+    /// Takes `user` into the cohort (up to `cap` accounts remembered): the raid is still
+    /// arriving at `now`.
+    pub fn admit(&mut self, user: UserId, now: Timestamp, cap: usize) {
+        self.last_seen = now;
+        add_members(&mut self.members, &[user], cap);
     }
 
     /// Whether the cohort is still growing at `now`.
@@ -314,7 +320,6 @@ impl RaidState {
                 add_members(&mut members, &found.accounts, start.cap);
                 self.cohort = Some(Cohort {
                     rule: start.rule,
-                    started: now,
                     ends_by: now + start.longest,
                     last_seen: now,
                     quiet: start.quiet,
@@ -787,7 +792,6 @@ mod tests {
         let now = Timestamp(100 * DAY as i64);
         let cohort = Cohort {
             rule: "raid".into(),
-            started: now,
             ends_by: now + Duration::from_secs(1800),
             last_seen: now,
             quiet: Duration::from_secs(300),
