@@ -8,13 +8,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use support::bot::{BOT, Bot, GUILD, now_rfc3339};
-use support::payloads;
+use support::bot::{Bot, snowflake_at};
 
 const ACCOUNTS: u64 = 1000;
 const RUNS: usize = 5;
-const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -42,23 +39,11 @@ fn main() {
 /// One raid; returns the time from the first join to the last ban request, and the calls.
 async fn raid(pace: Duration) -> (Duration, usize) {
     let bot = Bot::start().await;
-    let roles: Vec<_> = [(GUILD, 0), (11, 1), (12, 5), (13, 9)]
-        .iter()
-        .map(|(id, pos)| payloads::role(*id, "role", *pos))
-        .collect();
-    let members = vec![payloads::member(GUILD, BOT, "steward", &[12])];
-    bot.gateway.send(
-        "GUILD_CREATE",
-        payloads::guild_create(GUILD, 7, &roles, &members),
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.cache_the_guild().await;
     let now_ms = steward::discord::now().0 as u64;
     let started = Instant::now();
     for i in 0..ACCOUNTS {
-        let id = ((now_ms - 3_600_000 - DISCORD_EPOCH_MS) << 22) | i;
-        let mut member = payloads::member(GUILD, id, &format!("user{i}"), &[]);
-        member["joined_at"] = json!(now_rfc3339());
-        bot.gateway.send("GUILD_MEMBER_ADD", member);
+        bot.join_now(snowflake_at(now_ms - 3_600_000, i), &format!("user{i}"));
         if !pace.is_zero() {
             tokio::time::sleep_until((started + pace * (i as u32 + 1)).into()).await;
         }

@@ -7,17 +7,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::bot::{BOT, Bot, GUILD, MOD_LOG, now_rfc3339};
+use support::bot::{Bot, GUILD, MOD_LOG, snowflake_at};
 use support::fake_rest::Recorded;
 use support::payloads;
-
-/// Milliseconds between the Unix epoch and Discord's snowflake epoch.
-const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
-
-/// A user id as Discord would give an account made at `ms` (Unix milliseconds).
-fn snowflake_at(ms: u64, n: u64) -> u64 {
-    ((ms - DISCORD_EPOCH_MS) << 22) | (n & 0x3F_FFFF)
-}
 
 fn banned_ids(requests: &[Recorded]) -> (Vec<u64>, usize) {
     let mut banned = Vec::new();
@@ -45,16 +37,7 @@ fn banned_ids(requests: &[Recorded]) -> (Vec<u64>, usize) {
 async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_are_not() {
     let bot = Bot::start().await;
     // The cache knows the server: its owner, its roles and steward's place among them.
-    let roles: Vec<_> = [(GUILD, 0), (11, 1), (12, 5), (13, 9)]
-        .iter()
-        .map(|(id, pos)| payloads::role(*id, "role", *pos))
-        .collect();
-    let members = vec![payloads::member(GUILD, BOT, "steward", &[12])];
-    bot.gateway.send(
-        "GUILD_CREATE",
-        payloads::guild_create(GUILD, 7, &roles, &members),
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.cache_the_guild().await;
 
     let now_ms = steward::discord::now().0 as u64;
     let fresh: Vec<u64> = (0..1000)
@@ -67,15 +50,10 @@ async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_ar
     let started = Instant::now();
     let names = ["mara", "tobias", "quinn", "lea_m", "oskar"];
     for (i, id) in fresh.iter().enumerate() {
-        let mut member =
-            payloads::member(GUILD, *id, &format!("user{:04x}", i * 7919 % 65536), &[]);
-        member["joined_at"] = json!(now_rfc3339());
-        bot.gateway.send("GUILD_MEMBER_ADD", member);
+        bot.join_now(*id, &format!("user{:04x}", i * 7919 % 65536));
         if i % 200 == 100 {
             let k = i / 200;
-            let mut member = payloads::member(GUILD, old[k], names[k], &[]);
-            member["joined_at"] = json!(now_rfc3339());
-            bot.gateway.send("GUILD_MEMBER_ADD", member);
+            bot.join_now(old[k], names[k]);
         }
         // A join every 8 ms on a fixed schedule, however slow the machine: the whole raid
         // within ten seconds.
@@ -209,26 +187,21 @@ async fn a_thousand_fresh_accounts_are_banned_in_a_few_calls_and_old_accounts_ar
 async fn raid_mode_survives_a_crash_and_still_tells_raiders_from_others() {
     let mut bot = Bot::start().await;
     let now_ms = steward::discord::now().0 as u64;
-    let join = |bot: &Bot, id: u64, name: &str| {
-        let mut member = payloads::member(GUILD, id, name, &[]);
-        member["joined_at"] = json!(now_rfc3339());
-        bot.gateway.send("GUILD_MEMBER_ADD", member);
-    };
     let names = [
         "kestrel", "wobble", "tangent", "marlow", "pixie", "brisk", "ocelot", "quill", "sable",
         "tundra", "vesper", "zinnia",
     ];
     for (i, name) in names.iter().enumerate() {
-        join(&bot, snowflake_at(now_ms - 7_200_000, i as u64), name);
+        bot.join_now(snowflake_at(now_ms - 7_200_000, i as u64), name);
     }
     bot.wait_for("the raid's bulk ban", |r| r.path.ends_with("/bulk-ban"))
         .await;
     bot.crash_and_restart().await;
     // After the restart a fresh account is still a raider, and an old one is held.
     let fresh = snowflake_at(now_ms - 3_600_000, 77);
-    join(&bot, fresh, "newcomer");
+    bot.join_now(fresh, "newcomer");
     let old = snowflake_at(1_560_000_000_000, 78);
-    join(&bot, old, "longtimer");
+    bot.join_now(old, "longtimer");
     let path = format!("/guilds/{GUILD}/bans/{fresh}");
     let banned = bot
         .wait_for("the fresh account banned", |r| {

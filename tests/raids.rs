@@ -32,6 +32,19 @@ impl Gen {
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[(self.next() % items.len() as u64) as usize]
     }
+    /// A message pinging `at_least` to 3 members, then saying `words`; and who it pings.
+    fn pings(&mut self, at_least: i64, words: &str) -> (Vec<u64>, String) {
+        let pinged: Vec<u64> = (0..self.range(at_least, 4))
+            .map(|_| self.range(100, 200) as u64)
+            .collect();
+        let text = pinged
+            .iter()
+            .map(|p| format!("<@{p}> "))
+            .collect::<String>()
+            + words;
+        (pinged, text)
+    }
+
     /// A pronounceable made-up name, like people pick.
     fn name(&mut self) -> String {
         const SYL: &[&str] = &[
@@ -311,14 +324,7 @@ async fn fresh_accounts_pinging_members_once_each_are_a_raid() {
         at += g.range(20_000, 50_000);
         let id = 7_200 + i;
         s.join(at, id, &g.name(), g.range(1, 72) * 3_600_000);
-        let pinged: Vec<u64> = (0..g.range(2, 4))
-            .map(|_| g.range(100, 200) as u64)
-            .collect();
-        let text: String = pinged
-            .iter()
-            .map(|p| format!("<@{p}> "))
-            .collect::<String>()
-            + "yo";
+        let (pinged, text) = g.pings(2, "yo");
         s.say(at + g.range(3_000, 20_000), id, "x", &text, &pinged);
         raiders.push(id);
     }
@@ -336,14 +342,7 @@ async fn fresh_accounts_pinging_are_a_raid_even_when_their_joins_were_not_seen()
     for i in 0..5u64 {
         at += g.range(10_000, 60_000);
         let id = 7_300 + i;
-        let pinged: Vec<u64> = (0..g.range(1, 4))
-            .map(|_| g.range(100, 200) as u64)
-            .collect();
-        let text: String = pinged
-            .iter()
-            .map(|p| format!("<@{p}> "))
-            .collect::<String>()
-            + "check dms";
+        let (pinged, text) = g.pings(1, "check dms");
         s.say_fresh(at, id, g.range(1, 72) * 3_600_000, &text, &pinged);
         raiders.push(id);
     }

@@ -221,6 +221,40 @@ pub fn message(id: u64, author: u64, content: &str) -> Value {
     m
 }
 
+/// Milliseconds between the Unix epoch and Discord's snowflake epoch.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// A user id as Discord would give an account made at `ms` (Unix milliseconds); `n`
+/// tells apart accounts made in the same millisecond.
+pub fn snowflake_at(ms: u64, n: u64) -> u64 {
+    ((ms - DISCORD_EPOCH_MS) << 22) | (n & 0x3F_FFFF)
+}
+
+impl Bot {
+    /// Sends the server as GUILD_CREATE does, so the gateway cache holds its owner, its
+    /// roles (as the fake REST API has them) and steward's member, and rank checks read
+    /// the cache; returns once the bot has had time to take it in.
+    pub async fn cache_the_guild(&self) {
+        let roles: Vec<_> = [(GUILD, 0), (11, 1), (12, 5), (13, 9)]
+            .iter()
+            .map(|(id, pos)| payloads::role(*id, "role", *pos))
+            .collect();
+        let members = vec![payloads::member(GUILD, BOT, "steward", &[12])];
+        self.gateway.send(
+            "GUILD_CREATE",
+            payloads::guild_create(GUILD, 7, &roles, &members),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    /// A member joining now, as GUILD_MEMBER_ADD.
+    pub fn join_now(&self, id: u64, name: &str) {
+        let mut member = payloads::member(GUILD, id, name, &[]);
+        member["joined_at"] = json!(now_rfc3339());
+        self.gateway.send("GUILD_MEMBER_ADD", member);
+    }
+}
+
 pub fn now_rfc3339() -> String {
     steward::discord::now().rfc3339()
 }
