@@ -468,48 +468,26 @@ impl<E: Executor> Moderator<E> {
         };
         // The end of a temporary sanction is stored before Discord is asked, so that no
         // crash between the two leaves the sanction without its end.
-        let end = match (&request, &previous) {
+        let ends = match (&request, &previous) {
             (Some(_), None | Some(Ok(_))) => {
                 let snapshot = previous
                     .as_ref()
                     .and_then(|p| p.as_ref().ok().cloned())
                     .unwrap_or(serde_json::Value::Null);
-                match timed_end(step.action, t, case.as_ref(), snapshot.clone(), now) {
-                    Some(timed) => {
-                        let id = self.store.schedule(&timed).await?;
-                        if let Some(Request::Lockdown { channels, .. }) = &request {
-                            self.store
-                                .hold_channels(id, t.guild, channels, &snapshot)
-                                .await?;
-                        }
-                        Some((id, timed.kind))
+                let mut ends = Vec::new();
+                for timed in timed_ends(step.action, t, case.as_ref(), snapshot.clone(), now) {
+                    let id = self.store.schedule(&timed).await?;
+                    if let Some(Request::Lockdown { channels, .. }) = &request {
+                        self.store
+                            .hold_channels(id, t.guild, channels, &snapshot)
+                            .await?;
                     }
-                    None => None,
+                    ends.push((id, timed.kind));
                 }
+                ends
             }
-            _ => None,
+            _ => Vec::new(),
         };
-        // A temporary raid ban ends for each of its accounts.
-        if let (
-            Action::Ban {
-                duration: Some(d), ..
-            },
-            true,
-        ) = (step.action, t.accounts.len() > 1)
-        {
-            for account in &t.accounts {
-                self.store
-                    .schedule(&NewTimed {
-                        guild: t.guild,
-                        kind: TimedKind::Unban,
-                        target: Some(*account),
-                        detail: json!({}),
-                        case_id: case.as_ref().map(|c| c.id),
-                        due_at: now + *d,
-                    })
-                    .await?;
-            }
-        }
         let outcome = match (&request, &previous, outbox) {
             (_, Some(Err(e)), _) => Err(e.clone()),
             (Some(request), _, Some(_)) => self.executor.execute(request).await,
@@ -518,7 +496,7 @@ impl<E: Executor> Moderator<E> {
             }
             (None, _, _) => Ok(ExecOutcome::Done),
         };
-        self.settle_end(step.action, t, end, &outcome).await?;
+        self.settle_end(step.action, t, &ends, &outcome).await?;
         if let Some(case) = &case {
             self.close_unapplied(case.id, &outcome).await?;
         }
@@ -573,13 +551,15 @@ impl<E: Executor> Moderator<E> {
         &self,
         action: &Action,
         t: &Target,
-        end: Option<(i64, TimedKind)>,
+        ends: &[(i64, TimedKind)],
         outcome: &Result<ExecOutcome, ExecError>,
     ) -> Result<(), ModerationError> {
-        if let (Some((id, kind)), Ok(ExecOutcome::Refused(_))) = (end, outcome) {
-            self.store.cancel_timed_id(id).await?;
-            if kind == TimedKind::EndLockdown {
-                self.store.release_channels(id).await?;
+        if let Ok(ExecOutcome::Refused(_)) = outcome {
+            for (id, kind) in ends {
+                self.store.cancel_timed_id(*id).await?;
+                if *kind == TimedKind::EndLockdown {
+                    self.store.release_channels(*id).await?;
+                }
             }
             return Ok(());
         }
@@ -591,7 +571,7 @@ impl<E: Executor> Moderator<E> {
             Action::Timeout { .. } => TimedKind::EndTimeout,
             _ => return Ok(()),
         };
-        let keep = end.map(|(id, _)| id);
+        let keep = ends.first().map(|(id, _)| *id);
         self.store
             .cancel_timed(t.guild, kind, Some(t.user), keep)
             .await?;
@@ -785,14 +765,37 @@ fn case_kind(action: &Action, t: &Target) -> Option<CaseKind> {
 
 /// Whether `action` on `t` schedules an end.
 fn has_end(action: &Action, t: &Target) -> bool {
-    let raid_ban_ends = matches!(
-        action,
+    !timed_ends(action, t, None, serde_json::Value::Null, Timestamp(0)).is_empty()
+}
+
+/// The timed actions that end a temporary sanction: one per account of a raid's
+/// temporary bulk ban, else at most one.
+fn timed_ends(
+    action: &Action,
+    t: &Target,
+    case: Option<&Case>,
+    previous: serde_json::Value,
+    now: Timestamp,
+) -> Vec<NewTimed> {
+    match action {
         Action::Ban {
-            duration: Some(_),
-            ..
-        }
-    ) && t.accounts.len() > 1;
-    raid_ban_ends || timed_end(action, t, None, serde_json::Value::Null, Timestamp(0)).is_some()
+            duration: Some(d), ..
+        } if t.accounts.len() > 1 => t
+            .accounts
+            .iter()
+            .map(|account| NewTimed {
+                guild: t.guild,
+                kind: TimedKind::Unban,
+                target: Some(*account),
+                detail: json!({}),
+                case_id: case.map(|c| c.id),
+                due_at: now + *d,
+            })
+            .collect(),
+        _ => timed_end(action, t, case, previous, now)
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// How far off the end of an open-ended lockdown is kept: until a moderator ends it.

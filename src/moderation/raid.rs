@@ -371,6 +371,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_refused_temporary_raid_ban_leaves_no_unbans_behind() {
+        let (store, _dir) = fresh().await;
+        let rules = crate::rules::example().expect("example rules");
+        let m = super::super::Moderator::new(
+            store.clone(),
+            Recorder::refusing(vec![UserId(50)]),
+            &rules,
+        );
+        let ban = Action::Ban {
+            duration: Some(Duration::from_secs(86_400)),
+            delete_messages: Duration(0),
+        };
+        let v = raid_verdict("a raid", vec![ban], [50, 51, 52].map(UserId).to_vec());
+        m.apply(&join(50), &v, Timestamp(0)).await.expect("applied");
+        assert!(store.pending_timed().await.expect("timed").is_empty());
+    }
+
+    #[tokio::test]
     async fn a_crowds_slowmode_ends_with_the_channels_own_setting() {
         let (store, _dir) = fresh().await;
         let rules = crate::rules::example().expect("example rules");
