@@ -215,12 +215,10 @@ impl Engine {
         ended
     }
 
-    /// The raid's cohort in `guild` while it is growing: the accounts already in it.
-    pub fn raid_cohort(&self, guild: GuildId, now: Timestamp) -> Option<Vec<UserId>> {
+    /// How many accounts the raid's cohort in `guild` holds, while it is growing.
+    pub fn raid_cohort_size(&self, guild: GuildId, now: Timestamp) -> Option<usize> {
         let cohort = self.guilds.get(&guild)?.raid.cohort.as_ref()?;
-        cohort
-            .active(now)
-            .then(|| cohort.members.iter().copied().collect())
+        cohort.active(now).then_some(cohort.members.len())
     }
 
     /// How much state the engine holds.

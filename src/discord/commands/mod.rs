@@ -76,9 +76,9 @@ impl Data {
         self.with_engine(|e| e.raid_mode_until(guild, now()))
     }
 
-    /// The raid's cohort in `guild` while it grows: the accounts in it.
-    pub fn raid_cohort(&self, guild: GuildId) -> Option<Vec<crate::engine::event::UserId>> {
-        self.with_engine(|e| e.raid_cohort(guild, now()))
+    /// How many accounts the raid's cohort in `guild` holds while it grows.
+    pub fn raid_cohort_size(&self, guild: GuildId) -> Option<usize> {
+        self.with_engine(|e| e.raid_cohort_size(guild, now()))
     }
 
     /// Turns raid mode on until `until`, or off.

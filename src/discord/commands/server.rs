@@ -253,7 +253,7 @@ pub async fn raid_status(ctx: Context<'_>) -> Result<(), CommandError> {
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
     let held = data.moderator.held(guild).await?;
-    let cohort = data.raid_cohort(guild).map_or(0, |c| c.len());
+    let cohort = data.raid_cohort_size(guild).unwrap_or(0);
     let text = raid_status_text(data.raid_mode_until(guild), cohort, held.len());
     say_private(ctx, text).await
 }
