@@ -553,6 +553,38 @@ async fn metrics_and_health_are_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_stop_the_health_check() {
+    let bot = Bot::start().await;
+    // Wait until the health check has its first answer from the database.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = get(&bot.metrics, "/healthz").await;
+        if status.contains("200") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never healthy: {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut idle = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let stream = tokio::net::TcpStream::connect(&bot.metrics)
+            .await
+            .expect("an idle connection");
+        idle.push(stream);
+    }
+    let started = Instant::now();
+    let (status, body) = get(&bot.metrics, "/healthz").await;
+    let took = started.elapsed();
+    assert!(status.contains("200"), "{status}: {body}");
+    assert!(
+        took < Duration::from_millis(100),
+        "/healthz took {took:?} beside 1,000 idle connections"
+    );
+    drop(idle);
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shard_range_identifies_as_those_shards() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bot = Bot::launch(&rules(), dir, &[("STEWARD_SHARDS", "1-1/2")]).await;

@@ -204,6 +204,7 @@ pub async fn run(
                 listener,
                 metrics,
                 store.clone(),
+                metrics::Limits::default(),
             )))
         }
         None => None,

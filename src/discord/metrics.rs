@@ -3,16 +3,29 @@
 //! `/metrics` counts events, verdicts per rule, actions and their outcomes, REST errors,
 //! and the time from an event's arrival to the end of the actions it caused.
 //! `/healthz` answers 200 when the gateway is connected and the database takes writes,
-//! 503 otherwise.
+//! 503 otherwise. It reads the last result of a probe that runs in the background, so it
+//! answers at once even while the database is busy or gone.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::engine::event::{ChannelId, GuildId};
 use crate::lock::lock;
@@ -22,132 +35,162 @@ use crate::store::Store;
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
-/// Counters by label set.
-#[derive(Default)]
-struct Counters(Mutex<BTreeMap<Vec<(&'static str, String)>, u64>>);
+/// The content type of the OpenMetrics text format `prometheus-client` writes.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-impl Counters {
-    fn add(&self, labels: Vec<(&'static str, String)>) {
-        let mut map = lock(&self.0);
-        *map.entry(labels).or_default() += 1;
-    }
-
-    fn render(&self, name: &str, help: &str, out: &mut String) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        let map = lock(&self.0);
-        for (labels, value) in map.iter() {
-            let labels: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                .collect();
-            let _ = writeln!(out, "{name}{{{}}} {value}", labels.join(","));
-        }
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
 }
 
-/// Everything the bot counts.
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabel {
+    rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: String,
+    outcome: &'static str,
+}
+
+/// Everything the bot counts, and the last word on the database's health.
 pub struct Metrics {
-    events: Counters,
-    settled: Counters,
-    verdicts: Counters,
-    actions: Counters,
-    rest_errors: AtomicU64,
-    latency_buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_micros: AtomicU64,
+    registry: Registry,
+    events: Family<KindLabel, Counter>,
+    settled: Family<KindLabel, Counter>,
+    verdicts: Family<RuleLabel, Counter>,
+    actions: Family<ActionLabels, Counter>,
+    rest_errors: Counter,
+    latency: Histogram,
+    gateway_gauge: Gauge,
     gateway_connected: AtomicBool,
+    database: Mutex<Option<Probe>>,
+}
+
+/// One check of the database: whether it took a write, and when that was known.
+#[derive(Clone, Copy)]
+struct Probe {
+    writable: bool,
+    at: Instant,
+    took: StdDuration,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let events = Family::<KindLabel, Counter>::default();
+        let settled = Family::<KindLabel, Counter>::default();
+        let verdicts = Family::<RuleLabel, Counter>::default();
+        let actions = Family::<ActionLabels, Counter>::default();
+        let rest_errors = Counter::default();
+        let latency = Histogram::new(BUCKETS);
+        let gateway_gauge = Gauge::default();
+        let mut registry = Registry::default();
+        registry.register("steward_events", "Gateway events received", events.clone());
+        registry.register(
+            "steward_events_settled",
+            "Gateway events handled to the end (actions carried out, answers posted)",
+            settled.clone(),
+        );
+        registry.register(
+            "steward_verdicts",
+            "Rule matches, by rule",
+            verdicts.clone(),
+        );
+        registry.register(
+            "steward_actions",
+            "Actions carried out, by action and outcome",
+            actions.clone(),
+        );
+        registry.register(
+            "steward_rest_errors",
+            "Discord REST calls that failed after retries",
+            rest_errors.clone(),
+        );
+        registry.register(
+            "steward_event_to_action_seconds",
+            "From an event's arrival to the end of its actions",
+            latency.clone(),
+        );
+        registry.register(
+            "steward_gateway_connected",
+            "Whether the gateway connection is up",
+            gateway_gauge.clone(),
+        );
+        Metrics {
+            registry,
+            events,
+            settled,
+            verdicts,
+            actions,
+            rest_errors,
+            latency,
+            gateway_gauge,
+            gateway_connected: AtomicBool::new(false),
+            database: Mutex::new(None),
+        }
+    }
 }
 
 impl Metrics {
     /// One event of `kind` arrived.
     pub fn event(&self, kind: &str) {
-        self.events.add(vec![("kind", kind.to_string())]);
+        self.events.get_or_create(&kind_label(kind)).inc();
     }
 
     /// An event of `kind` was handled to the end: verdicts carried out, answers posted.
     pub fn settled(&self, kind: &str) {
-        self.settled.add(vec![("kind", kind.to_string())]);
+        self.settled.get_or_create(&kind_label(kind)).inc();
     }
 
     /// A rule matched.
     pub fn verdict(&self, rule: &str) {
-        self.verdicts.add(vec![("rule", rule.to_string())]);
+        let label = RuleLabel {
+            rule: rule.to_string(),
+        };
+        self.verdicts.get_or_create(&label).inc();
     }
 
     /// The actions an event caused took `took` from its arrival.
     pub fn latency(&self, took: StdDuration) {
-        let secs = took.as_secs_f64();
-        for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
-            if secs <= bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        self.latency_sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.latency.observe(took.as_secs_f64());
     }
 
     /// Whether the gateway is connected.
     pub fn set_connected(&self, connected: bool) {
         self.gateway_connected.store(connected, Ordering::Relaxed);
+        self.gateway_gauge.set(i64::from(connected));
     }
 
-    /// The Prometheus text format.
+    fn action(&self, action: &str, outcome: &'static str) {
+        let labels = ActionLabels {
+            action: action.to_string(),
+            outcome,
+        };
+        self.actions.get_or_create(&labels).inc();
+    }
+
+    /// The OpenMetrics text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        self.events
-            .render("steward_events_total", "Gateway events received.", &mut out);
-        self.settled.render(
-            "steward_events_settled_total",
-            "Gateway events handled to the end (actions carried out, answers posted).",
-            &mut out,
-        );
-        self.verdicts
-            .render("steward_verdicts_total", "Rule matches, by rule.", &mut out);
-        self.actions.render(
-            "steward_actions_total",
-            "Actions carried out, by action and outcome.",
-            &mut out,
-        );
-        let _ = writeln!(
-            out,
-            "# HELP steward_rest_errors_total Discord REST calls that failed after retries.\n\
-             # TYPE steward_rest_errors_total counter\nsteward_rest_errors_total {}",
-            self.rest_errors.load(Ordering::Relaxed)
-        );
-        let name = "steward_event_to_action_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} From an event's arrival to the end of its actions.\n# TYPE {name} histogram"
-        );
-        for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
-            );
-        }
-        let count = self.latency_count.load(Ordering::Relaxed);
-        let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
-        );
-        let _ = writeln!(
-            out,
-            "# HELP steward_gateway_connected Whether the gateway connection is up.\n\
-             # TYPE steward_gateway_connected gauge\nsteward_gateway_connected {}",
-            u8::from(self.gateway_connected.load(Ordering::Relaxed))
-        );
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+
+    fn record_probe(&self, probe: Probe) {
+        *lock(&self.database) = Some(probe);
+    }
+
+    fn last_probe(&self) -> Option<Probe> {
+        *lock(&self.database)
     }
 }
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+fn kind_label(kind: &str) -> KindLabel {
+    KindLabel {
+        kind: kind.to_string(),
+    }
 }
 
 /// An executor that counts what the one inside it does.
@@ -187,57 +230,113 @@ impl<E: Executor> Executor for Metered<E> {
             Ok(ExecOutcome::Done) => "done",
             Ok(ExecOutcome::Refused(_)) => "refused",
             Err(_) => {
-                self.metrics.rest_errors.fetch_add(1, Ordering::Relaxed);
+                self.metrics.rest_errors.inc();
                 "failed"
             }
         };
-        self.metrics.actions.add(vec![
-            ("action", request.name().to_string()),
-            ("outcome", outcome.to_string()),
-        ]);
+        self.metrics.action(request.name(), outcome);
         result
     }
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, store: Store) {
-    while let Ok((mut stream, _)) = listener.accept().await {
-        let (metrics, store) = (metrics.clone(), store.clone());
+/// How the metrics port protects itself from clients that hold connections open.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; one more is closed as soon as it is accepted.
+    pub connections: usize,
+    /// How long a client may take to send its request's headers.
+    pub header_timeout: StdDuration,
+    /// How long a request may take to be answered.
+    pub request_timeout: StdDuration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections: 4096,
+            header_timeout: StdDuration::from_secs(5),
+            request_timeout: StdDuration::from_secs(10),
+        }
+    }
+}
+
+/// How often the database is probed, and how old a probe may be before `/healthz` stops
+/// trusting it (a probe stuck that long is itself a sign of trouble).
+const PROBE_EVERY: StdDuration = StdDuration::from_secs(2);
+const PROBE_STALE: StdDuration = StdDuration::from_secs(6);
+
+/// Serves `/metrics` and `/healthz` on `listener` until the task is dropped, and keeps the
+/// database probe running beside it.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, store: Store, limits: Limits) {
+    let probe = tokio::spawn(probe_database(metrics.clone(), store));
+    let app = Router::new()
+        .route("/metrics", get(metrics_page))
+        .route("/healthz", get(health))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        ))
+        .with_state(metrics);
+    let slots = Arc::new(Semaphore::new(limits.connections));
+    while let Ok((stream, _)) = listener.accept().await {
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let Ok(n) = stream.read(&mut buf).await else {
-                return;
-            };
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = match path {
-                "/metrics" => ("200 OK", metrics.render()),
-                "/healthz" => health(&metrics, &store).await,
-                _ => ("404 Not Found", "not found\n".to_string()),
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(response.as_bytes()).await;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    probe.abort();
+}
+
+/// Checks every few seconds that the database takes a write, each check bounded in time.
+async fn probe_database(metrics: Arc<Metrics>, store: Store) {
+    let mut ticks = tokio::time::interval(PROBE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let started = Instant::now();
+        let writable = tokio::time::timeout(PROBE_STALE, store.writable())
+            .await
+            .unwrap_or(false);
+        metrics.record_probe(Probe {
+            writable,
+            at: Instant::now(),
+            took: started.elapsed(),
         });
     }
 }
 
-async fn health(metrics: &Metrics, store: &Store) -> (&'static str, String) {
-    let started = Instant::now();
+async fn metrics_page(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, OPENMETRICS)], metrics.render())
+}
+
+async fn health(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     let gateway = metrics.gateway_connected.load(Ordering::Relaxed);
-    let database = store.writable().await;
+    let probe = metrics.last_probe();
+    let database = match probe {
+        Some(p) if p.at.elapsed() > PROBE_STALE => "no answer".to_string(),
+        Some(p) if p.writable => format!("writable ({} ms)", p.took.as_millis()),
+        Some(p) => format!("not writable ({} ms)", p.took.as_millis()),
+        None => "not checked yet".to_string(),
+    };
+    let healthy = gateway && probe.is_some_and(|p| p.writable && p.at.elapsed() <= PROBE_STALE);
     let body = format!(
-        "gateway: {}\ndatabase: {} ({} ms)\n",
+        "gateway: {}\ndatabase: {database}\n",
         if gateway { "connected" } else { "disconnected" },
-        if database { "writable" } else { "not writable" },
-        started.elapsed().as_millis()
     );
-    let status = if gateway && database {
-        "200 OK"
+    let status = if healthy {
+        StatusCode::OK
     } else {
-        "503 Service Unavailable"
+        StatusCode::SERVICE_UNAVAILABLE
     };
     (status, body)
 }
@@ -268,6 +367,86 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let m = Metrics::default();
+        m.verdict("a\"b\\c\nd");
+        let text = m.render();
+        assert!(text.contains(r#"rule="a\"b\\c\nd""#), "{text}");
+    }
+
+    async fn serving(limits: Limits) -> (std::net::SocketAddr, Arc<Metrics>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("steward.db");
+        let store = Store::open(path.to_str().expect("utf-8 path"))
+            .await
+            .expect("store");
+        store.migrate().await.expect("migrate");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let metrics = Arc::new(Metrics::default());
+        tokio::spawn(serve(listener, metrics.clone(), store, limits));
+        (addr, metrics, dir)
+    }
+
+    async fn ask(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: steward\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        Ok(response)
+    }
+
+    #[tokio::test]
+    async fn health_follows_the_gateway_and_the_database_probe() {
+        let (addr, metrics, _dir) = serving(Limits::default()).await;
+        let first = ask(addr, "/healthz").await.expect("answer");
+        assert!(first.starts_with("HTTP/1.1 503"), "{first}");
+        assert!(first.contains("gateway: disconnected"), "{first}");
+        metrics.set_connected(true);
+        let deadline = Instant::now() + StdDuration::from_secs(5);
+        loop {
+            let answer = ask(addr, "/healthz").await.expect("answer");
+            if answer.starts_with("HTTP/1.1 200") {
+                assert!(answer.contains("database: writable"), "{answer}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "never healthy: {answer}");
+            tokio::time::sleep(StdDuration::from_millis(20)).await;
+        }
+        let page = ask(addr, "/metrics").await.expect("answer");
+        assert!(page.contains("steward_gateway_connected 1"), "{page}");
+        assert!(page.contains("application/openmetrics-text"), "{page}");
+        let missing = ask(addr, "/nothing").await.expect("answer");
+        assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_client_is_dropped_and_the_cap_turns_away_the_rest() {
+        let limits = Limits {
+            connections: 2,
+            header_timeout: StdDuration::from_millis(200),
+            request_timeout: StdDuration::from_secs(1),
+        };
+        let (addr, _metrics, _dir) = serving(limits).await;
+        let mut silent = Vec::new();
+        for _ in 0..2 {
+            silent.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+        }
+        // Both slots are held: a third connection is closed without an answer.
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+        let turned_away = ask(addr, "/healthz").await.unwrap_or_default();
+        assert!(turned_away.is_empty(), "{turned_away}");
+        // Once the silent clients time out, their slots serve again.
+        for stream in &mut silent {
+            use tokio::io::AsyncReadExt;
+            let mut buf = Vec::new();
+            let read =
+                tokio::time::timeout(StdDuration::from_secs(2), stream.read_to_end(&mut buf));
+            assert!(read.await.is_ok(), "a silent client was never dropped");
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+        let served = ask(addr, "/healthz").await.expect("answer");
+        assert!(served.starts_with("HTTP/1.1 503"), "{served}");
     }
 }
