@@ -15,7 +15,7 @@ use crate::store::cases::CaseKind;
 
 /// Milliseconds of a serenity timestamp.
 fn millis(t: &serenity::model::Timestamp) -> Timestamp {
-    Timestamp(t.timestamp_millis())
+    Timestamp(t.unix_timestamp() * 1000 + i64::from(t.millisecond()))
 }
 
 /// The author facts rules look at; `member` adds roles and the join time in guilds.

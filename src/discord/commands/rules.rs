@@ -48,7 +48,7 @@ pub async fn rules_test(
         .map(|m| m.roles.iter().map(|r| RoleId(r.get())).collect())
         .unwrap_or_default();
     let event = Event::Message(Message {
-        id: MessageId(ctx.id()),
+        id: MessageId(invocation_id(ctx)),
         guild_id: guild,
         channel_id: ChannelId(ctx.channel_id().get()),
         author: Author {
@@ -224,5 +224,13 @@ fn rules_error(e: RulesChangeError) -> CommandError {
             truncate(&problems.to_string().replace("```", "'''"), 1700)
         )),
         other => CommandError::BadInput(other.to_string()),
+    }
+}
+
+/// The id of the interaction (or message) that called the command: unique per call.
+fn invocation_id(ctx: Context<'_>) -> u64 {
+    match ctx {
+        poise::Context::Application(app) => app.interaction.id.get(),
+        poise::Context::Prefix(prefix) => prefix.msg.id.get(),
     }
 }
