@@ -19,8 +19,8 @@ use serenity::all::{
 use serenity::client::ClientBuilder;
 
 use super::executor::{DiscordExecutor, ExecutorSettings};
-use super::live_rules::{LiveRules, RulesChangeError};
 use super::metrics::{self, Metered, Metrics};
+use super::state::{LiveModerator, LiveRules, RulesChangeError};
 use super::{convert, http, now};
 use crate::engine::Engine;
 use crate::engine::event::{ChannelId, Event, EventKind, GuildId, UserId};
@@ -137,9 +137,6 @@ impl std::str::FromStr for ShardPlan {
 const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(8);
 /// How often community counters go to the store.
 const STATS_EVERY: StdDuration = StdDuration::from_secs(60);
-
-/// The moderator of the live bot: Discord's REST API, counted.
-pub type LiveModerator = Moderator<Metered<DiscordExecutor>>;
 
 /// The intents steward needs: messages and their content, members, and moderation events.
 pub fn intents() -> GatewayIntents {

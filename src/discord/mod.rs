@@ -5,8 +5,8 @@ pub mod bot;
 pub mod commands;
 pub mod convert;
 pub mod executor;
-pub mod live_rules;
 pub mod metrics;
+pub mod state;
 
 pub use executor::{DiscordExecutor, ExecutorSettings};
 

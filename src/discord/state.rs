@@ -1,22 +1,33 @@
-//! The rules in force in the live bot: the operator's file (the defaults, changed only on
-//! disk, and re-read when it changes, on SIGHUP or by an owner's `/rules reload`) with
-//! each server's own rules layered over it (uploaded by that server's admins, kept in the
-//! database with their history). Every change validates first: rules with errors change
-//! nothing. A server's upload changes that server alone.
+//! What the running bot shares between its event handlers and its commands: the moderator,
+//! the rules in force, the engine, and the commands' state and error type.
+//!
+//! The rules in force are the operator's file (the defaults, changed only on disk, and
+//! re-read when it changes, on SIGHUP or by an owner's `/rules reload`) with each server's
+//! own rules layered over it (uploaded by that server's admins, kept in the database with
+//! their history). Every change validates first: rules with errors change nothing. A
+//! server's upload changes that server alone.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use super::bot::LiveModerator;
+use super::executor::DiscordExecutor;
+use super::metrics::Metered;
 use super::now;
 use crate::engine::Engine;
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::rule::RuleSet;
+use crate::engine::time::Timestamp;
 use crate::lock::lock;
-use crate::moderation::ModerationError;
+use crate::moderation::faq_answers::FaqResponder;
+use crate::moderation::{ExecError, ModerationError, Moderator};
 use crate::rules::{LoadedRules, RulesError, ServerRules, SettingsBook};
+use crate::store::StoreError;
+use crate::store::stats::Tally;
+
+/// The moderator of the live bot: Discord's REST API, counted.
+pub type LiveModerator = Moderator<Metered<DiscordExecutor>>;
 
 /// Why new rules did not take effect.
 #[derive(Debug, thiserror::Error)]
@@ -193,5 +204,86 @@ impl LiveRules {
         lock(&self.engine).set_rules(set.clone());
         self.moderator.settings().replace(book);
         *lock(&self.in_force) = Arc::new(set);
+    }
+}
+
+/// What every command can reach.
+pub struct Data {
+    pub moderator: Arc<LiveModerator>,
+    pub rules: Arc<LiveRules>,
+    /// The live engine, for raid mode.
+    pub engine: Arc<Mutex<Engine>>,
+    /// Recent FAQ answers in help channels, for their cooldown.
+    pub faq: FaqResponder,
+    /// Recent reports per reporter, to rate-limit "Report message".
+    pub reports: Mutex<FxHashMap<(GuildId, UserId), Vec<Timestamp>>>,
+    /// Community counters not yet in the store, for `/stats`.
+    pub tally: Arc<Tally>,
+}
+
+impl Data {
+    /// Command state over the live moderator and rules.
+    pub fn new(
+        moderator: Arc<LiveModerator>,
+        rules: Arc<LiveRules>,
+        engine: Arc<Mutex<Engine>>,
+        tally: Arc<Tally>,
+    ) -> Self {
+        Data {
+            moderator,
+            rules,
+            engine,
+            tally,
+            faq: FaqResponder::default(),
+            reports: Mutex::new(FxHashMap::default()),
+        }
+    }
+
+    fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        f(&mut lock(&self.engine))
+    }
+
+    /// When raid mode ends in `guild`, if it is on.
+    pub fn raid_mode_until(&self, guild: GuildId) -> Option<Timestamp> {
+        self.with_engine(|e| e.raid_mode_until(guild, now()))
+    }
+
+    /// How many accounts the raid's cohort in `guild` holds while it grows.
+    pub fn raid_cohort_size(&self, guild: GuildId) -> Option<usize> {
+        self.with_engine(|e| e.raid_cohort_size(guild, now()))
+    }
+
+    /// Turns raid mode on until `until`, or off.
+    pub fn set_raid_mode(&self, guild: GuildId, until: Option<Timestamp>) {
+        self.with_engine(|e| e.set_raid_mode(guild, until));
+    }
+}
+
+/// A command's context.
+pub type Context<'a> = poise::Context<'a, Data, CommandError>;
+
+/// Why a command did not do what was asked. The message is shown to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The caller may not do this; the attempt is audited.
+    #[error("{0}")]
+    Refused(String),
+    /// The input cannot be used; nothing was done.
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Moderation(#[from] ModerationError),
+    /// Boxed: serenity's error is large and commands pass errors around a lot.
+    #[error("Discord: {0}")]
+    Discord(Box<serenity::Error>),
+    #[error("Discord: {0}")]
+    Exec(#[from] ExecError),
+}
+
+impl From<serenity::Error> for CommandError {
+    fn from(e: serenity::Error) -> Self {
+        CommandError::Discord(Box::new(e))
     }
 }

@@ -5,8 +5,8 @@
 use serenity::all::{Attachment, CreateEmbed};
 
 use super::{CommandError, Context, caller, escape, guild, private_embed, say_private, truncate};
-use crate::discord::live_rules::RulesChangeError;
 use crate::discord::now;
+use crate::discord::state::RulesChangeError;
 use crate::engine::Engine;
 use crate::engine::event::{Author, ChannelId, Event, Message, MessageId, RoleId};
 use crate::engine::verdict::Action;
