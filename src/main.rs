@@ -37,6 +37,14 @@ enum Command {
     Run(RunArgs),
     /// Print the application commands (JSON) that `run` registers with Discord.
     Commands,
+    /// Print the JSON Schema of the rules file, for editors (see the first line of
+    /// rules.example.yaml).
+    Schema {
+        /// The schema of a server's own rules (`/rules upload`) instead of the operator's
+        /// file.
+        #[arg(long)]
+        server: bool,
+    },
     /// Create the database if needed and apply pending migrations.
     Migrate {
         /// The database: a SQLite file path or `sqlite://` URL.
@@ -262,6 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay_file(args).await,
         Command::Run(args) => run_bot(args).await,
         Command::Commands => print_commands(),
+        Command::Schema { server } => print_schema(server),
         Command::Migrate { database } => migrate(&database).await,
         Command::Audit {
             command: AuditCommand::Verify { database, anchor },
@@ -355,6 +364,17 @@ async fn replay_file(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 fn print_commands() -> anyhow::Result<ExitCode> {
     let json = serde_json::to_string_pretty(&steward::discord::commands::definitions())
         .context("writing the command definitions")?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_schema(server: bool) -> anyhow::Result<ExitCode> {
+    let schema = if server {
+        rules::schema::server_rules_schema()
+    } else {
+        rules::schema::rules_schema()
+    };
+    let json = serde_json::to_string_pretty(&schema).context("writing the schema")?;
     println!("{json}");
     Ok(ExitCode::SUCCESS)
 }

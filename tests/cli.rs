@@ -219,3 +219,18 @@ fn replay_reads_discord_chat_exporter_exports() {
     assert!(stdout.contains("\"event_id\":\"10\""), "{stdout}");
     assert!(Path::new(&path).exists());
 }
+
+#[test]
+fn schema_prints_the_rules_schema_and_the_server_one() {
+    for (args, title) in [
+        (&["schema"][..], "steward rules"),
+        (&["schema", "--server"][..], "steward server rules"),
+    ] {
+        let out = steward(args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let schema: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the schema is JSON");
+        assert_eq!(schema["title"], title);
+        assert_eq!(schema["additionalProperties"], false);
+    }
+}

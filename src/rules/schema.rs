@@ -2,9 +2,11 @@
 //! checked on their own (durations, ids, regexes, actions) are checked while parsing, so
 //! their errors carry the line and column of the bad value.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
@@ -141,8 +143,169 @@ impl<'de> Deserialize<'de> for PatternValue {
     }
 }
 
+impl JsonSchema for DurationValue {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A duration such as 30s, 10m, 2h, 7d or \"1h 30m\"; never zero.",
+            "pattern": "[0-9]",
+            "examples": ["30s", "10m", "2h", "7d"]
+        })
+    }
+}
+
+impl JsonSchema for AnyDurationValue {
+    fn schema_name() -> Cow<'static, str> {
+        "DurationOrZero".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A duration such as 0s, 1h or 1d.",
+            "pattern": "[0-9]",
+            "examples": ["0s", "1h", "1d"]
+        })
+    }
+}
+
+impl JsonSchema for Snowflake {
+    fn schema_name() -> Cow<'static, str> {
+        "DiscordId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A Discord id, best written as a string: \"123456789012345678\".",
+            "anyOf": [
+                {"type": "string", "pattern": "^\\s*[0-9]{1,20}\\s*$"},
+                {"type": "integer", "minimum": 0}
+            ]
+        })
+    }
+}
+
+impl JsonSchema for PatternValue {
+    fn schema_name() -> Cow<'static, str> {
+        "Regex".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A regular expression (Rust regex syntax) that does not match an empty text.",
+            "minLength": 1
+        })
+    }
+}
+
+impl JsonSchema for RawHold {
+    fn schema_name() -> Cow<'static, str> {
+        "RaidHold".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let role = generator.subschema_for::<Snowflake>();
+        json_schema!({
+            "description": "How accounts joining in raid mode outside the raid are held.",
+            "anyOf": [
+                {"enum": ["timeout", "off"]},
+                {
+                    "type": "object",
+                    "properties": {"role": role},
+                    "required": ["role"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+impl JsonSchema for RawAction {
+    fn schema_name() -> Cow<'static, str> {
+        "Action".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let duration = generator.subschema_for::<DurationValue>();
+        let none = json_schema!({
+            "anyOf": [
+                {"type": "null"},
+                {"type": "object", "additionalProperties": false}
+            ]
+        });
+        let duration_or_settings = json_schema!({
+            "anyOf": [
+                duration.clone(),
+                {
+                    "type": "object",
+                    "properties": {"duration": duration},
+                    "required": ["duration"],
+                    "additionalProperties": false
+                }
+            ]
+        });
+        let settings = [
+            ("delete", none.clone()),
+            ("kick", none),
+            ("warn", generator.subschema_for::<WarnSettings>()),
+            ("timeout", duration_or_settings.clone()),
+            ("raid_mode", duration_or_settings),
+            ("ban", generator.subschema_for::<BanSettings>()),
+            ("alert", generator.subschema_for::<AlertSettings>()),
+            ("lockdown", generator.subschema_for::<LockdownSettings>()),
+            ("rename", generator.subschema_for::<RenameSettings>()),
+        ];
+        let mut any_of = vec![json_schema!({
+            "description": "An action without settings.",
+            "enum": ["delete", "warn", "kick", "ban", "alert", "rename", "lockdown"]
+        })];
+        for (name, schema) in settings {
+            any_of.push(json_schema!({
+                "type": "object",
+                "properties": {name: schema},
+                "required": [name],
+                "additionalProperties": false
+            }));
+        }
+        json_schema!({
+            "description": "One action: a bare name (`delete`) or a one-key map with settings (`timeout: 10m`).",
+            "anyOf": any_of
+        })
+    }
+}
+
+/// The JSON Schema of the operator's rules file, for editors that validate YAML as it is
+/// typed; derived from the same types that read the file.
+pub fn rules_schema() -> Schema {
+    titled(
+        schemars::schema_for!(RawRules),
+        "steward rules",
+        "The operator's rules file: settings, word lists, rules and per-server changes.",
+    )
+}
+
+/// The JSON Schema of a server's own rules, as its admins upload them.
+pub fn server_rules_schema() -> Schema {
+    titled(
+        schemars::schema_for!(RawServerRules),
+        "steward server rules",
+        "One server's own rules, uploaded by its admins with /rules upload.",
+    )
+}
+
+fn titled(mut schema: Schema, title: &str, description: &str) -> Schema {
+    schema.insert("title".to_string(), title.into());
+    schema.insert("description".to_string(), description.into());
+    schema
+}
+
 /// The whole file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRules {
     #[serde(default)]
@@ -159,7 +322,7 @@ pub struct RawRules {
 
 /// One server's own rules, uploaded by its admins: settings, lists of words, changes to
 /// the default rules by name, and rules of its own. Never file paths or engine limits.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawServerRules {
     #[serde(default)]
@@ -177,7 +340,7 @@ pub struct RawServerRules {
 }
 
 /// The settings a server may set for itself.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawServerSettings {
     pub mod_log_channel: Option<Snowflake>,
@@ -187,7 +350,7 @@ pub struct RawServerSettings {
     pub faq_answers: Option<RawFaqAnswers>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSettings {
     pub mod_log_channel: Option<Snowflake>,
@@ -202,7 +365,7 @@ pub struct RawSettings {
 
 /// Answers posted by steward when a member asks, in a help channel, a question an FAQ
 /// entry answers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaqAnswers {
     pub channels: Vec<Snowflake>,
@@ -218,7 +381,7 @@ fn default_min_score() -> f64 {
 }
 
 /// How long warnings count and what piles of them lead to.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWarnings {
     pub expire_after: Option<DurationValue>,
@@ -227,7 +390,7 @@ pub struct RawWarnings {
 }
 
 /// One rung of the escalation ladder: `points` active within `within` → `action`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawEscalationStep {
     pub points: u32,
@@ -235,23 +398,28 @@ pub struct RawEscalationStep {
     pub action: RawAction,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_guilds: Option<usize>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_members: Option<usize>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_channels: Option<usize>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_history: Option<usize>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_joins: Option<usize>,
     pub idle: Option<DurationValue>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawList {
     pub builtin: Option<String>,
@@ -260,7 +428,7 @@ pub struct RawList {
     pub file: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawMode {
     #[default]
@@ -268,7 +436,7 @@ pub enum RawMode {
     Shadow,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawEventKind {
     Message,
@@ -280,10 +448,11 @@ pub enum RawEventKind {
     MemberUpdate,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     #[serde(deserialize_with = "rule_name")]
+    #[schemars(length(min = 1, max = 100))]
     pub name: String,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -321,7 +490,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConditions {
     #[serde(default)]
@@ -345,7 +514,7 @@ pub struct RawConditions {
     pub max_member_age: Option<DurationValue>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWords {
     #[serde(default)]
@@ -357,19 +526,21 @@ pub struct RawWords {
     pub allow_file: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
     #[serde(deserialize_with = "positive")]
+    #[schemars(range(min = 1))]
     pub count: u32,
     pub per: DurationValue,
 }
 
 /// Messages in one channel by everyone together: a crowd, answered with slowmode.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChannelRate {
     #[serde(deserialize_with = "positive")]
+    #[schemars(range(min = 1))]
     pub count: u32,
     pub per: DurationValue,
     /// Seconds between one member's messages while the channel is slowed (1-21600).
@@ -378,13 +549,15 @@ pub struct RawChannelRate {
     pub slowmode_for: Option<DurationValue>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDuplicates {
     #[serde(deserialize_with = "positive")]
+    #[schemars(range(min = 1))]
     pub count: u32,
     pub per: DurationValue,
     #[serde(default = "default_similarity", deserialize_with = "share")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub similarity: f32,
 }
 
@@ -392,12 +565,14 @@ fn default_similarity() -> f32 {
     0.8
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCaps {
     #[serde(deserialize_with = "share")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub ratio: f32,
     #[serde(default = "default_caps_letters", deserialize_with = "positive")]
+    #[schemars(range(min = 1))]
     pub min_letters: u32,
 }
 
@@ -405,27 +580,31 @@ fn default_caps_letters() -> u32 {
     15
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSpam {
     pub rate: Option<RawWindow>,
     pub channel_rate: Option<RawChannelRate>,
     pub duplicates: Option<RawDuplicates>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub mentions_per_message: Option<u32>,
     pub mentions: Option<RawWindow>,
     pub links: Option<RawWindow>,
     pub attachments: Option<RawWindow>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_emoji: Option<u32>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_lines: Option<u32>,
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub max_length: Option<u32>,
     pub caps: Option<RawCaps>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLinks {
     #[serde(default)]
@@ -442,10 +621,11 @@ pub struct RawLinks {
     pub allow_only: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScam {
     #[serde(default, deserialize_with = "positive_option")]
+    #[schemars(range(min = 1))]
     pub threshold: Option<u32>,
     #[serde(default)]
     pub deny_domains: Vec<String>,
@@ -455,7 +635,7 @@ pub struct RawScam {
     pub allow_domains_file: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawTarget {
     #[default]
@@ -463,7 +643,7 @@ pub enum RawTarget {
     Normalized,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegex {
     pub patterns: Vec<PatternValue>,
@@ -473,7 +653,7 @@ pub struct RawRegex {
     pub case_insensitive: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRaid {
     pub joins: Option<RawWindow>,
@@ -531,7 +711,7 @@ impl<'de> Deserialize<'de> for RawHold {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGuild {
     /// Changes to the default rules, by rule name.
@@ -542,7 +722,7 @@ pub struct RawGuild {
     pub add_rules: Vec<RawRule>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPatch {
     pub enabled: Option<bool>,
@@ -605,10 +785,11 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 86_400);
 /// Discord deletes at most a week of a banned member's messages.
 pub const MAX_BAN_DELETE: Duration = Duration::from_secs(7 * 86_400);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WarnSettings {
     #[serde(default = "one", deserialize_with = "positive")]
+    #[schemars(range(min = 1))]
     points: u32,
     expires: Option<DurationValue>,
 }
@@ -617,26 +798,26 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BanSettings {
     duration: Option<DurationValue>,
     delete_messages: Option<AnyDurationValue>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RenameSettings {
     to: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AlertSettings {
     channel: Option<Snowflake>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LockdownSettings {
     #[serde(default)]
@@ -645,7 +826,7 @@ struct LockdownSettings {
 }
 
 /// The settings of an action that has none: `kick: {}` or `kick: null`, nothing else.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NoSettings {}
 
