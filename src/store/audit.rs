@@ -10,8 +10,6 @@ use sqlx::SqliteConnection;
 
 use super::intents::IntentState;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, QueryBuilder, Sqlite};
 
 use super::{Store, StoreError, from_sql_id, sql_id};
@@ -22,7 +20,8 @@ use crate::engine::time::Timestamp;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Where in its life an action is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum Phase {
     /// About to act: written before the executor is called.
     Intent,
@@ -39,7 +38,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// The stored name.
+    /// The name it is stored, hashed and shown under.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Intent => "intent",
@@ -50,20 +49,6 @@ impl Phase {
             Phase::Reload => "reload",
             Phase::Record => "record",
         }
-    }
-
-    fn parse(name: &str) -> Option<Phase> {
-        [
-            Phase::Intent,
-            Phase::Done,
-            Phase::Failed,
-            Phase::Refused,
-            Phase::Shadow,
-            Phase::Reload,
-            Phase::Record,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == name)
     }
 }
 
@@ -115,9 +100,6 @@ pub struct AuditFilter {
     /// At most this many rows, newest first; `None` for all, oldest first.
     pub limit: Option<u32>,
 }
-
-const AUDIT_COLUMNS: &str =
-    "id, at, guild_id, actor_id, rule, action, phase, target_id, case_id, detail, prev_hash, hash";
 
 impl Store {
     /// Appends `entry` to the chain and returns its row id once the row is committed.
@@ -190,16 +172,11 @@ impl Store {
         }
         let mut conn = self.writer().await;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (last_id, last_hash) = match last {
-            Some(row) => (
-                row.try_get::<i64, _>("id")?,
-                row.try_get::<String, _>("hash")?,
-            ),
-            None => (0, GENESIS.to_string()),
-        };
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (last_id, last_hash) = last.unwrap_or_else(|| (0, GENESIS.to_string()));
         let rows = chain(last_id, &last_hash, &entries);
         insert_rows(&rows).build().execute(&mut *tx).await?;
         close_rows(&mut tx, writes, at).await?;
@@ -210,36 +187,41 @@ impl Store {
 
     /// Recomputes every hash in order and names the first row that does not match.
     pub async fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id");
-        let mut rows = sqlx::query(&sql).fetch(&self.pool);
-        let mut expected_prev = GENESIS.to_string();
+        let mut rows = sqlx::query_as::<_, AuditColumns>("SELECT * FROM audit_log ORDER BY id")
+            .fetch(&self.pool);
+        let mut expected = (0, GENESIS.to_string());
         let mut count = 0u64;
-        while let Some(row) = rows.try_next().await? {
-            let id: i64 = row.try_get("id")?;
-            let stored = match audit_from_row(&row) {
-                Ok(stored) => stored,
-                Err(e) => {
+        loop {
+            let row = match rows.try_next().await {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                // A column that cannot be read (an unknown phase, a NULL where a value
+                // belongs) was written by something other than steward.
+                Err(sqlx::Error::ColumnDecode { index, source }) => {
                     return Ok(AuditCheck::Broken {
-                        id,
-                        why: e.to_string(),
+                        id: expected.0 + 1,
+                        why: format!(
+                            "the row after {} has an unreadable {index}: {source}",
+                            expected.0
+                        ),
                     });
                 }
+                Err(e) => return Err(e.into()),
             };
-            if stored.prev_hash != expected_prev {
+            if row.prev_hash != expected.1 {
                 return Ok(AuditCheck::Broken {
-                    id,
+                    id: row.id,
                     why: "does not chain to the row before it (a row was removed or changed)"
                         .to_string(),
                 });
             }
-            let detail: String = row.try_get("detail")?;
-            if row_hash(id, &stored.entry, &detail, &stored.prev_hash) != stored.hash {
+            if row.hash() != row.hash {
                 return Ok(AuditCheck::Broken {
-                    id,
+                    id: row.id,
                     why: "its content does not match its hash (the row was edited)".to_string(),
                 });
             }
-            expected_prev = stored.hash;
+            expected = (row.id, row.hash);
             count += 1;
         }
         Ok(AuditCheck::Intact { rows: count })
@@ -247,28 +229,22 @@ impl Store {
 
     /// Audit rows matching `filter`.
     pub async fn audit_rows(&self, filter: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
-        let order = if filter.limit.is_some() {
-            "DESC"
+        let sql = if filter.limit.is_some() {
+            AUDIT_ROWS_NEWEST_FIRST
         } else {
-            "ASC"
+            AUDIT_ROWS_OLDEST_FIRST
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log
-             WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
-               AND (?3 IS NULL OR target_id = ?3) AND (?4 IS NULL OR action = ?4)
-               AND (?5 IS NULL OR rule = ?5) AND (?6 IS NULL OR at >= ?6)
-             ORDER BY id {order} LIMIT ?7"
-        ))
-        .bind(filter.guild.map(|g| sql_id(g.0)).transpose()?)
-        .bind(filter.actor.map(|a| sql_id(a.0)).transpose()?)
-        .bind(filter.target.map(|t| sql_id(t.0)).transpose()?)
-        .bind(&filter.action)
-        .bind(&filter.rule)
-        .bind(filter.since.map(|s| s.0))
-        .bind(filter.limit.map_or(-1, i64::from))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(audit_from_row).collect()
+        let rows = sqlx::query_as::<_, AuditColumns>(sql)
+            .bind(filter.guild.map(|g| sql_id(g.0)).transpose()?)
+            .bind(filter.actor.map(|a| sql_id(a.0)).transpose()?)
+            .bind(filter.target.map(|t| sql_id(t.0)).transpose()?)
+            .bind(&filter.action)
+            .bind(&filter.rule)
+            .bind(filter.since.map(|s| s.0))
+            .bind(filter.limit.map_or(-1, i64::from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(AuditColumns::into_row).collect()
     }
 }
 
@@ -280,14 +256,13 @@ impl Store {
         guild: Option<GuildId>,
         mut each: impl FnMut(AuditRow) -> bool,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY id"
-        );
-        let mut rows = sqlx::query(&sql)
-            .bind(guild.map(|g| sql_id(g.0)).transpose()?)
-            .fetch(&self.pool);
+        let mut rows = sqlx::query_as::<_, AuditColumns>(
+            "SELECT * FROM audit_log WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY id",
+        )
+        .bind(guild.map(|g| sql_id(g.0)).transpose()?)
+        .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            if !each(audit_from_row(&row)?) {
+            if !each(row.into_row()?) {
                 break;
             }
         }
@@ -295,24 +270,87 @@ impl Store {
     }
 }
 
-/// A row ready to insert, hashed and chained.
-struct ChainedRow {
+/// The filters of [`Store::audit_rows`], the newest rows first when a limit is set.
+const AUDIT_ROWS_NEWEST_FIRST: &str = "SELECT * FROM audit_log
+     WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
+       AND (?3 IS NULL OR target_id = ?3) AND (?4 IS NULL OR action = ?4)
+       AND (?5 IS NULL OR rule = ?5) AND (?6 IS NULL OR at >= ?6)
+     ORDER BY id DESC LIMIT ?7";
+const AUDIT_ROWS_OLDEST_FIRST: &str = "SELECT * FROM audit_log
+     WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
+       AND (?3 IS NULL OR target_id = ?3) AND (?4 IS NULL OR action = ?4)
+       AND (?5 IS NULL OR rule = ?5) AND (?6 IS NULL OR at >= ?6)
+     ORDER BY id ASC LIMIT ?7";
+
+/// An audit row as its columns hold it: what is hashed, inserted and read back.
+#[derive(Debug, sqlx::FromRow)]
+struct AuditColumns {
     id: i64,
     at: i64,
-    guild: Option<i64>,
-    actor: Option<i64>,
+    guild_id: Option<i64>,
+    actor_id: Option<i64>,
     rule: Option<String>,
     action: String,
-    phase: &'static str,
-    target: Option<i64>,
+    phase: Phase,
+    target_id: Option<i64>,
     case_id: Option<i64>,
     detail: String,
     prev_hash: String,
     hash: String,
 }
 
-/// Chains `entries` after the row `last_id` whose hash is `last_hash`. Ids must have been
-/// checked with `sql_id`.
+impl AuditColumns {
+    /// SHA-256 over the row id, every field and the previous hash, in a fixed layout.
+    fn hash(&self) -> String {
+        let opt = |v: Option<i64>| v.map_or_else(String::new, |v| v.to_string());
+        let text = [
+            self.id.to_string(),
+            self.at.to_string(),
+            opt(self.guild_id),
+            opt(self.actor_id),
+            self.rule.clone().unwrap_or_default(),
+            self.action.clone(),
+            self.phase.as_str().to_string(),
+            opt(self.target_id),
+            opt(self.case_id),
+            self.detail.clone(),
+            self.prev_hash.clone(),
+        ];
+        let mut hasher = Sha256::new();
+        for field in &text {
+            // Length-prefixed so no two different rows can serialize alike.
+            hasher.update((field.len() as u64).to_le_bytes());
+            hasher.update(field.as_bytes());
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn into_row(self) -> Result<AuditRow, StoreError> {
+        let id = |v: Option<i64>| v.map(from_sql_id);
+        Ok(AuditRow {
+            id: self.id,
+            entry: AuditEntry {
+                at: Timestamp(self.at),
+                guild: id(self.guild_id).map(GuildId),
+                actor: id(self.actor_id).map(UserId),
+                rule: self.rule,
+                action: self.action,
+                phase: self.phase,
+                target: id(self.target_id).map(UserId),
+                case_id: self.case_id,
+                detail: serde_json::from_str(&self.detail)
+                    .map_err(|e| StoreError::Corrupt(format!("audit detail is not JSON: {e}")))?,
+            },
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
 /// An audit row to append, with the outbox row its outcome closes, if any.
 #[derive(Debug)]
 pub(crate) struct AuditWrite {
@@ -334,28 +372,30 @@ async fn close_rows(
     Ok(())
 }
 
-fn chain(last_id: i64, last_hash: &str, entries: &[&AuditEntry]) -> Vec<ChainedRow> {
+/// Chains `entries` after the row `last_id` whose hash is `last_hash`. Ids must have been
+/// checked with `sql_id`.
+fn chain(last_id: i64, last_hash: &str, entries: &[&AuditEntry]) -> Vec<AuditColumns> {
     let id_of = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
     let mut prev = last_hash.to_string();
     let mut rows = Vec::with_capacity(entries.len());
     for (n, e) in entries.iter().enumerate() {
-        let id = last_id + 1 + n as i64;
-        let detail = e.detail.to_string();
-        let hash = row_hash(id, e, &detail, &prev);
-        rows.push(ChainedRow {
-            id,
+        let mut row = AuditColumns {
+            id: last_id + 1 + n as i64,
             at: e.at.0,
-            guild: id_of(e.guild.map(|g| g.0)),
-            actor: id_of(e.actor.map(|a| a.0)),
+            guild_id: id_of(e.guild.map(|g| g.0)),
+            actor_id: id_of(e.actor.map(|a| a.0)),
             rule: e.rule.clone(),
             action: e.action.clone(),
-            phase: e.phase.as_str(),
-            target: id_of(e.target.map(|t| t.0)),
+            phase: e.phase,
+            target_id: id_of(e.target.map(|t| t.0)),
             case_id: e.case_id,
-            detail,
-            prev_hash: std::mem::replace(&mut prev, hash.clone()),
-            hash,
-        });
+            detail: e.detail.to_string(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        row.hash = row.hash();
+        prev = row.hash.clone();
+        rows.push(row);
     }
     rows
 }
@@ -365,7 +405,7 @@ const MAX_BATCH: usize = 1000;
 
 /// One statement inserting `rows`, but only when the first row's `prev_hash` is the hash
 /// of the newest row (or the genesis hash on an empty log).
-fn insert_rows(rows: &[ChainedRow]) -> QueryBuilder<'_, Sqlite> {
+fn insert_rows(rows: &[AuditColumns]) -> QueryBuilder<'_, Sqlite> {
     let mut query = QueryBuilder::new(
         "INSERT INTO audit_log (id, at, guild_id, actor_id, rule, action, phase, target_id,
              case_id, detail, prev_hash, hash) SELECT * FROM (",
@@ -373,12 +413,12 @@ fn insert_rows(rows: &[ChainedRow]) -> QueryBuilder<'_, Sqlite> {
     query.push_values(rows, |mut b, r| {
         b.push_bind(r.id)
             .push_bind(r.at)
-            .push_bind(r.guild)
-            .push_bind(r.actor)
+            .push_bind(r.guild_id)
+            .push_bind(r.actor_id)
             .push_bind(r.rule.as_deref())
             .push_bind(r.action.as_str())
             .push_bind(r.phase)
-            .push_bind(r.target)
+            .push_bind(r.target_id)
             .push_bind(r.case_id)
             .push_bind(r.detail.as_str())
             .push_bind(r.prev_hash.as_str())
@@ -389,61 +429,6 @@ fn insert_rows(rows: &[ChainedRow]) -> QueryBuilder<'_, Sqlite> {
     query.push(") = ");
     query.push_bind(rows.first().map_or(GENESIS, |r| r.prev_hash.as_str()));
     query
-}
-
-/// SHA-256 over the row id, every field and the previous hash, in a fixed layout.
-fn row_hash(id: i64, e: &AuditEntry, detail: &str, prev_hash: &str) -> String {
-    let opt = |v: Option<u64>| v.map_or_else(String::new, |v| v.to_string());
-    let text = [
-        id.to_string(),
-        e.at.0.to_string(),
-        opt(e.guild.map(|g| g.0)),
-        opt(e.actor.map(|a| a.0)),
-        e.rule.clone().unwrap_or_default(),
-        e.action.clone(),
-        e.phase.as_str().to_string(),
-        opt(e.target.map(|t| t.0)),
-        e.case_id.map_or_else(String::new, |c| c.to_string()),
-        detail.to_string(),
-        prev_hash.to_string(),
-    ];
-    let mut hasher = Sha256::new();
-    for field in &text {
-        // Length-prefixed so no two different rows can serialize alike.
-        hasher.update((field.len() as u64).to_le_bytes());
-        hasher.update(field.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn audit_from_row(r: &SqliteRow) -> Result<AuditRow, StoreError> {
-    let phase: String = r.try_get("phase")?;
-    let detail: String = r.try_get("detail")?;
-    let id = |name: &str| -> Result<Option<u64>, StoreError> {
-        Ok(r.try_get::<Option<i64>, _>(name)?.map(from_sql_id))
-    };
-    Ok(AuditRow {
-        id: r.try_get("id")?,
-        entry: AuditEntry {
-            at: Timestamp(r.try_get("at")?),
-            guild: id("guild_id")?.map(GuildId),
-            actor: id("actor_id")?.map(UserId),
-            rule: r.try_get("rule")?,
-            action: r.try_get("action")?,
-            phase: Phase::parse(&phase)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown audit phase `{phase}`")))?,
-            target: id("target_id")?.map(UserId),
-            case_id: r.try_get("case_id")?,
-            detail: serde_json::from_str(&detail)
-                .map_err(|e| StoreError::Corrupt(format!("audit detail is not JSON: {e}")))?,
-        },
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
 }
 
 #[cfg(test)]
@@ -518,6 +503,29 @@ mod tests {
             AuditCheck::Broken { id, why } => {
                 assert_eq!(id, 3);
                 assert!(why.contains("edited"), "{why}");
+            }
+            intact => panic!("tampering went unnoticed: {intact:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_row_with_an_unreadable_phase_breaks_the_chain_there() {
+        let (store, _dir) = fresh().await;
+        for i in 0..4 {
+            store.append_audit(&entry(i, "ban")).await.unwrap();
+        }
+        // The table's CHECK refuses an unknown phase: a copy of the table without it does not.
+        for sql in [
+            "ALTER TABLE audit_log RENAME TO audit_log_kept",
+            "CREATE TABLE audit_log AS SELECT * FROM audit_log_kept",
+            "UPDATE audit_log SET phase = 'forgiven' WHERE id = 3",
+        ] {
+            sqlx::query(sql).execute(&store.pool).await.unwrap();
+        }
+        match store.verify_audit().await.unwrap() {
+            AuditCheck::Broken { id, why } => {
+                assert_eq!(id, 3);
+                assert!(why.contains("phase"), "{why}");
             }
             intact => panic!("tampering went unnoticed: {intact:?}"),
         }

@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
 
 /// What kind of case; the names are stored and exported as written here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum CaseKind {
     Warn,
     Timeout,
@@ -39,7 +39,7 @@ impl CaseKind {
         CaseKind::Raid,
     ];
 
-    /// The stored name.
+    /// The name it is stored and shown under.
     pub fn as_str(self) -> &'static str {
         match self {
             CaseKind::Warn => "warn",
@@ -53,11 +53,6 @@ impl CaseKind {
             CaseKind::Lockdown => "lockdown",
             CaseKind::Raid => "raid",
         }
-    }
-
-    /// The kind a stored name stands for.
-    pub fn parse(name: &str) -> Option<CaseKind> {
-        CaseKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -139,10 +134,6 @@ pub struct ReasonEdit {
     pub edited_at: Timestamp,
 }
 
-const CASE_COLUMNS: &str = "id, guild_id, number, kind, target_id, moderator_id, rule, reason, \
-     evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at, active, \
-     outcome";
-
 impl Store {
     /// Opens a case with the guild's next number. Cases opened together are written
     /// together (see [`super::batch`]).
@@ -208,38 +199,34 @@ impl Store {
 
     /// Case `number` of `guild`.
     pub async fn case(&self, guild: GuildId, number: u64) -> Result<Option<Case>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE guild_id = ?1 AND number = ?2"
-        ))
-        .bind(sql_id(guild.0)?)
-        .bind(number as i64)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| case_from_row(&r)).transpose()
+        let row =
+            sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE guild_id = ?1 AND number = ?2")
+                .bind(sql_id(guild.0)?)
+                .bind(number as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(CaseRow::into_case))
     }
 
     /// Every case about `target` in `guild`, oldest first.
     pub async fn cases_for(&self, guild: GuildId, target: UserId) -> Result<Vec<Case>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE guild_id = ?1 AND target_id = ?2 ORDER BY number"
-        ))
+        let rows = sqlx::query_as::<_, CaseRow>(
+            "SELECT * FROM cases WHERE guild_id = ?1 AND target_id = ?2 ORDER BY number",
+        )
         .bind(sql_id(guild.0)?)
         .bind(sql_id(target.0)?)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(case_from_row).collect()
+        Ok(rows.into_iter().map(CaseRow::into_case).collect())
     }
 
     /// Every case, of one guild or all, in guild and number order (for export).
     pub async fn all_cases(&self, guild: Option<GuildId>) -> Result<Vec<Case>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE ?1 IS NULL OR guild_id = ?1
-             ORDER BY guild_id, number"
-        ))
-        .bind(guild.map(|g| sql_id(g.0)).transpose()?)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_from_row).collect()
+        let rows = sqlx::query_as::<_, CaseRow>(ALL_CASES)
+            .bind(guild.map(|g| sql_id(g.0)).transpose()?)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(CaseRow::into_case).collect())
     }
 
     /// Hands every case (of `guild`, or all) to `each` as it is read, in the order of
@@ -250,15 +237,11 @@ impl Store {
         mut each: impl FnMut(Case) -> bool,
     ) -> Result<(), StoreError> {
         use futures_util::TryStreamExt;
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE ?1 IS NULL OR guild_id = ?1
-             ORDER BY guild_id, number"
-        );
-        let mut rows = sqlx::query(&sql)
+        let mut rows = sqlx::query_as::<_, CaseRow>(ALL_CASES)
             .bind(guild.map(|g| sql_id(g.0)).transpose()?)
             .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            if !each(case_from_row(&row)?) {
+            if !each(row.into_case()) {
                 break;
             }
         }
@@ -276,13 +259,13 @@ impl Store {
     ) -> Result<Case, StoreError> {
         let mut conn = self.writer().await;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT id, reason FROM cases WHERE guild_id = ?1 AND number = ?2")
-            .bind(sql_id(guild.0)?)
-            .bind(number as i64)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("there is no case #{number}")))?;
-        let (id, old): (i64, String) = (row.try_get("id")?, row.try_get("reason")?);
+        let (id, old): (i64, String) =
+            sqlx::query_as("SELECT id, reason FROM cases WHERE guild_id = ?1 AND number = ?2")
+                .bind(sql_id(guild.0)?)
+                .bind(number as i64)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("there is no case #{number}")))?;
         sqlx::query(
             "INSERT INTO case_reason_edits (case_id, old_reason, new_reason, editor_id, edited_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -308,25 +291,22 @@ impl Store {
 
     /// How a case's reason changed over time, oldest edit first.
     pub async fn reason_edits(&self, case_id: i64) -> Result<Vec<ReasonEdit>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, Option<i64>, i64)> = sqlx::query_as(
             "SELECT old_reason, new_reason, editor_id, edited_at FROM case_reason_edits
              WHERE case_id = ?1 ORDER BY id",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ReasonEdit {
-                    old_reason: r.try_get("old_reason")?,
-                    new_reason: r.try_get("new_reason")?,
-                    editor: r
-                        .try_get::<Option<i64>, _>("editor_id")?
-                        .map(|e| UserId(from_sql_id(e))),
-                    edited_at: Timestamp(r.try_get("edited_at")?),
-                })
+        Ok(rows
+            .into_iter()
+            .map(|(old_reason, new_reason, editor, edited_at)| ReasonEdit {
+                old_reason,
+                new_reason,
+                editor: editor.map(|e| UserId(from_sql_id(e))),
+                edited_at: Timestamp(edited_at),
             })
-            .collect()
+            .collect())
     }
 
     /// Whether the case is still active (a temporary sanction's end has not run).
@@ -442,7 +422,7 @@ async fn insert_cases(
         let span = c.evidence.span;
         b.push_bind(c.guild.0 as i64)
             .push_bind(*place)
-            .push_bind(c.kind.as_str())
+            .push_bind(c.kind)
             .push_bind(c.target.0 as i64)
             .push_bind(c.actor.user_id().map(|u| u.0 as i64))
             .push_bind(c.actor.rule())
@@ -481,39 +461,61 @@ async fn insert_cases(
         .collect()
 }
 
-fn case_from_row(r: &SqliteRow) -> Result<Case, StoreError> {
-    let kind: String = r.try_get("kind")?;
-    let kind = CaseKind::parse(&kind)
-        .ok_or_else(|| StoreError::Corrupt(format!("unknown case kind `{kind}`")))?;
-    let moderator: Option<i64> = r.try_get("moderator_id")?;
-    let rule: Option<String> = r.try_get("rule")?;
-    let actor = match moderator {
-        Some(id) => Actor::User(UserId(from_sql_id(id))),
-        None => Actor::Steward {
-            rule: rule.unwrap_or_default(),
-        },
-    };
-    let start: Option<i64> = r.try_get("span_start")?;
-    let end: Option<i64> = r.try_get("span_end")?;
-    Ok(Case {
-        id: r.try_get("id")?,
-        guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
-        number: r.try_get::<i64, _>("number")? as u64,
-        kind,
-        target: UserId(from_sql_id(r.try_get("target_id")?)),
-        actor,
-        reason: r.try_get("reason")?,
-        evidence: CaseEvidence {
-            original: r.try_get("evidence")?,
-            normalized: r.try_get("normalized")?,
-            span: start.zip(end).map(|(s, e)| (s as usize, e as usize)),
-        },
-        rules_hash: r.try_get("rules_hash")?,
-        created_at: Timestamp(r.try_get("created_at")?),
-        expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
-        active: r.try_get::<i64, _>("active")? != 0,
-        outcome: r.try_get("outcome")?,
-    })
+/// Every case of one guild (`?1`) or all, in guild and number order.
+const ALL_CASES: &str =
+    "SELECT * FROM cases WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY guild_id, number";
+
+/// A case as its columns hold it.
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: i64,
+    guild_id: i64,
+    number: i64,
+    kind: CaseKind,
+    target_id: i64,
+    moderator_id: Option<i64>,
+    rule: Option<String>,
+    reason: String,
+    evidence: Option<String>,
+    normalized: Option<String>,
+    span_start: Option<i64>,
+    span_end: Option<i64>,
+    rules_hash: Option<String>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    active: bool,
+    outcome: Option<String>,
+}
+
+impl CaseRow {
+    fn into_case(self) -> Case {
+        let actor = match self.moderator_id {
+            Some(id) => Actor::User(UserId(from_sql_id(id))),
+            None => Actor::Steward {
+                rule: self.rule.unwrap_or_default(),
+            },
+        };
+        let span = self.span_start.zip(self.span_end);
+        Case {
+            id: self.id,
+            guild: GuildId(from_sql_id(self.guild_id)),
+            number: self.number as u64,
+            kind: self.kind,
+            target: UserId(from_sql_id(self.target_id)),
+            actor,
+            reason: self.reason,
+            evidence: CaseEvidence {
+                original: self.evidence,
+                normalized: self.normalized,
+                span: span.map(|(s, e)| (s as usize, e as usize)),
+            },
+            rules_hash: self.rules_hash,
+            created_at: Timestamp(self.created_at),
+            expires_at: self.expires_at.map(Timestamp),
+            active: self.active,
+            outcome: self.outcome,
+        }
+    }
 }
 
 #[cfg(test)]

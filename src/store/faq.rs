@@ -1,8 +1,5 @@
 //! FAQ entries per guild, searched through an FTS5 index ranked by bm25.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
@@ -26,8 +23,6 @@ pub struct FaqHit {
     pub entry: FaqEntry,
     pub rank: f64,
 }
-
-const FAQ_COLUMNS: &str = "faq.id, faq.guild_id, faq.title, faq.answer, faq.keywords, faq.author_id, faq.created_at, faq.updated_at";
 
 impl Store {
     /// Adds an entry; a title already used in the guild is a conflict.
@@ -79,11 +74,10 @@ impl Store {
         keywords: &str,
         at: Timestamp,
     ) -> Result<FaqEntry, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, FaqRow>(
             "UPDATE faq SET answer = ?1, keywords = ?2, updated_at = ?3
-             WHERE guild_id = ?4 AND title = ?5 RETURNING {}",
-            FAQ_COLUMNS.replace("faq.", "")
-        ))
+             WHERE guild_id = ?4 AND title = ?5 RETURNING *",
+        )
         .bind(answer)
         .bind(keywords)
         .bind(at.0)
@@ -92,7 +86,7 @@ impl Store {
         .fetch_optional(&mut *self.writer().await)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("there is no entry titled `{title}`")))?;
-        faq_from_row(&row)
+        Ok(row.into_entry())
     }
 
     /// Removes the entry titled `title`.
@@ -112,13 +106,12 @@ impl Store {
 
     /// Every entry of the guild, by title.
     pub async fn faq_list(&self, guild: GuildId) -> Result<Vec<FaqEntry>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FAQ_COLUMNS} FROM faq WHERE guild_id = ?1 ORDER BY title"
-        ))
-        .bind(sql_id(guild.0)?)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(faq_from_row).collect()
+        let rows =
+            sqlx::query_as::<_, FaqRow>("SELECT * FROM faq WHERE guild_id = ?1 ORDER BY title")
+                .bind(sql_id(guild.0)?)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(FaqRow::into_entry).collect())
     }
 
     /// Entries matching `query` best first. Every word of the query is a prefix (so it works
@@ -132,25 +125,24 @@ impl Store {
         let Some(fts_query) = fts_query(query) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {FAQ_COLUMNS}, bm25(faq_fts, 10.0, 1.0, 5.0) AS rank
+        let rows = sqlx::query_as::<_, RankedFaqRow>(
+            "SELECT faq.*, bm25(faq_fts, 10.0, 1.0, 5.0) AS rank
              FROM faq_fts JOIN faq ON faq.id = faq_fts.rowid
              WHERE faq_fts MATCH ?1 AND faq.guild_id = ?2
-             ORDER BY rank LIMIT ?3"
-        ))
+             ORDER BY rank LIMIT ?3",
+        )
         .bind(fts_query)
         .bind(sql_id(guild.0)?)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(FaqHit {
-                    entry: faq_from_row(r)?,
-                    rank: r.try_get("rank")?,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|r| FaqHit {
+                entry: r.entry.into_entry(),
+                rank: r.rank,
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -166,17 +158,40 @@ fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" OR "))
 }
 
-fn faq_from_row(r: &SqliteRow) -> Result<FaqEntry, StoreError> {
-    Ok(FaqEntry {
-        id: r.try_get("id")?,
-        guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
-        title: r.try_get("title")?,
-        answer: r.try_get("answer")?,
-        keywords: r.try_get("keywords")?,
-        author: UserId(from_sql_id(r.try_get("author_id")?)),
-        created_at: Timestamp(r.try_get("created_at")?),
-        updated_at: Timestamp(r.try_get("updated_at")?),
-    })
+/// An FAQ entry as its columns hold it.
+#[derive(sqlx::FromRow)]
+struct FaqRow {
+    id: i64,
+    guild_id: i64,
+    title: String,
+    answer: String,
+    keywords: String,
+    author_id: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl FaqRow {
+    fn into_entry(self) -> FaqEntry {
+        FaqEntry {
+            id: self.id,
+            guild: GuildId(from_sql_id(self.guild_id)),
+            title: self.title,
+            answer: self.answer,
+            keywords: self.keywords,
+            author: UserId(from_sql_id(self.author_id)),
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        }
+    }
+}
+
+/// An entry found by a search, with its bm25 rank (lower is better).
+#[derive(sqlx::FromRow)]
+struct RankedFaqRow {
+    #[sqlx(flatten)]
+    entry: FaqRow,
+    rank: f64,
 }
 
 #[cfg(test)]

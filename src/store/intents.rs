@@ -113,7 +113,7 @@ pub(crate) async fn close_row(
          WHERE id = ?1 AND state = 'open'",
     )
     .bind(id)
-    .bind(state.as_str())
+    .bind(state)
     .bind(note)
     .bind(at.0)
     .execute(&mut *conn)
@@ -122,21 +122,12 @@ pub(crate) async fn close_row(
 }
 
 /// How a request ended, as the outbox keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum IntentState {
     Done,
     Refused,
     Failed,
-}
-
-impl IntentState {
-    fn as_str(self) -> &'static str {
-        match self {
-            IntentState::Done => "done",
-            IntentState::Refused => "refused",
-            IntentState::Failed => "failed",
-        }
-    }
 }
 
 impl Store {

@@ -265,6 +265,52 @@ pub(crate) mod test_support {
 mod tests {
     use super::*;
 
+    /// The text sqlx stores for `value`.
+    async fn stored<T>(store: &Store, value: T) -> String
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+    {
+        sqlx::query_scalar("SELECT ?1")
+            .bind(value)
+            .fetch_one(&store.pool)
+            .await
+            .expect("a stored name")
+    }
+
+    #[tokio::test]
+    async fn the_names_enums_are_stored_under_are_the_names_they_are_shown_and_hashed_under() {
+        use audit::Phase;
+        use cases::CaseKind;
+        use timers::TimedKind;
+        let (store, _dir) = test_support::fresh().await;
+        for kind in CaseKind::ALL {
+            assert_eq!(stored(&store, kind).await, kind.as_str());
+        }
+        let phases = [
+            Phase::Intent,
+            Phase::Done,
+            Phase::Failed,
+            Phase::Refused,
+            Phase::Shadow,
+            Phase::Reload,
+            Phase::Record,
+        ];
+        for phase in phases {
+            assert_eq!(stored(&store, phase).await, phase.as_str());
+        }
+        let kinds = [
+            TimedKind::Unban,
+            TimedKind::EndTimeout,
+            TimedKind::EndLockdown,
+            TimedKind::EndRaidMode,
+            TimedKind::EndQuarantine,
+            TimedKind::EndSlowmode,
+        ];
+        for kind in kinds {
+            assert_eq!(stored(&store, kind).await, kind.as_str());
+        }
+    }
+
     #[tokio::test]
     async fn opens_migrates_and_reopens() {
         let (store, dir) = test_support::fresh().await;

@@ -6,15 +6,13 @@
 //! a row whose lease ran out (its process died) is claimed again: ending a ban or a
 //! timeout twice is harmless, losing it is not.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
 
 /// What happens when the time comes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum TimedKind {
     Unban,
     EndTimeout,
@@ -27,7 +25,7 @@ pub enum TimedKind {
 }
 
 impl TimedKind {
-    /// The stored name.
+    /// The name it is stored and logged under.
     pub fn as_str(self) -> &'static str {
         match self {
             TimedKind::Unban => "unban",
@@ -37,19 +35,6 @@ impl TimedKind {
             TimedKind::EndQuarantine => "end_quarantine",
             TimedKind::EndSlowmode => "end_slowmode",
         }
-    }
-
-    fn parse(name: &str) -> Option<TimedKind> {
-        [
-            TimedKind::Unban,
-            TimedKind::EndTimeout,
-            TimedKind::EndLockdown,
-            TimedKind::EndRaidMode,
-            TimedKind::EndQuarantine,
-            TimedKind::EndSlowmode,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
     }
 }
 
@@ -97,7 +82,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         )
         .bind(sql_id(action.guild.0)?)
-        .bind(action.kind.as_str())
+        .bind(action.kind)
         .bind(action.target.map(|t| sql_id(t.0)).transpose()?)
         .bind(action.detail.to_string())
         .bind(action.case_id)
@@ -113,7 +98,7 @@ impl Store {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<TimedAction>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, TimedRow>(
             "UPDATE timed_actions
              SET state = 'running', attempts = attempts + 1, lease_owner = ?3, lease_until = ?4
              WHERE id IN (SELECT id FROM timed_actions
@@ -131,8 +116,8 @@ impl Store {
         .fetch_all(&mut *self.writer().await)
         .await?;
         let mut claimed = rows
-            .iter()
-            .map(timed_from_row)
+            .into_iter()
+            .map(TimedRow::into_timed)
             .collect::<Result<Vec<_>, _>>()?;
         claimed.sort_by_key(|t| (t.action.due_at, t.id));
         Ok(claimed)
@@ -145,7 +130,7 @@ impl Store {
         id: i64,
         now: Timestamp,
     ) -> Result<Option<TimedAction>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, TimedRow>(
             "UPDATE timed_actions
              SET state = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3
              WHERE id = ?1 AND state = 'pending'
@@ -156,7 +141,7 @@ impl Store {
         .bind((now + LEASE).0)
         .fetch_optional(&mut *self.writer().await)
         .await?;
-        row.as_ref().map(timed_from_row).transpose()
+        row.map(TimedRow::into_timed).transpose()
     }
 
     /// Records how a claimed action ended. A process whose lease ran out (and whose row
@@ -266,7 +251,7 @@ impl Store {
                AND id IS NOT ?4",
         )
         .bind(sql_id(guild.0)?)
-        .bind(kind.as_str())
+        .bind(kind)
         .bind(target.map(|t| sql_id(t.0)).transpose()?)
         .bind(keep)
         .execute(&mut *self.writer().await)
@@ -287,7 +272,7 @@ impl Store {
              WHERE guild_id = ?1 AND kind = ?2 AND state = 'pending'",
         )
         .bind(sql_id(guild.0)?)
-        .bind(kind.as_str())
+        .bind(kind)
         .bind(due.0)
         .execute(&mut *self.writer().await)
         .await?;
@@ -354,13 +339,13 @@ impl Store {
 
     /// Pending actions, soonest first.
     pub async fn pending_timed(&self) -> Result<Vec<TimedAction>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, TimedRow>(
             "SELECT id, guild_id, kind, target_id, detail, case_id, due_at, attempts
              FROM timed_actions WHERE state = 'pending' ORDER BY due_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(timed_from_row).collect()
+        rows.into_iter().map(TimedRow::into_timed).collect()
     }
 
     /// The pending action of `kind` for `target` that ends last, if any (a member who
@@ -376,7 +361,7 @@ impl Store {
              WHERE guild_id = ?1 AND kind = ?2 AND target_id = ?3 AND state = 'pending'",
         )
         .bind(sql_id(guild.0)?)
-        .bind(kind.as_str())
+        .bind(kind)
         .bind(sql_id(target.0)?)
         .fetch_one(&self.pool)
         .await?;
@@ -384,25 +369,35 @@ impl Store {
     }
 }
 
-fn timed_from_row(r: &SqliteRow) -> Result<TimedAction, StoreError> {
-    let kind: String = r.try_get("kind")?;
-    let detail: String = r.try_get("detail")?;
-    Ok(TimedAction {
-        id: r.try_get("id")?,
-        action: NewTimed {
-            guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
-            kind: TimedKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown timed action `{kind}`")))?,
-            target: r
-                .try_get::<Option<i64>, _>("target_id")?
-                .map(|t| UserId(from_sql_id(t))),
-            detail: serde_json::from_str(&detail)
-                .map_err(|e| StoreError::Corrupt(format!("timed action detail: {e}")))?,
-            case_id: r.try_get("case_id")?,
-            due_at: Timestamp(r.try_get("due_at")?),
-        },
-        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-    })
+/// A stored timed action, as its columns hold it.
+#[derive(sqlx::FromRow)]
+struct TimedRow {
+    id: i64,
+    guild_id: i64,
+    kind: TimedKind,
+    target_id: Option<i64>,
+    detail: String,
+    case_id: Option<i64>,
+    due_at: i64,
+    attempts: i64,
+}
+
+impl TimedRow {
+    fn into_timed(self) -> Result<TimedAction, StoreError> {
+        Ok(TimedAction {
+            id: self.id,
+            action: NewTimed {
+                guild: GuildId(from_sql_id(self.guild_id)),
+                kind: self.kind,
+                target: self.target_id.map(|t| UserId(from_sql_id(t))),
+                detail: serde_json::from_str(&self.detail)
+                    .map_err(|e| StoreError::Corrupt(format!("timed action detail: {e}")))?,
+                case_id: self.case_id,
+                due_at: Timestamp(self.due_at),
+            },
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,5 @@
 //! Warnings: points toward the escalation ladder, with expiry and pardons.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
@@ -47,9 +44,6 @@ impl Warning {
         self.pardon.is_none() && self.expires_at.is_none_or(|e| e > now)
     }
 }
-
-const WARNING_COLUMNS: &str = "id, guild_id, user_id, case_id, points, reason, created_at, \
-     expires_at, pardoned_at, pardoned_by, pardon_reason";
 
 impl Store {
     /// Records a warning.
@@ -109,27 +103,25 @@ impl Store {
         guild: GuildId,
         user: UserId,
     ) -> Result<Vec<Warning>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {WARNING_COLUMNS} FROM warnings WHERE guild_id = ?1 AND user_id = ?2
-             ORDER BY created_at DESC, id DESC"
-        ))
+        let rows = sqlx::query_as::<_, WarningRow>(
+            "SELECT * FROM warnings WHERE guild_id = ?1 AND user_id = ?2
+             ORDER BY created_at DESC, id DESC",
+        )
         .bind(sql_id(guild.0)?)
         .bind(sql_id(user.0)?)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(warning_from_row).collect()
+        Ok(rows.into_iter().map(WarningRow::into_warning).collect())
     }
 
     /// Warning `id` of `guild`, if there is one.
     pub async fn warning(&self, guild: GuildId, id: i64) -> Result<Option<Warning>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = ?1 AND guild_id = ?2"
-        ))
-        .bind(id)
-        .bind(sql_id(guild.0)?)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(warning_from_row).transpose()
+        let row = sqlx::query_as::<_, WarningRow>(WARNING)
+            .bind(id)
+            .bind(sql_id(guild.0)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(WarningRow::into_warning))
     }
 
     /// Forgives warning `id` of `guild`: it stops counting and says who forgave it and why.
@@ -150,47 +142,62 @@ impl Store {
         .bind(sql_id(guild.0)?)
         .execute(&mut *self.writer().await)
         .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {WARNING_COLUMNS} FROM warnings WHERE id = ?1 AND guild_id = ?2"
-        ))
-        .bind(id)
-        .bind(sql_id(guild.0)?)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("there is no warning {id}")))?;
+        let row = sqlx::query_as::<_, WarningRow>(WARNING)
+            .bind(id)
+            .bind(sql_id(guild.0)?)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("there is no warning {id}")))?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
                 "warning {id} is already pardoned"
             )));
         }
-        warning_from_row(&row)
+        Ok(row.into_warning())
     }
 }
 
-fn warning_from_row(r: &SqliteRow) -> Result<Warning, StoreError> {
-    let pardoned_at: Option<i64> = r.try_get("pardoned_at")?;
-    let pardoned_by: Option<i64> = r.try_get("pardoned_by")?;
-    let pardon = match (pardoned_at, pardoned_by) {
-        (Some(at), Some(by)) => Some(Pardon {
-            by: UserId(from_sql_id(by)),
-            at: Timestamp(at),
-            reason: r
-                .try_get::<Option<String>, _>("pardon_reason")?
-                .unwrap_or_default(),
-        }),
-        _ => None,
-    };
-    Ok(Warning {
-        id: r.try_get("id")?,
-        guild: GuildId(from_sql_id(r.try_get("guild_id")?)),
-        user: UserId(from_sql_id(r.try_get("user_id")?)),
-        case_id: r.try_get("case_id")?,
-        points: u32::try_from(r.try_get::<i64, _>("points")?).unwrap_or(u32::MAX),
-        reason: r.try_get("reason")?,
-        created_at: Timestamp(r.try_get("created_at")?),
-        expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
-        pardon,
-    })
+/// Warning `?1` of guild `?2`.
+const WARNING: &str = "SELECT * FROM warnings WHERE id = ?1 AND guild_id = ?2";
+
+/// A warning as its columns hold it.
+#[derive(sqlx::FromRow)]
+struct WarningRow {
+    id: i64,
+    guild_id: i64,
+    user_id: i64,
+    case_id: i64,
+    points: i64,
+    reason: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    pardoned_at: Option<i64>,
+    pardoned_by: Option<i64>,
+    pardon_reason: Option<String>,
+}
+
+impl WarningRow {
+    fn into_warning(self) -> Warning {
+        let pardon = match (self.pardoned_at, self.pardoned_by) {
+            (Some(at), Some(by)) => Some(Pardon {
+                by: UserId(from_sql_id(by)),
+                at: Timestamp(at),
+                reason: self.pardon_reason.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        Warning {
+            id: self.id,
+            guild: GuildId(from_sql_id(self.guild_id)),
+            user: UserId(from_sql_id(self.user_id)),
+            case_id: self.case_id,
+            points: u32::try_from(self.points).unwrap_or(u32::MAX),
+            reason: self.reason,
+            created_at: Timestamp(self.created_at),
+            expires_at: self.expires_at.map(Timestamp),
+            pardon,
+        }
+    }
 }
 
 #[cfg(test)]
