@@ -10,8 +10,13 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde_json::json;
+use serenity::builder::{
+    Builder, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateMessage,
+    EditChannel, EditMember,
+};
 use serenity::http::{Http, HttpError};
 use serenity::model::Permissions;
+use serenity::model::channel::Nonce;
 use serenity::model::channel::PermissionOverwriteType;
 use serenity::model::id::{self as sid, TargetId};
 
@@ -312,14 +317,11 @@ impl DiscordExecutor {
             }
         }
         let mut failed_users: Vec<UserId> = Vec::new();
+        let seconds = u32::try_from(delete_messages.0 / 1000).unwrap_or(u32::MAX);
         for chunk in targets.chunks(BULK_BAN_CHUNK) {
-            let ids: Vec<String> = chunk.iter().map(|u| u.0.to_string()).collect();
-            let body = json!({
-                "user_ids": ids,
-                "delete_message_seconds": delete_messages.0 / 1000,
-            });
+            let ids: Vec<sid::UserId> = chunk.iter().map(|u| sid::UserId::new(u.0)).collect();
             let answer = self
-                .call_once(|| self.http.bulk_ban_users(g, &body, Some(reason)))
+                .call_once(|| g.bulk_ban(&self.http, &ids, seconds, Some(reason)))
                 .await
                 .map_err(failed)?;
             failed_users.extend(answer.failed_users.iter().map(|u| UserId(u.get())));
@@ -417,13 +419,15 @@ impl DiscordExecutor {
         seconds: u32,
     ) -> Result<ExecOutcome, ExecError> {
         let c = sid::ChannelId::new(channel.0);
-        let body = json!({"rate_limit_per_user": seconds.min(21_600)});
         let reason = if seconds == 0 {
             "steward: crowd gone, slowmode back"
         } else {
             "steward: busy channel slowed"
         };
-        self.call(|| self.http.edit_channel(c, &body, Some(reason)))
+        let edit = EditChannel::new()
+            .rate_limit_per_user(u16::try_from(seconds.min(21_600)).unwrap_or(21_600))
+            .audit_log_reason(reason);
+        self.call(|| edit.clone().execute(self.http.as_ref(), c))
             .await
             .map_err(failed)?;
         Ok(ExecOutcome::Done)
@@ -442,21 +446,28 @@ impl DiscordExecutor {
                 "no alert channel: set settings.mod_log_channel".to_string(),
             ));
         };
+        let embed = CreateEmbed::new()
+            .title("steward")
+            .description(truncate(text, 4000))
+            .colour(0xE6_7E_22);
         // The nonce makes Discord answer a retry with the message already posted.
-        let mut body = json!({
-            "embeds": [{"title": "steward", "description": truncate(text, 4000), "color": 0xE6_7E_22}],
-            "allowed_mentions": {"parse": []},
-            "nonce": nonce(channel, text),
-            "enforce_nonce": true,
-        });
+        let mut post = CreateMessage::new()
+            .embed(embed)
+            .allowed_mentions(CreateAllowedMentions::new())
+            .nonce(Nonce::String(nonce(channel, text)))
+            .enforce_nonce(true);
         if raid_buttons {
-            body["components"] = json!([{"type": 1, "components": [
-                {"type": 2, "style": 4, "label": "Ban held", "custom_id": RAID_BAN_BUTTON},
-                {"type": 2, "style": 2, "label": "Release held", "custom_id": RAID_RELEASE_BUTTON},
-            ]}]);
+            post = post.components(vec![CreateActionRow::Buttons(vec![
+                CreateButton::new(RAID_BAN_BUTTON)
+                    .label("Ban held")
+                    .style(serenity::all::ButtonStyle::Danger),
+                CreateButton::new(RAID_RELEASE_BUTTON)
+                    .label("Release held")
+                    .style(serenity::all::ButtonStyle::Secondary),
+            ])]);
         }
         let c = sid::ChannelId::new(channel.0);
-        self.call(|| self.http.send_message(c, Vec::new(), &body))
+        self.call(|| c.send_message(self.http.as_ref(), post.clone()))
             .await
             .map_err(failed)?;
         Ok(ExecOutcome::Done)
@@ -592,8 +603,12 @@ impl DiscordExecutor {
         until: Option<Timestamp>,
         reason: &str,
     ) -> SResult<()> {
-        let body = json!({"communication_disabled_until": until.map(Timestamp::rfc3339)});
-        self.call(|| self.http.edit_member(g, u, &body, Some(reason)))
+        let edit = match until {
+            Some(until) => EditMember::new().disable_communication_until(until.rfc3339()),
+            None => EditMember::new().enable_communication(),
+        }
+        .audit_log_reason(reason);
+        self.call(|| edit.clone().execute(self.http.as_ref(), (g, u)))
             .await
             .map(|_| ())
     }
@@ -658,16 +673,16 @@ impl Executor for DiscordExecutor {
                 if !self.settings.dm_members {
                     return Ok(ExecOutcome::Done);
                 }
-                let dm = json!({"recipient_id": user.0.to_string()});
+                let u = sid::UserId::new(user.0);
                 let channel = self
-                    .call(|| self.http.create_private_channel(&dm))
+                    .call(|| u.create_dm_channel(self.http.as_ref()))
                     .await
                     .map_err(failed)?;
-                let body = json!({
-                    "content": truncate(&format!("You were warned in server {guild}: {reason}"), 1900),
-                    "allowed_mentions": {"parse": []},
-                });
-                self.call(|| self.http.send_message(channel.id, Vec::new(), &body))
+                let text = format!("You were warned in server {guild}: {reason}");
+                let post = CreateMessage::new()
+                    .content(truncate(&text, 1900))
+                    .allowed_mentions(CreateAllowedMentions::new());
+                self.call(|| channel.id.send_message(self.http.as_ref(), post.clone()))
                     .await
                     .map_err(failed)?;
                 Ok(ExecOutcome::Done)
@@ -740,8 +755,8 @@ impl Executor for DiscordExecutor {
                     return Ok(ExecOutcome::Refused(why));
                 }
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
-                let body = json!({"nick": nick});
-                self.call(|| self.http.edit_member(g, u, &body, Some(reason)))
+                let edit = EditMember::new().nickname(nick).audit_log_reason(reason);
+                self.call(|| edit.clone().execute(self.http.as_ref(), (g, u)))
                     .await
                     .map_err(failed)?;
                 Ok(ExecOutcome::Done)
