@@ -121,6 +121,35 @@ async fn warn_opens_a_case_and_stores_the_warning() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_options_do_not_fit_is_answered_and_changes_nothing() {
+    let bot = Bot::start().await;
+    // An older definition of /warn, with the member given as text: poise cannot read it.
+    let data = payloads::command_data(
+        "warn",
+        json!([
+            text_option("user", "503"),
+            text_option("reason", "spamming")
+        ]),
+        &[],
+    );
+    let id = command(&bot, 1010, MODERATOR, ALL_PERMISSIONS, data);
+    let answer = reply(&bot, id).await;
+    let said = text(&answer);
+    assert!(ephemeral(&answer));
+    assert!(
+        said.contains("Not done: steward could not read this command's options"),
+        "{said}"
+    );
+    let store = store(bot.dir.path()).await;
+    let warnings = store
+        .warnings_for(GuildId(GUILD), UserId(503))
+        .await
+        .expect("warnings");
+    assert!(warnings.is_empty());
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_without_the_permission_is_refused_and_audited() {
     let bot = Bot::start().await;
     let data = payloads::command_data("ban", json!([user_option("user", 503)]), &[503]);

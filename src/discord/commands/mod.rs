@@ -228,8 +228,23 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, CommandError>) {
                 false,
             )
         }
+        F::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!(
+                command = %ctx.command().qualified_name,
+                description,
+                "a command's options do not match its definition"
+            );
+            let why = "steward could not read this command's options; Discord may still \
+                       show an older version of it, so try again in a minute";
+            (poise::Context::Application(ctx), why.to_string(), false)
+        }
         other => {
-            tracing::warn!(error = %other, "command framework error");
+            // Cooldowns, panics, owner-only and the rest: poise's own answers.
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::warn!(error = %e, "answering a command error");
+            }
             return;
         }
     };
