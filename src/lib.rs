@@ -16,3 +16,4 @@ pub mod moderation;
 pub mod replay;
 pub mod rules;
 pub mod store;
+pub mod text;

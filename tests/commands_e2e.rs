@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use steward::engine::event::{GuildId, UserId};
 use steward::store::audit::{AuditFilter, Phase};
 use support::bot::*;
-use support::fake_rest::Recorded;
+use support::fake_rest::{Recorded, dm_channel};
 use support::payloads::{self, ALL_PERMISSIONS, Caller};
 
 /// A member with no role above @everyone's.
@@ -1239,4 +1239,122 @@ async fn every_moderator_command_refuses_a_plain_member() {
         .count();
     assert_eq!(refused, 22, "every attempt is audited");
     bot.stop();
+}
+
+/// The example rules with cases logged in [`CASE_LOG`] and bans announced by DM.
+fn noticing_rules() -> String {
+    let rules = rules().replacen(
+        "  exempt_roles: []\n",
+        &format!(
+            "  exempt_roles: []\n  logs: {{cases: \"{CASE_LOG}\"}}\n  \
+             notify: {{on: [ban], appeal: \"Write to appeals@example.org\"}}\n"
+        ),
+        1,
+    );
+    assert!(rules.contains("notify:"), "the example's settings moved");
+    rules
+}
+
+const CASE_LOG: u64 = 310;
+
+/// Bans member 503 with `/ban` and returns the ban's REST call.
+async fn ban_503(bot: &Bot) -> Recorded {
+    let data = payloads::command_data(
+        "ban",
+        json!([
+            user_option("user", 503),
+            text_option("reason", "spamming @everyone")
+        ]),
+        &[503],
+    );
+    let id = command(bot, 1040, MODERATOR, ALL_PERMISSIONS, data);
+    let said = text(&reply(bot, id).await);
+    assert!(said.contains("ban of <@503> done"), "{said}");
+    bot.wait_for("the ban", |r| {
+        r.method == "PUT" && r.path == format!("/guilds/{GUILD}/bans/503")
+    })
+    .await
+}
+
+/// The embed of a message steward posted, after checking it pings nobody.
+fn embed(post: &Recorded) -> &Value {
+    assert_eq!(
+        post.body["allowed_mentions"]["parse"],
+        json!([]),
+        "{}",
+        post.body
+    );
+    &post.body["embeds"][0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_is_told_to_the_member_first_and_posted_in_the_case_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bot = Bot::launch(&noticing_rules(), dir, &[]).await;
+    let ban = ban_503(&bot).await;
+    let dm_path = format!("/channels/{}/messages", dm_channel(503));
+    let dm = bot
+        .wait_for("the DM", |r| r.method == "POST" && r.path == dm_path)
+        .await;
+    assert!(dm.at < ban.at, "the DM goes before the ban");
+    let notice = embed(&dm);
+    assert_eq!(notice["title"], "You were banned");
+    let said = notice.to_string();
+    assert!(said.contains("spamming @everyone"), "{said}");
+    assert!(said.contains("Write to appeals@example.org"), "{said}");
+    let case_path = format!("/channels/{CASE_LOG}/messages");
+    let post = bot
+        .wait_for("the case post", |r| {
+            r.method == "POST" && r.path == case_path
+        })
+        .await;
+    let case = embed(&post);
+    assert_eq!(case["title"], "Case #1 · ban");
+    let said = case.to_string();
+    assert!(
+        said.contains("<@503>") && said.contains(&format!("<@{MODERATOR}>")),
+        "{said}"
+    );
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let kept = store
+        .case(GuildId(GUILD), 1)
+        .await
+        .expect("read")
+        .expect("case");
+    assert_eq!(kept.dm.as_deref(), Some("sent"));
+    assert_eq!(
+        kept.post,
+        Some((CASE_LOG, 9_000)),
+        "the post is kept for later edits"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_dms_are_noted_on_the_case_and_the_ban_happens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bot = Bot::launch(&noticing_rules(), dir, &[]).await;
+    bot.rest.state.lock().expect("state").closed_dms.push(503);
+    let ban = ban_503(&bot).await;
+    assert_eq!(ban.reason().as_deref(), Some("spamming @everyone"));
+    let case_path = format!("/channels/{CASE_LOG}/messages");
+    let post = bot
+        .wait_for("the case post", |r| {
+            r.method == "POST" && r.path == case_path
+        })
+        .await;
+    let said = embed(&post).to_string();
+    assert!(
+        said.contains("not delivered: Discord refused it (error 50007"),
+        "{said}"
+    );
+    let dir = bot.stop();
+    let store = store(dir.path()).await;
+    let kept = store
+        .case(GuildId(GUILD), 1)
+        .await
+        .expect("read")
+        .expect("case");
+    let note = kept.dm.expect("a note on the case");
+    assert!(note.contains("50007"), "{note}");
 }

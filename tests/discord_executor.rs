@@ -44,7 +44,6 @@ async fn setup(mod_log: Option<u64>) -> (FakeRest, DiscordExecutor) {
     let guilds = LiveSettings::new(SettingsBook::single(defaults));
     let settings = ExecutorSettings {
         guilds,
-        dm_members: false,
         attempts: 3,
         backoff: StdDuration::from_millis(5),
     };

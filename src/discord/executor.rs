@@ -12,18 +12,20 @@ use std::time::Duration as StdDuration;
 use serde_json::json;
 use serenity::builder::{
     Builder, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateMessage,
-    EditChannel, EditMember,
+    EditChannel, EditMember, EditMessage,
 };
 use serenity::http::{Http, HttpError};
 use serenity::model::Permissions;
+use serenity::model::channel::MessageReference;
 use serenity::model::channel::Nonce;
 use serenity::model::channel::PermissionOverwriteType;
 use serenity::model::id::{self as sid, TargetId};
 
 use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
-use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
+use crate::moderation::{Delivery, ExecError, ExecOutcome, Executor, Post, Request};
 use crate::rules::LiveSettings;
+use crate::text::truncate;
 
 /// The raid alert's buttons: ban, or release, the members held in raid mode.
 pub const RAID_BAN_BUTTON: &str = "steward:raid:ban";
@@ -44,8 +46,6 @@ pub struct ExecutorSettings {
     /// Each server's settings in force: where alerts go when the rule names no channel
     /// (`mod_log_channel`), and whose roles are never sanctioned (`exempt_roles`).
     pub guilds: LiveSettings,
-    /// Send warned members a direct message.
-    pub dm_members: bool,
     /// Attempts per call on server and network errors (at least 1).
     pub attempts: u32,
     /// Wait before the first retry; doubled each time.
@@ -57,7 +57,6 @@ impl ExecutorSettings {
     pub fn with_defaults(guilds: LiveSettings) -> Self {
         ExecutorSettings {
             guilds,
-            dm_members: false,
             attempts: 3,
             backoff: StdDuration::from_millis(500),
         }
@@ -615,6 +614,71 @@ impl DiscordExecutor {
 }
 
 impl Executor for DiscordExecutor {
+    async fn refusal(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        self.refusal_of(guild, user).await
+    }
+
+    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
+        let c = sid::ChannelId::new(channel.0);
+        let nonce = nonce(channel, &post.description);
+        let message = message_of(post, Some(c))
+            .nonce(Nonce::String(nonce))
+            .enforce_nonce(true);
+        let sent = self
+            .call(|| c.send_message(self.http.as_ref(), message.clone()))
+            .await
+            .map_err(failed)?;
+        Ok(MessageId(sent.id.get()))
+    }
+
+    async fn edit_post(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        post: &Post,
+    ) -> Result<(), ExecError> {
+        let (c, m) = (
+            sid::ChannelId::new(channel.0),
+            sid::MessageId::new(message.0),
+        );
+        let edit = EditMessage::new()
+            .embed(embed_of(post))
+            .allowed_mentions(CreateAllowedMentions::new());
+        self.call(|| c.edit_message(self.http.as_ref(), m, edit.clone()))
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn direct_message(&self, user: UserId, post: &Post) -> Result<Delivery, ExecError> {
+        let u = sid::UserId::new(user.0);
+        let channel = match self.call(|| u.create_dm_channel(self.http.as_ref())).await {
+            Ok(channel) => channel,
+            Err(e) => {
+                return closed_dms(&e)
+                    .map(Delivery::Closed)
+                    .ok_or_else(|| failed(e));
+            }
+        };
+        let message = message_of(post, None);
+        match self
+            .call(|| channel.id.send_message(self.http.as_ref(), message.clone()))
+            .await
+        {
+            Ok(_) => Ok(Delivery::Sent),
+            Err(e) => closed_dms(&e)
+                .map(Delivery::Closed)
+                .ok_or_else(|| failed(e)),
+        }
+    }
+
+    fn guild_name(&self, guild: GuildId) -> Option<String> {
+        let cache = self.cache.as_ref()?;
+        cache
+            .guild(sid::GuildId::new(guild.0))
+            .map(|g| g.name.clone())
+    }
+
     async fn slowmode_of(&self, channel: ChannelId) -> Result<u32, ExecError> {
         let c = sid::ChannelId::new(channel.0);
         let found = self
@@ -665,28 +729,8 @@ impl Executor for DiscordExecutor {
                 reason,
                 ..
             } => self.purge(*channel, messages, reason, super::now()).await,
-            Request::Warn {
-                guild,
-                user,
-                reason,
-            } => {
-                if !self.settings.dm_members {
-                    return Ok(ExecOutcome::Done);
-                }
-                let u = sid::UserId::new(user.0);
-                let channel = self
-                    .call(|| u.create_dm_channel(self.http.as_ref()))
-                    .await
-                    .map_err(failed)?;
-                let text = format!("You were warned in server {guild}: {reason}");
-                let post = CreateMessage::new()
-                    .content(truncate(&text, 1900))
-                    .allowed_mentions(CreateAllowedMentions::new());
-                self.call(|| channel.id.send_message(self.http.as_ref(), post.clone()))
-                    .await
-                    .map_err(failed)?;
-                Ok(ExecOutcome::Done)
-            }
+            // A warning is a record; telling the member is a DM of its own (notify).
+            Request::Warn { .. } => Ok(ExecOutcome::Done),
             Request::Timeout {
                 guild,
                 user,
@@ -829,6 +873,60 @@ impl Executor for DiscordExecutor {
     }
 }
 
+/// Whether Discord refused a DM because the member cannot be written to: error 50007
+/// ("Cannot send messages to this user"), or any 403 on the DM channel.
+/// Why a DM could not be delivered, when Discord refused it for the member's settings
+/// (their DMs are closed, or they share no server with steward) rather than failing.
+fn closed_dms(e: &serenity::Error) -> Option<String> {
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
+            if r.error.code == 50_007 || r.status_code.as_u16() == 403 =>
+        {
+            Some(format!(
+                "Discord refused it (error {}: {})",
+                r.error.code, r.error.message
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The embed of `post`, within Discord's limits.
+fn embed_of(post: &Post) -> CreateEmbed {
+    let mut embed = CreateEmbed::new()
+        .title(truncate(&post.title, 256))
+        .description(truncate(&post.description, 4000))
+        .colour(post.colour);
+    for (name, value) in post.fields.iter().take(25) {
+        embed = embed.field(truncate(name, 256), truncate(value, 1024), false);
+    }
+    embed
+}
+
+/// A message carrying `post`: its embed, its buttons, an answer to its `reply_to`, and no
+/// pings whatever the text says.
+fn message_of(post: &Post, channel: Option<sid::ChannelId>) -> CreateMessage {
+    let mut message = CreateMessage::new()
+        .embed(embed_of(post))
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let (Some(to), Some(channel)) = (post.reply_to, channel) {
+        let mut reference = MessageReference::from((channel, sid::MessageId::new(to.0)));
+        // The case's post may have been deleted: the answer is posted all the same.
+        reference.fail_if_not_exists = Some(false);
+        message = message.reference_message(reference);
+    }
+    if !post.buttons.is_empty() {
+        let buttons = post
+            .buttons
+            .iter()
+            .take(5)
+            .map(|(id, label)| CreateButton::new(id.clone()).label(truncate(label, 80)))
+            .collect();
+        message = message.components(vec![CreateActionRow::Buttons(buttons)]);
+    }
+    message
+}
+
 fn status(e: &serenity::Error) -> Option<u16> {
     match e {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
@@ -878,12 +976,5 @@ fn failed(e: serenity::Error) -> ExecError {
             r.error.message
         )),
         _ => ExecError(e.to_string()),
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
     }
 }

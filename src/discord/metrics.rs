@@ -27,9 +27,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::event::{ChannelId, GuildId};
+use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::lock::lock;
-use crate::moderation::{ExecError, ExecOutcome, Executor, Request};
+use crate::moderation::{Delivery, ExecError, ExecOutcome, Executor, Post, Request};
 use crate::store::Store;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
@@ -222,6 +222,31 @@ impl<E: Executor> Executor for Metered<E> {
         channels: &[ChannelId],
     ) -> Result<serde_json::Value, ExecError> {
         self.inner.overwrites(guild, channels).await
+    }
+
+    async fn refusal(&self, guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        self.inner.refusal(guild, user).await
+    }
+
+    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
+        self.inner.post(channel, post).await
+    }
+
+    async fn edit_post(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        post: &Post,
+    ) -> Result<(), ExecError> {
+        self.inner.edit_post(channel, message, post).await
+    }
+
+    async fn direct_message(&self, user: UserId, post: &Post) -> Result<Delivery, ExecError> {
+        self.inner.direct_message(user, post).await
+    }
+
+    fn guild_name(&self, guild: GuildId) -> Option<String> {
+        self.inner.guild_name(guild)
     }
 
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::notices::told_before;
 use super::timed::timed_ends;
 use super::{
     ESCALATION, ExecError, ExecOutcome, Executor, ModerationError, Moderator, Performed, Request,
@@ -146,6 +147,16 @@ impl<E: Executor> Moderator<E> {
             }
             _ => Vec::new(),
         };
+        // A kick or a ban is announced before it happens, while the member can still be
+        // written to, and only when steward may sanction them at all.
+        if let Some(case) = &case
+            && request.is_some()
+            && t.accounts.len() <= 1
+            && told_before(case.kind)
+            && matches!(self.executor.refusal(t.guild, t.user).await, Ok(None))
+        {
+            self.tell_member(case).await?;
+        }
         let outcome = match (&request, &previous, outbox) {
             (_, Some(Err(e)), _) => Err(e.clone()),
             (Some(request), _, Some(_)) => self.executor.execute(request).await,
@@ -157,6 +168,10 @@ impl<E: Executor> Moderator<E> {
         self.settle_end(step.action, t, &ends, &outcome).await?;
         if let Some(case) = &case {
             self.close_unapplied(case.id, &outcome).await?;
+            if !told_before(case.kind) && t.accounts.len() <= 1 && outcome == Ok(ExecOutcome::Done)
+            {
+                self.tell_member(case).await?;
+            }
         }
         // The outcome row closes the outbox row in the same transaction.
         let close = outbox.map(|id| {
@@ -166,6 +181,10 @@ impl<E: Executor> Moderator<E> {
         self.store
             .append_audit_closing(&outcome_entry(intent, &outcome), close)
             .await?;
+        if let Some(case) = &case {
+            self.post_case(t.guild, case.number, t.channel.zip(t.message))
+                .await?;
+        }
         if let Some(verdict) = &escalation {
             let follow = Step {
                 target: t,

@@ -199,6 +199,29 @@ pub enum ExecOutcome {
     Refused(String),
 }
 
+/// A post in one of a server's log channels, or a direct message: an embed that pings
+/// nobody, whatever its text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Post {
+    pub title: String,
+    pub description: String,
+    /// Named fields under the description: (name, value).
+    pub fields: Vec<(String, String)>,
+    pub colour: u32,
+    /// The post this one answers (a pardon under its case's post).
+    pub reply_to: Option<MessageId>,
+    /// Buttons under the post: (custom id, label).
+    pub buttons: Vec<(String, String)>,
+}
+
+/// How a direct message went when Discord answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// The member cannot be written to (DMs closed, no shared server, blocked).
+    Closed(String),
+}
+
 /// A request that could not be carried out (after any retries).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -226,13 +249,51 @@ pub trait Executor: Send + Sync {
         &self,
         channel: ChannelId,
     ) -> impl Future<Output = Result<u32, ExecError>> + Send;
+
+    /// Why steward may not sanction `user` in `guild` (owner, rank, exempt role), or `None`
+    /// when it may: asked before a DM announces a sanction.
+    fn refusal(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<String>, ExecError>> + Send;
+
+    /// Posts `post` in `channel`; returns the new message's id.
+    fn post(
+        &self,
+        channel: ChannelId,
+        post: &Post,
+    ) -> impl Future<Output = Result<MessageId, ExecError>> + Send;
+
+    /// Replaces the content of the earlier post `message` in `channel`.
+    fn edit_post(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        post: &Post,
+    ) -> impl Future<Output = Result<(), ExecError>> + Send;
+
+    /// Sends `post` to `user` by direct message.
+    fn direct_message(
+        &self,
+        user: UserId,
+        post: &Post,
+    ) -> impl Future<Output = Result<Delivery, ExecError>> + Send;
+
+    /// The server's name, when it is known without asking Discord.
+    fn guild_name(&self, _guild: GuildId) -> Option<String> {
+        None
+    }
 }
 
 /// Remembers every request instead of acting; can be told to refuse some targets or fail.
 #[derive(Debug, Default)]
 pub struct Recorder {
     requests: Mutex<Vec<Request>>,
+    posts: Mutex<Vec<Posted>>,
     refuse: Vec<UserId>,
+    /// Members whose DMs are closed.
+    closed: Vec<UserId>,
     /// Requests still to fail: `usize::MAX` for all of them.
     failures: std::sync::atomic::AtomicUsize,
 }
@@ -264,6 +325,31 @@ impl Recorder {
     pub fn requests(&self) -> Vec<Request> {
         crate::lock::lock(&self.requests).clone()
     }
+
+    /// A recorder that cannot write to `users` by DM.
+    pub fn with_closed_dms(mut self, users: Vec<UserId>) -> Self {
+        self.closed = users;
+        self
+    }
+
+    /// The posts, edits and DMs so far, in order.
+    pub fn posts(&self) -> Vec<Posted> {
+        crate::lock::lock(&self.posts).clone()
+    }
+
+    fn keep(&self, posted: Posted) -> usize {
+        let mut posts = crate::lock::lock(&self.posts);
+        posts.push(posted);
+        posts.len()
+    }
+}
+
+/// What a recorder was asked to post.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Posted {
+    Post(ChannelId, Post),
+    Edit(ChannelId, MessageId, Post),
+    Dm(UserId, Post),
 }
 
 impl Executor for Recorder {
@@ -283,6 +369,40 @@ impl Executor for Recorder {
     /// A recorder's channels have no slowmode.
     async fn slowmode_of(&self, _channel: ChannelId) -> Result<u32, ExecError> {
         Ok(0)
+    }
+
+    async fn refusal(&self, _guild: GuildId, user: UserId) -> Result<Option<String>, ExecError> {
+        Ok(self
+            .refuse
+            .contains(&user)
+            .then(|| "target is at or above the bot's top role".to_string()))
+    }
+
+    /// Posts get the ids 1, 2, 3 … in the order they are made.
+    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
+        Ok(MessageId(
+            self.keep(Posted::Post(channel, post.clone())) as u64
+        ))
+    }
+
+    async fn edit_post(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        post: &Post,
+    ) -> Result<(), ExecError> {
+        self.keep(Posted::Edit(channel, message, post.clone()));
+        Ok(())
+    }
+
+    async fn direct_message(&self, user: UserId, post: &Post) -> Result<Delivery, ExecError> {
+        if self.closed.contains(&user) {
+            return Ok(Delivery::Closed(
+                "Cannot send messages to this user (50007)".to_string(),
+            ));
+        }
+        self.keep(Posted::Dm(user, post.clone()));
+        Ok(Delivery::Sent)
     }
 
     async fn execute(&self, request: &Request) -> Result<ExecOutcome, ExecError> {

@@ -8,6 +8,7 @@
 mod actions;
 pub mod executor;
 pub mod faq_answers;
+mod notices;
 mod raid;
 pub mod records;
 #[cfg(test)]
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-pub use executor::{ExecError, ExecOutcome, Executor, Recorder, Request};
+pub use executor::{Delivery, ExecError, ExecOutcome, Executor, Post, Posted, Recorder, Request};
 pub use raid::BULK_BAN_MAX;
 pub use records::Command;
 pub use timed::RECONCILE_WITHIN;

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::notices::pardon_post;
 use super::{
     ExecError, ExecOutcome, Executor, ModerationError, Moderator, Performed, Request, Via,
     outcome_entry,
@@ -69,6 +70,9 @@ impl<E: Executor> Moderator<E> {
             delete_messages,
             reason: c.reason.clone(),
         };
+        if matches!(self.executor.refusal(c.guild, c.target).await, Ok(None)) {
+            self.tell_member(&case).await?;
+        }
         let outcome = self.send(&ban, Some(case.id), now).await?;
         match &outcome {
             Ok(ExecOutcome::Done) => {
@@ -171,6 +175,7 @@ impl<E: Executor> Moderator<E> {
             now,
         )
         .await?;
+        self.post_case(case.guild, case.number, None).await?;
         Ok(case)
     }
 
@@ -200,6 +205,10 @@ impl<E: Executor> Moderator<E> {
             now,
         )
         .await?;
+        if let Some(case) = self.store.case_by_id(pardoned.case_id).await? {
+            self.answer_case(&case, pardon_post(&case, moderator, reason))
+                .await;
+        }
         Ok(pardoned)
     }
 
@@ -232,6 +241,7 @@ impl<E: Executor> Moderator<E> {
             now,
         )
         .await?;
+        self.repost_case(&case).await;
         Ok(case)
     }
 
@@ -262,6 +272,7 @@ impl<E: Executor> Moderator<E> {
             now,
         )
         .await?;
+        self.post_case(case.guild, case.number, None).await?;
         Ok(case)
     }
 
@@ -336,6 +347,7 @@ impl<E: Executor> Moderator<E> {
         self.store
             .append_audit(&outcome_entry(intent, &outcome))
             .await?;
+        self.post_case(case.guild, case.number, None).await?;
         Ok(Performed {
             case: Some(case),
             outcome,

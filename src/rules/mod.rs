@@ -99,7 +99,42 @@ pub struct LoadedRules {
     pub warnings: WarningPolicy,
     /// FAQ answers in help channels, when switched on.
     pub faq_answers: Option<FaqAnswers>,
+    /// Where cases, messages and members are logged.
+    pub logs: LogChannels,
+    /// Which sanctions members are told about by DM; `None` tells no one.
+    pub notify: Option<Notify>,
 }
+
+/// Where a server's record is posted in Discord.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogChannels {
+    /// Every case; `None` falls back to the mod-log channel.
+    pub cases: Option<u64>,
+    /// Deleted and edited messages; `None` keeps and logs no message.
+    pub messages: Option<u64>,
+    /// Joins, leaves and name changes.
+    pub members: Option<u64>,
+    /// Channels whose messages are never kept or logged.
+    pub ignore_channels: Vec<u64>,
+}
+
+/// Which sanctions a member is told about by DM, and how to appeal them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Notify {
+    /// DM on a warning.
+    pub warn: bool,
+    /// DM on a timeout.
+    pub timeout: bool,
+    /// DM before a kick.
+    pub kick: bool,
+    /// DM before a ban or softban.
+    pub ban: bool,
+    /// Shown in the DM: a link or a sentence.
+    pub appeal: Option<String>,
+}
+
+/// Longest appeal text, in characters (it goes into a DM beside the sanction).
+pub const MAX_APPEAL_TEXT: usize = 1000;
 
 /// Where and how readily steward answers members' questions from the FAQ.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,6 +154,8 @@ impl LoadedRules {
             exempt_roles: self.exempt_roles.clone(),
             warnings: self.warnings.clone(),
             faq_answers: self.faq_answers.clone(),
+            logs: self.logs.clone(),
+            notify: self.notify.clone(),
             rules_hash: self.hash.clone(),
         }
     }
@@ -192,6 +229,19 @@ pub fn parse_within(
         .map(|f| faq_answers(f, source, file))
         .transpose()
         .map_err(|p| RulesError::Invalid { problems: vec![p] })?;
+    let logs = raw
+        .settings
+        .logs
+        .as_ref()
+        .map(log_channels)
+        .unwrap_or_default();
+    let notify = raw
+        .settings
+        .notify
+        .as_ref()
+        .map(|n| notify(n, source, file))
+        .transpose()
+        .map_err(|p| RulesError::Invalid { problems: vec![p] })?;
     let cx = compile::Context {
         source,
         file,
@@ -217,6 +267,49 @@ pub fn parse_within(
         exempt_roles,
         warnings,
         faq_answers,
+        logs,
+        notify,
+    })
+}
+
+fn log_channels(raw: &schema::RawLogs) -> LogChannels {
+    LogChannels {
+        cases: raw.cases.map(|c| c.0),
+        messages: raw.messages.map(|c| c.0),
+        members: raw.members.map(|c| c.0),
+        ignore_channels: raw.ignore_channels.iter().map(|c| c.0).collect(),
+    }
+}
+
+fn notify(raw: &schema::RawNotify, source: &str, file: &Path) -> Result<Notify, Problem> {
+    use schema::RawNotifyOn as On;
+    let on = raw
+        .on
+        .clone()
+        .unwrap_or_else(|| vec![On::Warn, On::Timeout, On::Kick, On::Ban]);
+    let appeal = raw
+        .appeal
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if let Some(text) = appeal
+        && text.chars().count() > MAX_APPEAL_TEXT
+    {
+        let (line, column) = locate(source, "appeal");
+        return Err(Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: "settings.notify.appeal".to_string(),
+            message: format!("the appeal text is longer than {MAX_APPEAL_TEXT} characters"),
+        });
+    }
+    Ok(Notify {
+        warn: on.contains(&On::Warn),
+        timeout: on.contains(&On::Timeout),
+        kick: on.contains(&On::Kick),
+        ban: on.contains(&On::Ban),
+        appeal: appeal.map(str::to_string),
     })
 }
 
@@ -338,6 +431,15 @@ pub fn parse_server(
         .map_err(|p| problems.push(p))
         .ok()
         .flatten();
+    let notified = raw
+        .settings
+        .notify
+        .as_ref()
+        .map(|n| notify(n, source, file))
+        .transpose()
+        .map_err(|p| problems.push(p))
+        .ok()
+        .flatten();
     let Some(rules) = rules.filter(|_| problems.is_empty()) else {
         return Err(RulesError::Invalid { problems });
     };
@@ -354,6 +456,12 @@ pub fn parse_server(
     }
     if let Some(f) = faq {
         settings.faq_answers = Some(f);
+    }
+    if let Some(logs) = &raw.settings.logs {
+        settings.logs = log_channels(logs);
+    }
+    if let Some(n) = notified {
+        settings.notify = Some(n);
     }
     settings.rules_hash = sha256_hex(format!("{}\n{hash}", operator.hash).as_bytes());
     Ok(ServerRules {

@@ -348,6 +348,8 @@ pub struct RawServerSettings {
     pub exempt_roles: Vec<Snowflake>,
     pub warnings: Option<RawWarnings>,
     pub faq_answers: Option<RawFaqAnswers>,
+    pub logs: Option<RawLogs>,
+    pub notify: Option<RawNotify>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -361,6 +363,43 @@ pub struct RawSettings {
     #[serde(default)]
     pub warnings: RawWarnings,
     pub faq_answers: Option<RawFaqAnswers>,
+    pub logs: Option<RawLogs>,
+    pub notify: Option<RawNotify>,
+}
+
+/// The channels where the server's record is kept in Discord.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogs {
+    /// Every case, automatic or manual (default: `mod_log_channel`).
+    pub cases: Option<Snowflake>,
+    /// Deleted, bulk-deleted and edited messages.
+    pub messages: Option<Snowflake>,
+    /// Joins (with account age), leaves (with roles held) and name changes.
+    pub members: Option<Snowflake>,
+    /// Channels whose messages are never kept or logged.
+    #[serde(default)]
+    pub ignore_channels: Vec<Snowflake>,
+}
+
+/// Which sanctions members are told about by direct message, and how they can appeal.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    /// The sanctions that send a DM (default: all four).
+    pub on: Option<Vec<RawNotifyOn>>,
+    /// A link or a sentence shown in the DM: how to appeal.
+    pub appeal: Option<String>,
+}
+
+/// A sanction a member can be told about.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawNotifyOn {
+    Warn,
+    Timeout,
+    Kick,
+    Ban,
 }
 
 /// Answers posted by steward when a member asks, in a help channel, a question an FAQ

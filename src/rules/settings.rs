@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use super::{FaqAnswers, WarningPolicy};
+use super::{FaqAnswers, LogChannels, Notify, WarningPolicy};
 use crate::engine::event::GuildId;
 
 /// One server's settings.
@@ -18,6 +18,10 @@ pub struct GuildSettings {
     pub exempt_roles: Vec<u64>,
     pub warnings: WarningPolicy,
     pub faq_answers: Option<FaqAnswers>,
+    /// Where cases, messages and members are logged.
+    pub logs: LogChannels,
+    /// Which sanctions the member is told about by DM.
+    pub notify: Option<Notify>,
     /// The rules in force there, as cases and audit rows name them.
     pub rules_hash: String,
 }

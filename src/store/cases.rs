@@ -123,6 +123,10 @@ pub struct Case {
     /// Why the sanction did not happen: `refused: …` or `failed: …`; `None` when it did
     /// (or has not been answered yet).
     pub outcome: Option<String>,
+    /// The case's post in the case log: (channel, message).
+    pub post: Option<(u64, u64)>,
+    /// How telling the member by DM went: `sent`, or why not.
+    pub dm: Option<String>,
 }
 
 /// One change to a case's reason.
@@ -193,6 +197,8 @@ impl Store {
             expires_at: new.expires_at,
             active: true,
             outcome: None,
+            post: None,
+            dm: None,
         };
         Ok((case, intent_id))
     }
@@ -205,6 +211,15 @@ impl Store {
                 .bind(number as i64)
                 .fetch_optional(&self.pool)
                 .await?;
+        Ok(row.map(CaseRow::into_case))
+    }
+
+    /// The case with row id `id`.
+    pub async fn case_by_id(&self, id: i64) -> Result<Option<Case>, StoreError> {
+        let row = sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(CaseRow::into_case))
     }
 
@@ -307,6 +322,32 @@ impl Store {
                 edited_at: Timestamp(edited_at),
             })
             .collect())
+    }
+
+    /// Remembers where case `case_id` was posted.
+    pub async fn set_case_post(
+        &self,
+        case_id: i64,
+        channel: u64,
+        message: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cases SET post_channel_id = ?1, post_message_id = ?2 WHERE id = ?3")
+            .bind(sql_id(channel)?)
+            .bind(sql_id(message)?)
+            .bind(case_id)
+            .execute(&mut *self.writer().await)
+            .await?;
+        Ok(())
+    }
+
+    /// Notes how telling the member about case `case_id` by DM went.
+    pub async fn set_case_dm(&self, case_id: i64, note: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cases SET dm = ?1 WHERE id = ?2")
+            .bind(note)
+            .bind(case_id)
+            .execute(&mut *self.writer().await)
+            .await?;
+        Ok(())
     }
 
     /// Whether the case is still active (a temporary sanction's end has not run).
@@ -485,6 +526,9 @@ struct CaseRow {
     expires_at: Option<i64>,
     active: bool,
     outcome: Option<String>,
+    post_channel_id: Option<i64>,
+    post_message_id: Option<i64>,
+    dm: Option<String>,
 }
 
 impl CaseRow {
@@ -514,6 +558,11 @@ impl CaseRow {
             expires_at: self.expires_at.map(Timestamp),
             active: self.active,
             outcome: self.outcome,
+            post: self
+                .post_channel_id
+                .zip(self.post_message_id)
+                .map(|(c, m)| (from_sql_id(c), from_sql_id(m))),
+            dm: self.dm,
         }
     }
 }

@@ -58,6 +58,8 @@ pub struct State {
     /// not ban), and users a single ban answers with 403.
     pub bulk_ban_fails: Vec<u64>,
     pub ban_forbidden: Vec<u64>,
+    /// Members whose DMs are closed: a message to them gets Discord's error 50007.
+    pub closed_dms: Vec<u64>,
     /// Each channel's slowmode (`rate_limit_per_user`), set by `PATCH /channels/{id}`.
     pub slowmode: HashMap<u64, u64>,
     /// Requests whose answer is held back this long after they are recorded (and their
@@ -283,6 +285,14 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             json!({"message": "Missing Permissions", "code": 50013}),
         ),
         ("POST", ["channels", _, "messages", "bulk-delete"]) => (204, Value::Null),
+        ("POST", ["channels", _, "messages"])
+            if dm_recipient(id(1)).is_some_and(|u| state.closed_dms.contains(&u)) =>
+        {
+            (
+                403,
+                json!({"message": "Cannot send messages to this user", "code": 50007}),
+            )
+        }
         ("POST", ["channels", _, "messages"]) => {
             let author = payloads::user(42, "steward", true);
             let content = r.body["content"].as_str().unwrap_or_default().to_string();
@@ -292,10 +302,17 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
                 payloads::message(9_000, id(1), author, &content, embeds),
             )
         }
-        ("POST", ["users", "@me", "channels"]) => (
-            200,
-            json!({"id": "7000", "type": 1, "recipients": [payloads::user(id(0), "member", false)]}),
-        ),
+        ("POST", ["users", "@me", "channels"]) => {
+            let user: u64 = r.body["recipient_id"]
+                .as_str()
+                .and_then(|u| u.parse().ok())
+                .unwrap_or(0);
+            (
+                200,
+                json!({"id": dm_channel(user).to_string(), "type": 1,
+                       "recipients": [payloads::user(user, "member", false)]}),
+            )
+        }
         ("GET", ["channels", _]) => match state.channels.get(&id(1)) {
             Some(overwrites) => {
                 let mut channel = payloads::channel(id(1), 1, overwrites);
@@ -353,6 +370,18 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
         ("DELETE", _) | ("PUT", _) => (204, Value::Null),
         _ => (404, json!({"message": "Unknown route", "code": 0})),
     }
+}
+
+/// The id of the DM channel with `user`.
+pub fn dm_channel(user: u64) -> u64 {
+    DM_CHANNELS + user
+}
+
+const DM_CHANNELS: u64 = 1 << 40;
+
+/// Whose DM channel `channel` is, if it is one.
+fn dm_recipient(channel: u64) -> Option<u64> {
+    channel.checked_sub(DM_CHANNELS)
 }
 
 fn percent_decode(raw: &str) -> String {

@@ -18,6 +18,7 @@ use poise::CreateReply;
 use serenity::all::{CreateAllowedMentions, CreateEmbed, Permissions};
 
 pub use super::state::{CommandError, Context, Data};
+pub use crate::text::{escape, truncate};
 
 use super::now;
 use crate::engine::event::{GuildId, UserId};
@@ -154,31 +155,6 @@ async fn check_target(
         Some(why) => Err(CommandError::Refused(why)),
         None => Ok(()),
     }
-}
-
-/// Markdown characters escaped, so user text shows as written.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// At most `max` characters, with an ellipsis when cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// A Discord timestamp tag: shown in each reader's time zone.

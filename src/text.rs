@@ -1,0 +1,59 @@
+//! Text steward writes into Discord: member-written text escaped so it shows as written,
+//! and everything cut to Discord's limits with a visible marker.
+
+/// Markdown characters escaped, so user text shows as written.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// At most `max` characters, the last an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn truncated_text_fits_and_says_it_was_cut(text in "\\PC{0,300}", max in 1usize..200) {
+            let cut = truncate(&text, max);
+            prop_assert!(cut.chars().count() <= max);
+            if text.chars().count() > max {
+                prop_assert!(cut.ends_with('…'));
+            } else {
+                prop_assert_eq!(cut, text);
+            }
+        }
+
+        #[test]
+        fn escaped_text_has_no_live_markdown(text in "[*_~`|>#\\[\\]\\\\a ]{0,60}") {
+            let escaped = escape(&text);
+            let mut chars = escaped.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    prop_assert!(chars.next().is_some(), "a dangling escape in {escaped:?}");
+                } else {
+                    prop_assert!(!"*_~`|>#[]".contains(c), "{c} unescaped in {escaped:?}");
+                }
+            }
+        }
+    }
+}
