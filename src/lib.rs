@@ -15,5 +15,6 @@ mod lock;
 pub mod moderation;
 pub mod replay;
 pub mod rules;
+pub mod server_log;
 pub mod store;
 pub mod text;

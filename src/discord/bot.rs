@@ -11,10 +11,10 @@ use tokio::net::TcpListener;
 use tokio::sync::RwLock;
 
 use serenity::all::{
-    AuditLogEntry, ConnectionStage, Context, CreateAllowedMentions, CreateEmbed, CreateMessage,
-    EventHandler, FullEvent, GatewayIntents, GuildId as SGuildId, GuildMemberUpdateEvent,
-    Interaction, Member, Message as SMessage, MessageUpdateEvent, Ready, ResumedEvent,
-    ShardManager, ShardStageUpdateEvent, User,
+    AuditLogEntry, ChannelId as SChannelId, ConnectionStage, Context, CreateAllowedMentions,
+    CreateEmbed, CreateMessage, EventHandler, FullEvent, GatewayIntents, GuildId as SGuildId,
+    GuildMemberUpdateEvent, Interaction, Member, Message as SMessage, MessageId as SMessageId,
+    MessageUpdateEvent, Ready, ResumedEvent, ShardManager, ShardStageUpdateEvent, User,
 };
 use serenity::client::ClientBuilder;
 
@@ -23,10 +23,12 @@ use super::metrics::{self, Metered, Metrics};
 use super::state::{LiveModerator, LiveRules, RulesChangeError};
 use super::{convert, http, now};
 use crate::engine::Engine;
-use crate::engine::event::{ChannelId, Event, EventKind, GuildId, UserId};
+use crate::engine::event::{ChannelId, Event, EventKind, GuildId, MessageId, UserId};
+use crate::engine::verdict::{Action, Mode};
 use crate::lock::lock;
 use crate::moderation::{Command, ModerationError, Moderator};
 use crate::rules::{LiveSettings, LoadedRules, SettingsBook};
+use crate::server_log::{KeptMessage, ServerLog};
 use crate::store::stats::{Metric, Tally, day_of};
 use crate::store::timers::TimedKind;
 use crate::store::{Store, StoreError};
@@ -137,6 +139,8 @@ impl std::str::FromStr for ShardPlan {
 const SHUTDOWN_GRACE: StdDuration = StdDuration::from_secs(8);
 /// How often community counters go to the store.
 const STATS_EVERY: StdDuration = StdDuration::from_secs(60);
+/// How often kept messages past their server's retention are forgotten.
+const PURGE_EVERY: StdDuration = StdDuration::from_secs(60);
 
 /// The intents steward needs: messages and their content, members, and moderation events.
 pub fn intents() -> GatewayIntents {
@@ -158,6 +162,7 @@ pub async fn run(
     let engine = Arc::new(Mutex::new(Engine::new(config.rules.set.clone())));
     let commands = Arc::new(OnceLock::new());
     let tally = Arc::new(Tally::default());
+    let server_log = Arc::new(ServerLog::default());
     let handler = Handler {
         tally: tally.clone(),
         engine: engine.clone(),
@@ -166,6 +171,7 @@ pub async fn run(
         dev_guild: config.dev_guild,
         in_flight: in_flight.clone(),
         metrics: metrics.clone(),
+        server_log: server_log.clone(),
     };
     let mut client =
         ClientBuilder::new_with_http(http(&config.token, config.proxy.as_deref()), intents())
@@ -213,6 +219,7 @@ pub async fn run(
         anchor.clone(),
     ));
     let counter = tokio::spawn(keep_stats(store.clone(), tally.clone()));
+    let purger = tokio::spawn(purge_messages(server_log, moderator.clone()));
     let live_rules = Arc::new(LiveRules::new(
         config.rules_path.clone(),
         engine.clone(),
@@ -276,6 +283,7 @@ pub async fn run(
     };
     scheduler.abort();
     counter.abort();
+    purger.abort();
     for task in [watcher, server].into_iter().flatten() {
         task.abort();
     }
@@ -288,6 +296,15 @@ pub async fn run(
     }
     store.close().await;
     result.map_err(BotError::from)
+}
+
+/// Forgets kept messages as each server's retention ends, every minute.
+async fn purge_messages(log: Arc<ServerLog>, moderator: Arc<LiveModerator>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    loop {
+        tick.tick().await;
+        log.purge(&moderator, now());
+    }
 }
 
 /// Adds the community counters to the store every minute, and once a day forgets who
@@ -459,6 +476,8 @@ struct Handler {
     metrics: Arc<Metrics>,
     /// Community counters for `/stats`.
     tally: Arc<Tally>,
+    /// Recent messages for the message log.
+    server_log: Arc<ServerLog>,
 }
 
 /// Why a command interaction cannot be checked safely: in a server, the caller's and
@@ -513,8 +532,18 @@ impl Handler {
         let Some(moderator) = self.moderator.get() else {
             return verdicts.len();
         };
+        let deleted = match &event {
+            Event::Message(m) | Event::MessageEdit(m) => Some((m.guild_id, m.id)),
+            _ => None,
+        };
         for verdict in &verdicts {
             self.metrics.verdict(&verdict.rule);
+            if let Some((guild, id)) = deleted
+                && verdict.mode == Mode::Enforce
+                && verdict.actions.iter().any(|a| matches!(a, Action::Delete))
+            {
+                self.server_log.removing(guild, id, &verdict.rule);
+            }
             tracing::info!(rule = %verdict.rule, user = %event.user_id(), reason = %verdict.reason, "verdict");
             if let Err(e) = moderator.apply(&event, verdict, at).await {
                 tracing::error!(error = %e, rule = %verdict.rule, "recording a verdict");
@@ -524,6 +553,35 @@ impl Handler {
             self.metrics.latency(arrived.elapsed());
         }
         verdicts.len()
+    }
+
+    /// Logs the changes of a member's username, display name and nickname.
+    async fn log_renames(
+        &self,
+        moderator: &LiveModerator,
+        old: &Member,
+        event: &GuildMemberUpdateEvent,
+    ) {
+        let guild = GuildId(event.guild_id.get());
+        let user = UserId(event.user.id.get());
+        let changes = [
+            (
+                "Username",
+                Some(old.user.name.as_str()),
+                Some(event.user.name.as_str()),
+            ),
+            (
+                "Display name",
+                old.user.global_name.as_deref(),
+                event.user.global_name.as_deref(),
+            ),
+            ("Nickname", old.nick.as_deref(), event.nick.as_deref()),
+        ];
+        for (what, before, after) in changes {
+            self.server_log
+                .renamed(moderator, guild, user, what, (before, after))
+                .await;
+        }
     }
 
     /// Answers a member's question from the FAQ, in help channels, when an entry fits.
@@ -637,7 +695,17 @@ impl EventHandler for Handler {
                 now(),
             );
         }
-        if let Some(message) = convert::message(&msg, category)
+        let message = convert::message(&msg, category);
+        if let (Some(message), Some(moderator)) = (&message, self.moderator.get()) {
+            self.server_log.message(
+                moderator,
+                message.guild_id,
+                message.id,
+                KeptMessage::from(message),
+                now(),
+            );
+        }
+        if let Some(message) = message
             && self.decide(Event::Message(message)).await == 0
             && !msg.author.bot
         {
@@ -653,14 +721,62 @@ impl EventHandler for Handler {
         _new: Option<SMessage>,
         event: MessageUpdateEvent,
     ) {
+        if let (Some(guild), Some(content), Some(moderator)) =
+            (event.guild_id, &event.content, self.moderator.get())
+        {
+            let id = MessageId(event.id.get());
+            self.server_log
+                .edited(moderator, GuildId(guild.get()), id, content)
+                .await;
+        }
         if let Some(message) = convert::edit(&event) {
             self.decide(Event::MessageEdit(message)).await;
         }
         self.metrics.settled(EventKind::MessageEdit.as_str());
     }
 
+    async fn message_delete(
+        &self,
+        _ctx: Context,
+        channel: SChannelId,
+        message: SMessageId,
+        guild: Option<SGuildId>,
+    ) {
+        if let (Some(guild), Some(moderator)) = (guild, self.moderator.get()) {
+            let (guild, channel) = (GuildId(guild.get()), ChannelId(channel.get()));
+            self.server_log
+                .deleted(moderator, guild, channel, MessageId(message.get()))
+                .await;
+        }
+        self.metrics.settled("message_delete");
+    }
+
+    async fn message_delete_bulk(
+        &self,
+        _ctx: Context,
+        channel: SChannelId,
+        messages: Vec<SMessageId>,
+        guild: Option<SGuildId>,
+    ) {
+        if let (Some(guild), Some(moderator)) = (guild, self.moderator.get()) {
+            let (guild, channel) = (GuildId(guild.get()), ChannelId(channel.get()));
+            let ids: Vec<MessageId> = messages.iter().map(|m| MessageId(m.get())).collect();
+            self.server_log
+                .bulk_deleted(moderator, guild, channel, &ids)
+                .await;
+        }
+        self.metrics.settled("message_delete_bulk");
+    }
+
     async fn guild_member_addition(&self, _ctx: Context, member: Member) {
         let join = convert::join(&member, now());
+        if let Some(moderator) = self.moderator.get() {
+            let user = (join.user.id, join.user.name.as_str());
+            let created = join.user.created_at.unwrap_or(join.timestamp);
+            self.server_log
+                .joined(moderator, join.guild_id, user, created, now())
+                .await;
+        }
         self.tally.member(join.guild_id, Metric::Joins, now());
         let handling = self.in_flight.read().await;
         if let Some(moderator) = self.moderator.get()
@@ -709,12 +825,15 @@ impl EventHandler for Handler {
     async fn guild_member_update(
         &self,
         ctx: Context,
-        _old: Option<Member>,
+        old: Option<Member>,
         _new: Option<Member>,
         event: GuildMemberUpdateEvent,
     ) {
         if event.user.id == ctx.cache.current_user().id {
             return;
+        }
+        if let (Some(old), Some(moderator)) = (old, self.moderator.get()) {
+            self.log_renames(moderator, &old, &event).await;
         }
         self.decide(Event::MemberUpdate(convert::member_update(&event, now())))
             .await;
@@ -726,10 +845,22 @@ impl EventHandler for Handler {
         _ctx: Context,
         guild: SGuildId,
         user: User,
-        _member: Option<Member>,
+        member: Option<Member>,
     ) {
         self.tally
             .member(GuildId(guild.get()), Metric::Leaves, now());
+        if let Some(moderator) = self.moderator.get() {
+            let roles: Option<Vec<u64>> = member.map(|m| m.roles.iter().map(|r| r.get()).collect());
+            self.server_log
+                .left(
+                    moderator,
+                    GuildId(guild.get()),
+                    UserId(user.id.get()),
+                    &user.name,
+                    roles.as_deref(),
+                )
+                .await;
+        }
         self.decide(Event::MemberLeave(convert::leave(
             guild.get(),
             &user,

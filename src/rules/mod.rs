@@ -23,6 +23,7 @@ pub use bounds::Bounds;
 pub use settings::{GuildSettings, LiveSettings, SettingsBook};
 
 use crate::engine::rule::RuleSet;
+use crate::engine::time::Duration;
 pub use policy::{EscalationStep, WarningPolicy};
 
 /// The example rules shipped with steward, used when no rules file is given.
@@ -106,7 +107,7 @@ pub struct LoadedRules {
 }
 
 /// Where a server's record is posted in Discord.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LogChannels {
     /// Every case; `None` falls back to the mod-log channel.
     pub cases: Option<u64>,
@@ -116,7 +117,32 @@ pub struct LogChannels {
     pub members: Option<u64>,
     /// Channels whose messages are never kept or logged.
     pub ignore_channels: Vec<u64>,
+    /// How long a message is kept to be shown once deleted or edited.
+    pub keep_messages: Duration,
+    /// The most messages of the server kept at once.
+    pub max_messages: usize,
+    /// Accounts younger than this are marked new when they join.
+    pub new_account: Duration,
 }
+
+impl Default for LogChannels {
+    fn default() -> Self {
+        LogChannels {
+            cases: None,
+            messages: None,
+            members: None,
+            ignore_channels: Vec::new(),
+            keep_messages: Duration::from_secs(24 * 3600),
+            max_messages: 10_000,
+            new_account: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// The longest a server may have its messages kept.
+pub const MAX_KEEP_MESSAGES: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The most messages a server may have kept.
+pub const MAX_KEPT_MESSAGES: u32 = 100_000;
 
 /// Which sanctions a member is told about by DM, and how to appeal them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -233,7 +259,9 @@ pub fn parse_within(
         .settings
         .logs
         .as_ref()
-        .map(log_channels)
+        .map(|l| log_channels(l, source, file))
+        .transpose()
+        .map_err(|p| RulesError::Invalid { problems: vec![p] })?
         .unwrap_or_default();
     let notify = raw
         .settings
@@ -272,13 +300,41 @@ pub fn parse_within(
     })
 }
 
-fn log_channels(raw: &schema::RawLogs) -> LogChannels {
-    LogChannels {
+fn log_channels(raw: &schema::RawLogs, source: &str, file: &Path) -> Result<LogChannels, Problem> {
+    let problem = |key: &str, message: String| {
+        let (line, column) = locate(source, key);
+        Problem {
+            file: file.to_path_buf(),
+            line,
+            column,
+            key: format!("settings.logs.{key}"),
+            message,
+        }
+    };
+    let defaults = LogChannels::default();
+    let keep = raw.keep_messages.map_or(defaults.keep_messages, |d| d.0);
+    if keep > MAX_KEEP_MESSAGES {
+        return Err(problem(
+            "keep_messages",
+            "messages are kept for at most 7d".to_string(),
+        ));
+    }
+    let max = raw.max_messages.unwrap_or(10_000);
+    if max > MAX_KEPT_MESSAGES {
+        return Err(problem(
+            "max_messages",
+            format!("at most {MAX_KEPT_MESSAGES} messages are kept, not {max}"),
+        ));
+    }
+    Ok(LogChannels {
         cases: raw.cases.map(|c| c.0),
         messages: raw.messages.map(|c| c.0),
         members: raw.members.map(|c| c.0),
         ignore_channels: raw.ignore_channels.iter().map(|c| c.0).collect(),
-    }
+        keep_messages: keep,
+        max_messages: max as usize,
+        new_account: raw.new_account.map_or(defaults.new_account, |d| d.0),
+    })
 }
 
 fn notify(raw: &schema::RawNotify, source: &str, file: &Path) -> Result<Notify, Problem> {
@@ -431,6 +487,15 @@ pub fn parse_server(
         .map_err(|p| problems.push(p))
         .ok()
         .flatten();
+    let logged = raw
+        .settings
+        .logs
+        .as_ref()
+        .map(|l| log_channels(l, source, file))
+        .transpose()
+        .map_err(|p| problems.push(p))
+        .ok()
+        .flatten();
     let notified = raw
         .settings
         .notify
@@ -457,8 +522,8 @@ pub fn parse_server(
     if let Some(f) = faq {
         settings.faq_answers = Some(f);
     }
-    if let Some(logs) = &raw.settings.logs {
-        settings.logs = log_channels(logs);
+    if let Some(logs) = logged {
+        settings.logs = logs;
     }
     if let Some(n) = notified {
         settings.notify = Some(n);
@@ -735,6 +800,40 @@ mod tests {
             (p[0].line, p[0].key.as_str()),
             (4, "settings.faq_answers.min_score")
         );
+    }
+
+    #[test]
+    fn log_and_notice_settings_are_checked() {
+        let ok = "settings:\n  logs: {cases: \"1\", messages: \"2\", keep_messages: 2h}\n  \
+                  notify: {on: [ban], appeal: \" mail us \"}\n";
+        let loaded = parse(ok, Path::new("t.yaml"), Path::new(".")).expect("valid");
+        assert_eq!(loaded.logs.cases, Some(1));
+        assert_eq!(loaded.logs.keep_messages, Duration::from_secs(7_200));
+        assert_eq!(loaded.logs.max_messages, 10_000, "the default");
+        let notify = loaded.notify.expect("set");
+        assert!(notify.ban && !notify.warn);
+        assert_eq!(notify.appeal.as_deref(), Some("mail us"));
+        for (bad, line, key) in [
+            (
+                "settings:\n  logs:\n    keep_messages: 30d\n",
+                3,
+                "settings.logs.keep_messages",
+            ),
+            (
+                "settings:\n  logs:\n    max_messages: 1000000\n",
+                3,
+                "settings.logs.max_messages",
+            ),
+        ] {
+            let p = problems(bad);
+            assert_eq!((p[0].line, p[0].key.as_str()), (line, key), "{bad}");
+        }
+        let long = format!(
+            "settings:\n  notify:\n    appeal: \"{}\"\n",
+            "a".repeat(1_001)
+        );
+        assert_eq!(problems(&long)[0].key, "settings.notify.appeal");
+        assert!(!problems("settings:\n  notify: {on: [mute]}\n").is_empty());
     }
 
     #[test]

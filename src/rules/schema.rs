@@ -380,6 +380,13 @@ pub struct RawLogs {
     /// Channels whose messages are never kept or logged.
     #[serde(default)]
     pub ignore_channels: Vec<Snowflake>,
+    /// How long steward keeps a message to show it once deleted or edited (default 24h,
+    /// at most 7d).
+    pub keep_messages: Option<DurationValue>,
+    /// How many of the server's messages steward keeps at most (default 10,000).
+    pub max_messages: Option<u32>,
+    /// Accounts younger than this are marked new when they join (default 7d).
+    pub new_account: Option<DurationValue>,
 }
 
 /// Which sanctions members are told about by direct message, and how they can appeal.
