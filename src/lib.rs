@@ -8,6 +8,7 @@
 //! - [`replay`] — feeds recorded activity through the engine and reports what it would do.
 #![forbid(unsafe_code)]
 
+pub mod chart;
 pub mod discord;
 pub mod engine;
 pub mod export;

@@ -110,6 +110,8 @@ pub struct DayStats {
     pub leaves: u64,
     /// Members who wrote at least one message that day.
     pub active: u64,
+    /// Actions steward carried out that day, automatic and manual.
+    pub actions: u64,
 }
 
 /// Actions steward took under one rule.
@@ -253,6 +255,21 @@ impl Store {
                 entry.active = n.max(0) as u64;
             }
         }
+        let actions: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT at / 86400000 AS day, COUNT(*) FROM audit_log
+             WHERE guild_id = ?1 AND at >= ?2 AND at < ?3 AND phase = 'done'
+             GROUP BY day",
+        )
+        .bind(guild_id)
+        .bind(start_of(first).0)
+        .bind(start_of(today + 1).0)
+        .fetch_all(&self.pool)
+        .await?;
+        for (day, n) in actions {
+            if let Some(entry) = stats.days.get_mut((day - first) as usize) {
+                entry.actions = n.max(0) as u64;
+            }
+        }
         let distinct: i64 = sqlx::query_scalar(
             "SELECT COUNT(DISTINCT user_id) FROM daily_active
              WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3",
@@ -366,6 +383,7 @@ mod tests {
                 joins: 1,
                 leaves: 0,
                 active: 1,
+                actions: 0,
             },
             DayStats {
                 day: today,
@@ -373,6 +391,7 @@ mod tests {
                 joins: 0,
                 leaves: 1,
                 active: 2,
+                actions: 0,
             },
         ];
         assert_eq!(stats.days, days);
@@ -433,6 +452,13 @@ mod tests {
                 ("links", "delete", 0, 1, 0),
                 ("slurs", "ban", 0, 0, 1),
             ]
+        );
+        let three = store.community_stats(G, today, 4, 5).await.unwrap();
+        let actions: Vec<u64> = three.days.iter().map(|d| d.actions).collect();
+        assert_eq!(
+            actions,
+            [1, 0, 0, 3],
+            "done rows per day, rules' and moderators'"
         );
     }
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use serenity::all::CreateEmbed;
+use serenity::all::{CreateAttachment, CreateEmbed};
 
 use super::{CommandError, Context, escape, guild, private_embed, truncate};
 use crate::discord::now;
@@ -36,8 +36,33 @@ pub async fn stats(
     let stats = store
         .community_stats(guild, day_of(now()), span, TOP)
         .await?;
-    ctx.send(private_embed(embed(&stats))).await?;
+    let text = embed(&stats);
+    let reply = match chart(stats).await {
+        Some(png) => private_embed(text.image(format!("attachment://{CHART}"))).attachment(png),
+        None => private_embed(text),
+    };
+    ctx.send(reply).await?;
     Ok(())
+}
+
+/// The chart's file name in the reply, by which the embed shows it.
+const CHART: &str = "stats.png";
+
+/// The chart of `stats`, drawn off the async threads; `None` (and a log line) when it
+/// cannot be drawn, so the text answer still goes out.
+async fn chart(stats: CommunityStats) -> Option<CreateAttachment> {
+    let drawn = tokio::task::spawn_blocking(move || crate::chart::activity_png(&stats)).await;
+    match drawn {
+        Ok(Ok(png)) => Some(CreateAttachment::bytes(png, CHART)),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "drawing the /stats chart");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "drawing the /stats chart");
+            None
+        }
+    }
 }
 
 /// The reply: totals and one line a day, then the busiest channels and rules.
@@ -128,6 +153,7 @@ mod tests {
                     joins: 1,
                     leaves: 0,
                     active: 2,
+                    actions: 0,
                 },
                 DayStats {
                     day,
@@ -135,6 +161,7 @@ mod tests {
                     joins: 0,
                     leaves: 2,
                     active: 3,
+                    actions: 0,
                 },
             ],
             active: 4,
