@@ -8,6 +8,7 @@ use steward::engine::event::{GuildId, UserId};
 use steward::store::audit::{AuditFilter, Phase};
 use support::bot::*;
 use support::fake_rest::{Recorded, dm_channel};
+use support::payloads::in_dm;
 use support::payloads::{self, ALL_PERMISSIONS, Caller};
 
 /// A member with no role above @everyone's.
@@ -1131,6 +1132,24 @@ async fn stats_count_messages_members_and_rule_actions() {
         "{said}"
     );
     assert!(said.contains("`slurs` delete: 1 done"), "{said}");
+    assert_eq!(
+        answer.body["data"]["embeds"][0]["image"]["url"],
+        "attachment://stats.png"
+    );
+    let [(name, png)] = &answer.files[..] else {
+        panic!("one file attached: {:?}", answer.files.len());
+    };
+    assert_eq!(name, "stats.png");
+    let decoded = png::Decoder::new(std::io::Cursor::new(png.as_slice()))
+        .read_info()
+        .expect("the chart decodes as PNG");
+    let info = decoded.info();
+    assert_eq!((info.width, info.height), (1000, 640));
+    assert!(
+        png.len() > 10_000,
+        "a drawn chart, not a blank one: {} bytes",
+        png.len()
+    );
     // Members may not read the server's numbers.
     let id = command(
         &bot,
@@ -1357,4 +1376,139 @@ async fn closed_dms_are_noted_on_the_case_and_the_ban_happens() {
         .expect("case");
     let note = kept.dm.expect("a note on the case");
     assert!(note.contains("50007"), "{note}");
+}
+
+const APPEALS: u64 = 330;
+
+/// Sends an interaction of `kind` made in member 503's DMs with steward.
+fn from_503(bot: &Bot, id: u64, kind: u8, data: Value) -> u64 {
+    let payload = payloads::interaction(id, kind, (GUILD, CHANNEL), &MEMBER_CALLER, data);
+    let mut payload = in_dm(payload, 503, dm_channel(503));
+    if kind == 3 {
+        let steward = payloads::user(42, "steward", true);
+        payload["message"] = payloads::message(9_000, dm_channel(503), steward, "", json!([]));
+    }
+    serde_json::from_value::<serenity::all::Interaction>(payload.clone())
+        .expect("the payload matches serenity's model");
+    bot.gateway.send("INTERACTION_CREATE", payload);
+    id
+}
+
+/// The answer to interaction `id` made outside a server.
+async fn callback(bot: &Bot, id: u64) -> Recorded {
+    let path = format!("/interactions/{id}/token-{id}/callback");
+    bot.wait_for("the interaction's answer", |r| r.path == path)
+        .await
+}
+
+/// The custom ids of the buttons on a message steward posted.
+fn buttons(post: &Value) -> Vec<String> {
+    post["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appeal_goes_from_the_dm_to_the_moderators_and_accept_unbans() {
+    let rules = noticing_rules().replacen(
+        "appeal: \"Write to appeals@example.org\"",
+        &format!("appeals_channel: \"{APPEALS}\""),
+        1,
+    );
+    assert!(rules.contains("appeals_channel"), "the notify line moved");
+    let bot = Bot::launch(&rules, tempfile::tempdir().expect("temp dir"), &[]).await;
+    ban_503(&bot).await;
+    let dm_path = format!("/channels/{}/messages", dm_channel(503));
+    let dm = bot
+        .wait_for("the DM", |r| r.method == "POST" && r.path == dm_path)
+        .await;
+    assert_eq!(buttons(&dm.body), ["appeal:1:1"]);
+
+    // The member, banned and sharing no server with steward, presses Appeal: a form opens.
+    let press = json!({"custom_id": "appeal:1:1", "component_type": 2});
+    let opened = callback(&bot, from_503(&bot, 1060, 3, press)).await;
+    assert_eq!(opened.body["type"], 9, "a modal: {}", opened.body);
+    assert_eq!(opened.body["data"]["custom_id"], "appeal-form:1:1");
+
+    let form = payloads::form_data("appeal-form:1:1", "appeal", "My account was **hacked**");
+    let sent = callback(&bot, from_503(&bot, 1061, 5, form.clone())).await;
+    assert!(
+        text(&sent).contains("sent to the moderators"),
+        "{}",
+        sent.body
+    );
+    let path = format!("/channels/{APPEALS}/messages");
+    let post = bot
+        .wait_for("the appeal's post", |r| {
+            r.method == "POST" && r.path == path
+        })
+        .await;
+    let shown = embed(&post);
+    assert_eq!(shown["title"], "Appeal of case #1 · ban");
+    assert_eq!(shown["description"], "My account was \\*\\*hacked\\*\\*");
+    let [accept, deny] = &buttons(&post.body)[..] else {
+        panic!("Accept and Deny: {}", post.body);
+    };
+    assert_eq!(
+        (accept.as_str(), deny.as_str()),
+        ("appeal-accept:1", "appeal-deny:1")
+    );
+
+    // One open appeal per case.
+    let again = callback(&bot, from_503(&bot, 1062, 5, form)).await;
+    assert!(text(&again).contains("already waiting"), "{}", again.body);
+
+    // A member without Ban Members cannot decide it.
+    let press = payloads::button_press(1063, (GUILD, APPEALS), &MEMBER_CALLER, accept);
+    bot.gateway.send("INTERACTION_CREATE", press);
+    assert!(text(&callback(&bot, 1063).await).contains("You cannot use this"));
+    assert!(
+        !bot.rest
+            .actions()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path.contains("/bans/")),
+        "no unban for a member"
+    );
+
+    let moderator = Caller {
+        id: MODERATOR,
+        roles: &[13],
+        permissions: ALL_PERMISSIONS,
+    };
+    let press = payloads::button_press(1064, (GUILD, APPEALS), &moderator, accept);
+    bot.gateway.send("INTERACTION_CREATE", press);
+    let unban = bot
+        .wait_for("the unban", |r| {
+            r.method == "DELETE" && r.path == format!("/guilds/{GUILD}/bans/503")
+        })
+        .await;
+    assert!(
+        unban.reason().is_some_and(|r| r.contains("appeal")),
+        "{:?}",
+        unban.reason()
+    );
+    let closed = bot
+        .wait_for("the appeal's post, decided", |r| {
+            r.method == "PATCH"
+                && r.path
+                    .starts_with(&format!("/channels/{APPEALS}/messages/"))
+        })
+        .await;
+    assert!(buttons(&closed.body).is_empty(), "{}", closed.body);
+    assert!(
+        embed(&closed)
+            .to_string()
+            .contains(&format!("accepted by <@{MODERATOR}>"))
+    );
+    let told = bot
+        .wait_for_count("the decision's DM", 2, |r| {
+            r.method == "POST" && r.path == dm_path
+        })
+        .await;
+    assert_eq!(embed(&told[1])["title"], "Appeal accepted");
+    bot.stop();
 }

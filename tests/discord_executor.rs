@@ -244,12 +244,26 @@ async fn a_retried_alert_carries_one_nonce_and_a_failed_bulk_ban_is_not_sent_aga
     assert_eq!(sent, 1);
 }
 
+#[test]
+fn ends_stored_before_they_had_a_reason_still_read() {
+    let unban = Request::Unban {
+        guild: GuildId(GUILD),
+        user: UserId(5),
+        reason: "x".into(),
+    };
+    let mut stored = serde_json::to_value(&unban).expect("serializes");
+    stored.as_object_mut().expect("an object").remove("reason");
+    let read: Request = serde_json::from_value(stored).expect("reads without a reason");
+    assert!(matches!(read, Request::Unban { reason, .. } if reason.is_empty()));
+}
+
 #[tokio::test]
 async fn ending_sanctions_of_people_who_left_is_not_an_error() {
     let (fake, executor) = setup(None).await;
     let end = Request::EndTimeout {
         guild: GuildId(GUILD),
         user: UserId(9_999),
+        reason: String::new(),
     };
     assert_eq!(
         executor.execute(&end).await.expect("executes"),
@@ -258,10 +272,20 @@ async fn ending_sanctions_of_people_who_left_is_not_an_error() {
     let unban = Request::Unban {
         guild: GuildId(GUILD),
         user: UserId(9_999),
+        reason: "appeal 3 of case #1 accepted".into(),
     };
     assert_eq!(
         executor.execute(&unban).await.expect("executes"),
         ExecOutcome::Done
+    );
+    let reasons: Vec<Option<String>> = fake.actions().iter().map(|r| r.reason()).collect();
+    assert_eq!(
+        reasons,
+        [
+            Some("steward: timeout over".to_string()),
+            Some("appeal 3 of case #1 accepted".to_string())
+        ],
+        "an empty reason gives the default"
     );
     let methods: Vec<String> = fake.actions().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods, vec!["PATCH", "DELETE"]);

@@ -643,6 +643,11 @@ impl EventHandler for Handler {
         let Some(runtime) = self.commands.get() else {
             return;
         };
+        let handling = self.in_flight.read().await;
+        if super::commands::appeals::appeal_interaction(&ctx, &runtime.data, &interaction).await {
+            return;
+        }
+        drop(handling);
         if let Interaction::Component(press) = &interaction {
             let _handling = self.in_flight.read().await;
             if super::commands::server::raid_button(&ctx, &runtime.data, press).await {

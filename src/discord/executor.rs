@@ -746,9 +746,14 @@ impl Executor for DiscordExecutor {
                     .map_err(failed)?;
                 Ok(ExecOutcome::Done)
             }
-            Request::EndTimeout { guild, user } => {
+            Request::EndTimeout {
+                guild,
+                user,
+                reason,
+            } => {
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
-                match self.set_timeout(g, u, None, "steward: timeout over").await {
+                let reason = or_default(reason, "steward: timeout over");
+                match self.set_timeout(g, u, None, reason).await {
                     Err(e) if status(&e) == Some(404) => Ok(ExecOutcome::Done), // left meanwhile
                     other => other.map(|()| ExecOutcome::Done).map_err(failed),
                 }
@@ -773,12 +778,14 @@ impl Executor for DiscordExecutor {
                 delete_messages,
                 reason,
             } => self.ban(*guild, users, *delete_messages, reason).await,
-            Request::Unban { guild, user } => {
+            Request::Unban {
+                guild,
+                user,
+                reason,
+            } => {
                 let (g, u) = (sid::GuildId::new(guild.0), sid::UserId::new(user.0));
-                match self
-                    .call(|| self.http.remove_ban(g, u, Some("steward: ban over")))
-                    .await
-                {
+                let reason = or_default(reason, "steward: ban over");
+                match self.call(|| self.http.remove_ban(g, u, Some(reason))).await {
                     Err(e) if status(&e) == Some(404) => Ok(ExecOutcome::Done), // already lifted
                     other => other.map(|()| ExecOutcome::Done).map_err(failed),
                 }
@@ -875,6 +882,15 @@ impl Executor for DiscordExecutor {
 
 /// Whether Discord refused a DM because the member cannot be written to: error 50007
 /// ("Cannot send messages to this user"), or any 403 on the DM channel.
+/// `reason`, or `fallback` when it is empty.
+fn or_default<'a>(reason: &'a str, fallback: &'a str) -> &'a str {
+    if reason.trim().is_empty() {
+        fallback
+    } else {
+        reason
+    }
+}
+
 /// Why a DM could not be delivered, when Discord refused it for the member's settings
 /// (their DMs are closed, or they share no server with steward) rather than failing.
 fn closed_dms(e: &serenity::Error) -> Option<String> {

@@ -38,6 +38,9 @@ pub enum Request {
     EndTimeout {
         guild: GuildId,
         user: UserId,
+        /// Shown in Discord's audit log; requests stored before it existed read as empty.
+        #[serde(default)]
+        reason: String,
     },
     Kick {
         guild: GuildId,
@@ -54,6 +57,9 @@ pub enum Request {
     Unban {
         guild: GuildId,
         user: UserId,
+        /// Shown in Discord's audit log; requests stored before it existed read as empty.
+        #[serde(default)]
+        reason: String,
     },
     /// A post in `channel`, or in the mod-log channel when unset; a raid's alert carries
     /// buttons to ban or release the members held.

@@ -6,6 +6,7 @@
 //! audit row (outcome). A crash anywhere leaves at least the intent in the log.
 
 mod actions;
+pub mod appeals;
 pub mod executor;
 pub mod faq_answers;
 mod notices;

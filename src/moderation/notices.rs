@@ -157,6 +157,9 @@ pub(super) fn member_notice(case: &Case, server: &str, notify: &Notify) -> Post 
         description: format!("You were {what} in **{}**.", escape(&truncate(server, 100))),
         fields,
         colour: colour(case.kind),
+        buttons: super::appeals::appeal_button(case, notify)
+            .into_iter()
+            .collect(),
         ..Post::default()
     }
 }

@@ -31,6 +31,7 @@ impl<E: Executor> Moderator<E> {
         let requests = [Request::Unban {
             guild: c.guild,
             user: c.target,
+            reason: c.reason.clone(),
         }];
         let performed = self.command(c, CaseKind::Unban, &requests, now).await?;
         if performed.outcome == Ok(ExecOutcome::Done) {
@@ -93,6 +94,7 @@ impl<E: Executor> Moderator<E> {
         let request = Request::EndTimeout {
             guild: c.guild,
             user: c.target,
+            reason: c.reason.clone(),
         };
         let outcome = self.execute_audited(intent, &request, Via::Outbox).await?;
         if outcome == Ok(ExecOutcome::Done) {
@@ -379,7 +381,7 @@ impl<E: Executor> Moderator<E> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn record(
+    pub(super) async fn record(
         &self,
         guild: GuildId,
         moderator: UserId,

@@ -248,10 +248,12 @@ fn timed_request(a: &NewTimed) -> Option<Request> {
         (TimedKind::Unban, Some(user)) => Request::Unban {
             guild: a.guild,
             user,
+            reason: "steward: ban over".into(),
         },
         (TimedKind::EndTimeout, Some(user)) => Request::EndTimeout {
             guild: a.guild,
             user,
+            reason: "steward: timeout over".into(),
         },
         (TimedKind::EndLockdown, _) => Request::EndLockdown {
             guild: a.guild,

@@ -145,7 +145,7 @@ pub const MAX_KEEP_MESSAGES: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const MAX_KEPT_MESSAGES: u32 = 100_000;
 
 /// Which sanctions a member is told about by DM, and how to appeal them.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Notify {
     /// DM on a warning.
     pub warn: bool,
@@ -157,6 +157,10 @@ pub struct Notify {
     pub ban: bool,
     /// Shown in the DM: a link or a sentence.
     pub appeal: Option<String>,
+    /// Where appeals made in Discord go; the DM then carries an "Appeal" button.
+    pub appeals_channel: Option<u64>,
+    /// How long after a denied appeal the same case may be appealed again.
+    pub appeal_cooldown: Duration,
 }
 
 /// Longest appeal text, in characters (it goes into a DM beside the sanction).
@@ -366,6 +370,10 @@ fn notify(raw: &schema::RawNotify, source: &str, file: &Path) -> Result<Notify, 
         kick: on.contains(&On::Kick),
         ban: on.contains(&On::Ban),
         appeal: appeal.map(str::to_string),
+        appeals_channel: raw.appeals_channel.map(|c| c.0),
+        appeal_cooldown: raw
+            .appeal_cooldown
+            .map_or(Duration::from_secs(7 * 86_400), |d| d.0),
     })
 }
 

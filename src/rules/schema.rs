@@ -397,6 +397,11 @@ pub struct RawNotify {
     pub on: Option<Vec<RawNotifyOn>>,
     /// A link or a sentence shown in the DM: how to appeal.
     pub appeal: Option<String>,
+    /// Where appeals made in Discord go; the DM then carries an "Appeal" button.
+    pub appeals_channel: Option<Snowflake>,
+    /// How long after a denied appeal the member may appeal the same case again
+    /// (default 7d).
+    pub appeal_cooldown: Option<DurationValue>,
 }
 
 /// A sanction a member can be told about.

@@ -5,6 +5,7 @@
 //! foreign keys on, and is migrated from `migrations/` when opened.
 
 pub mod anchor;
+pub mod appeals;
 pub mod audit;
 mod batch;
 pub mod cases;

@@ -19,6 +19,8 @@ pub struct Recorded {
     pub query: String,
     pub headers: HashMap<String, String>,
     pub body: Value,
+    /// Files sent with a multipart request: (file name, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
     /// When the request arrived.
     pub at: std::time::Instant,
 }
@@ -170,12 +172,23 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         reader.read_exact(&mut body).await?;
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let path = path.trim_start_matches("/api/v10").to_string();
+        let (body, files) = match headers
+            .get("content-type")
+            .and_then(|t| t.split_once("boundary="))
+        {
+            Some((_, boundary)) => multipart(&body, boundary.trim_matches('"')),
+            None => (
+                serde_json::from_slice(&body).unwrap_or(Value::Null),
+                Vec::new(),
+            ),
+        };
         let recorded = Recorded {
             method,
             path,
             query: query.to_string(),
             headers,
-            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            body,
+            files,
             at: std::time::Instant::now(),
         };
         let (status, reply, delay) = {
@@ -285,6 +298,14 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
             json!({"message": "Missing Permissions", "code": 50013}),
         ),
         ("POST", ["channels", _, "messages", "bulk-delete"]) => (204, Value::Null),
+        ("PATCH", ["channels", _, "messages", _]) => {
+            let author = payloads::user(42, "steward", true);
+            let content = r.body["content"].as_str().unwrap_or_default().to_string();
+            let embeds = r.body.get("embeds").cloned().unwrap_or(json!([]));
+            let mut message = payloads::message(id(3), id(1), author, &content, embeds);
+            message["components"] = r.body.get("components").cloned().unwrap_or(json!([]));
+            (200, message)
+        }
         ("POST", ["channels", _, "messages"])
             if dm_recipient(id(1)).is_some_and(|u| state.closed_dms.contains(&u)) =>
         {
@@ -382,6 +403,48 @@ const DM_CHANNELS: u64 = 1 << 40;
 /// Whose DM channel `channel` is, if it is one.
 fn dm_recipient(channel: u64) -> Option<u64> {
     channel.checked_sub(DM_CHANNELS)
+}
+
+/// The JSON payload (`payload_json`) and the files of a multipart/form-data body.
+fn multipart(body: &[u8], boundary: &str) -> (Value, Vec<(String, Vec<u8>)>) {
+    let delimiter = format!("--{boundary}");
+    let mut payload = Value::Null;
+    let mut files = Vec::new();
+    for part in split(body, delimiter.as_bytes()).into_iter().skip(1) {
+        let Some(end) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..end]);
+        let content = part[end + 4..]
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&part[end + 4..]);
+        let quoted = |key: &str| {
+            let at = head.find(&format!("{key}=\""))? + key.len() + 2;
+            head[at..].split('"').next().map(str::to_string)
+        };
+        match (quoted("name").as_deref(), quoted("filename")) {
+            (Some("payload_json"), _) => {
+                payload = serde_json::from_slice(content).unwrap_or(Value::Null)
+            }
+            (_, Some(name)) => files.push((name, content.to_vec())),
+            _ => {}
+        }
+    }
+    (payload, files)
+}
+
+fn split<'a>(mut bytes: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(bytes, delimiter) {
+        parts.push(&bytes[..at]);
+        bytes = &bytes[at + delimiter.len()..];
+    }
+    parts.push(bytes);
+    parts
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn percent_decode(raw: &str) -> String {

@@ -214,6 +214,25 @@ pub fn button_press(
     press
 }
 
+/// `interaction` as made in a DM with steward by `user`: no server, no member.
+pub fn in_dm(mut interaction: Value, user_id: u64, channel: u64) -> Value {
+    let object = interaction.as_object_mut().expect("an object");
+    object.remove("guild_id");
+    object.remove("member");
+    object.remove("guild_locale");
+    object.insert("user".into(), user(user_id, "member", false));
+    object.insert("channel_id".into(), json!(channel.to_string()));
+    object.insert("context".into(), json!(1));
+    interaction
+}
+
+/// The data of a submitted form `custom_id` with one text field.
+pub fn form_data(custom_id: &str, field: &str, value: &str) -> Value {
+    json!({"custom_id": custom_id, "components": [
+        {"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]}
+    ]})
+}
+
 /// Slash-command data: `name`, its options, and the users they name (resolved).
 pub fn command_data(name: &str, options: Value, users: &[u64]) -> Value {
     let users_map: serde_json::Map<String, Value> = users

@@ -6,6 +6,7 @@
 //! steward's, and the role hierarchy between the caller and the target. Every refusal is
 //! audited. Replies never ping anyone, and those that concern only the caller are ephemeral.
 
+pub mod appeals;
 pub mod faq;
 pub mod records;
 pub mod report;
