@@ -1512,3 +1512,44 @@ async fn an_appeal_goes_from_the_dm_to_the_moderators_and_accept_unbans() {
     assert_eq!(embed(&told[1])["title"], "Appeal accepted");
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_s_logs_never_reach_another_server_s_channel() {
+    let bot = Bot::start().await;
+    // This server's admins name a channel of the other server for their logs and alerts.
+    let own = format!(
+        "settings:\n  mod_log_channel: \"{OTHER_CHANNEL}\"\n  logs: {{cases: \
+         \"{OTHER_CHANNEL}\", messages: \"{OTHER_CHANNEL}\"}}\nadd_rules:\n  - name: \
+         no-pineapple\n    words: {{words: [pineapple]}}\n    actions: [delete, alert]\n  - name: \
+         no-mango\n    words: {{words: [mango]}}\n    actions: [{{lockdown: {{channels: \
+         [\"{OTHER_CHANNEL}\"], duration: 10m}}}}]\n"
+    );
+    let said = upload_rules(&bot, 1070, "ours.yaml", &own).await;
+    assert!(said.contains("own rules are in force"), "{said}");
+    ban_503(&bot).await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(8400, 504, "pineapple on pizza"));
+    bot.wait_for("the rule's delete", |r| {
+        r.method == "DELETE" && r.path == format!("/channels/{CHANNEL}/messages/8400")
+    })
+    .await;
+    bot.gateway.send(
+        "MESSAGE_DELETE",
+        json!({"id": "8400", "channel_id": CHANNEL.to_string(), "guild_id": GUILD.to_string()}),
+    );
+    bot.wait_settled("message_delete", 1).await;
+    bot.gateway
+        .send("MESSAGE_CREATE", message(8401, 504, "mango season"));
+    bot.wait_settled("message", 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let elsewhere = format!("/channels/{OTHER_CHANNEL}/");
+    let leaked: Vec<String> = bot
+        .rest
+        .actions()
+        .iter()
+        .filter(|r| r.path.starts_with(&elsewhere))
+        .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+        .collect();
+    assert!(leaked.is_empty(), "posted in the other server: {leaked:?}");
+    bot.stop();
+}

@@ -103,7 +103,13 @@ pub struct DiscordExecutor {
     cache: Option<Arc<serenity::cache::Cache>>,
     bot: UserId,
     settings: ExecutorSettings,
+    /// The server of each channel steward was asked to post in, as learnt: a channel never
+    /// moves to another server, so what was learnt stays true.
+    channel_guilds: std::sync::Mutex<rustc_hash::FxHashMap<ChannelId, GuildId>>,
 }
+
+/// Channels whose server is remembered at most; past it the memory starts over.
+const MAX_KNOWN_CHANNELS: usize = 10_000;
 
 type SResult<T> = Result<T, serenity::Error>;
 
@@ -115,7 +121,61 @@ impl DiscordExecutor {
             cache: None,
             bot,
             settings,
+            channel_guilds: std::sync::Mutex::default(),
         }
+    }
+
+    /// Refuses a channel the server's own rules name unless it is one of the server's:
+    /// whatever a server's admins write, steward posts that server's records and locks
+    /// channels only in that server. Channels the operator names are used as written.
+    async fn check_channel(&self, guild: GuildId, channel: ChannelId) -> Result<(), ExecError> {
+        let settings = self.settings.guilds.for_guild(guild);
+        if !settings.own_channels.contains(&channel.0) {
+            return Ok(());
+        }
+        match self.guild_of(guild, channel).await? {
+            Some(owner) if owner == guild => Ok(()),
+            _ => Err(ExecError(format!(
+                "channel {channel} is not a channel of server {guild}: steward posts a \
+                 server's records only in its own channels"
+            ))),
+        }
+    }
+
+    /// The server `channel` belongs to: learnt before, found among `guild`'s channels in the
+    /// gateway's cache, or asked of Discord; `None` for a channel that is in no server or
+    /// does not exist.
+    async fn guild_of(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+    ) -> Result<Option<GuildId>, ExecError> {
+        if let Some(known) = crate::lock::lock(&self.channel_guilds).get(&channel) {
+            return Ok(Some(*known));
+        }
+        let c = sid::ChannelId::new(channel.0);
+        let cached = self.cache.as_ref().and_then(|cache| {
+            let g = cache.guild(sid::GuildId::new(guild.0))?;
+            let holds = g.channels.contains_key(&c) || g.threads.iter().any(|t| t.id == c);
+            holds.then_some(guild)
+        });
+        let found = match cached {
+            Some(guild) => Some(guild),
+            None => match self.call(|| self.http.get_channel(c)).await {
+                Ok(serenity::all::Channel::Guild(gc)) => Some(GuildId(gc.guild_id.get())),
+                Ok(_) => None,
+                Err(e) if matches!(status(&e), Some(403 | 404)) => None,
+                Err(e) => return Err(failed(e)),
+            },
+        };
+        if let Some(guild) = found {
+            let mut known = crate::lock::lock(&self.channel_guilds);
+            if known.len() >= MAX_KNOWN_CHANNELS {
+                known.clear();
+            }
+            known.insert(channel, guild);
+        }
+        Ok(found)
     }
 
     /// The same executor, reading rank checks from the gateway's `cache` first.
@@ -445,6 +505,7 @@ impl DiscordExecutor {
                 "no alert channel: set settings.mod_log_channel".to_string(),
             ));
         };
+        self.check_channel(guild, channel).await?;
         let embed = CreateEmbed::new()
             .title("steward")
             .description(truncate(text, 4000))
@@ -542,6 +603,9 @@ impl DiscordExecutor {
         let everyone = TargetId::new(guild.0);
         let silence = (Permissions::SEND_MESSAGES | Permissions::SEND_MESSAGES_IN_THREADS).bits();
         for channel in channels {
+            self.check_channel(guild, *channel).await?;
+        }
+        for channel in channels {
             let (allow, deny) = self
                 .everyone_overwrite(guild, *channel)
                 .await?
@@ -618,7 +682,13 @@ impl Executor for DiscordExecutor {
         self.refusal_of(guild, user).await
     }
 
-    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
+    async fn post(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        post: &Post,
+    ) -> Result<MessageId, ExecError> {
+        self.check_channel(guild, channel).await?;
         let c = sid::ChannelId::new(channel.0);
         let nonce = nonce(channel, &post.description);
         let message = message_of(post, Some(c))
@@ -633,10 +703,12 @@ impl Executor for DiscordExecutor {
 
     async fn edit_post(
         &self,
+        guild: GuildId,
         channel: ChannelId,
         message: MessageId,
         post: &Post,
     ) -> Result<(), ExecError> {
+        self.check_channel(guild, channel).await?;
         let (c, m) = (
             sid::ChannelId::new(channel.0),
             sid::MessageId::new(message.0),

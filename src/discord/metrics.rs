@@ -228,17 +228,23 @@ impl<E: Executor> Executor for Metered<E> {
         self.inner.refusal(guild, user).await
     }
 
-    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
-        self.inner.post(channel, post).await
+    async fn post(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        post: &Post,
+    ) -> Result<MessageId, ExecError> {
+        self.inner.post(guild, channel, post).await
     }
 
     async fn edit_post(
         &self,
+        guild: GuildId,
         channel: ChannelId,
         message: MessageId,
         post: &Post,
     ) -> Result<(), ExecError> {
-        self.inner.edit_post(channel, message, post).await
+        self.inner.edit_post(guild, channel, message, post).await
     }
 
     async fn direct_message(&self, user: UserId, post: &Post) -> Result<Delivery, ExecError> {

@@ -141,7 +141,7 @@ impl<E: Executor> Moderator<E> {
         )
         .await?;
         let post = appeal_post(&case, id, &text);
-        match self.executor.post(channel, &post).await {
+        match self.executor.post(guild, channel, &post).await {
             Ok(message) => self.store.set_appeal_post(id, channel.0, message.0).await?,
             Err(e) => tracing::warn!(%guild, appeal = id, error = %e, "posting an appeal"),
         }
@@ -271,7 +271,11 @@ impl<E: Executor> Moderator<E> {
         post.fields
             .push(("Decision".into(), format!("{verdict} by <@{by}>")));
         let (channel, message) = (ChannelId(channel), MessageId(message));
-        if let Err(e) = self.executor.edit_post(channel, message, &post).await {
+        if let Err(e) = self
+            .executor
+            .edit_post(case.guild, channel, message, &post)
+            .await
+        {
             tracing::warn!(appeal = appeal.id, error = %e, "closing an appeal's post");
         }
     }

@@ -264,9 +264,11 @@ pub trait Executor: Send + Sync {
         user: UserId,
     ) -> impl Future<Output = Result<Option<String>, ExecError>> + Send;
 
-    /// Posts `post` in `channel`; returns the new message's id.
+    /// Posts `post` in `channel` for `guild`; returns the new message's id. Refused when
+    /// `channel` is not one of `guild`'s: a server's settings never reach another server.
     fn post(
         &self,
+        guild: GuildId,
         channel: ChannelId,
         post: &Post,
     ) -> impl Future<Output = Result<MessageId, ExecError>> + Send;
@@ -274,6 +276,7 @@ pub trait Executor: Send + Sync {
     /// Replaces the content of the earlier post `message` in `channel`.
     fn edit_post(
         &self,
+        guild: GuildId,
         channel: ChannelId,
         message: MessageId,
         post: &Post,
@@ -385,7 +388,12 @@ impl Executor for Recorder {
     }
 
     /// Posts get the ids 1, 2, 3 … in the order they are made.
-    async fn post(&self, channel: ChannelId, post: &Post) -> Result<MessageId, ExecError> {
+    async fn post(
+        &self,
+        _guild: GuildId,
+        channel: ChannelId,
+        post: &Post,
+    ) -> Result<MessageId, ExecError> {
         Ok(MessageId(
             self.keep(Posted::Post(channel, post.clone())) as u64
         ))
@@ -393,6 +401,7 @@ impl Executor for Recorder {
 
     async fn edit_post(
         &self,
+        _guild: GuildId,
         channel: ChannelId,
         message: MessageId,
         post: &Post,

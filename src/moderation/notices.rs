@@ -52,7 +52,7 @@ impl<E: Executor> Moderator<E> {
         if case.kind == CaseKind::Unban {
             post.reply_to = self.last_post(guild, case.target, CaseKind::Ban).await?;
         }
-        match self.executor.post(channel, &post).await {
+        match self.executor.post(guild, channel, &post).await {
             Ok(message) => {
                 self.store
                     .set_case_post(case.id, channel.0, message.0)
@@ -70,7 +70,11 @@ impl<E: Executor> Moderator<E> {
         };
         let post = case_post(case, None);
         let (channel, message) = (ChannelId(channel), MessageId(message));
-        if let Err(e) = self.executor.edit_post(channel, message, &post).await {
+        if let Err(e) = self
+            .executor
+            .edit_post(case.guild, channel, message, &post)
+            .await
+        {
             tracing::warn!(guild = %case.guild, case = case.number, error = %e, "editing a case's post");
         }
     }
@@ -81,7 +85,11 @@ impl<E: Executor> Moderator<E> {
             return;
         };
         post.reply_to = Some(MessageId(message));
-        if let Err(e) = self.executor.post(ChannelId(channel), &post).await {
+        if let Err(e) = self
+            .executor
+            .post(case.guild, ChannelId(channel), &post)
+            .await
+        {
             tracing::warn!(guild = %case.guild, case = case.number, error = %e, "answering a case's post");
         }
     }

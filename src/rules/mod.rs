@@ -186,6 +186,7 @@ impl LoadedRules {
             faq_answers: self.faq_answers.clone(),
             logs: self.logs.clone(),
             notify: self.notify.clone(),
+            own_channels: Vec::new(),
             rules_hash: self.hash.clone(),
         }
     }
@@ -302,6 +303,41 @@ pub fn parse_within(
         logs,
         notify,
     })
+}
+
+/// Every channel a server's own rules name: its settings' channels and its rules' alert
+/// and lockdown channels.
+fn named_channels(raw: &schema::RawServerRules) -> Vec<u64> {
+    let s = &raw.settings;
+    let mut named: Vec<u64> = s.mod_log_channel.iter().map(|c| c.0).collect();
+    if let Some(logs) = &s.logs {
+        named.extend(
+            [logs.cases, logs.messages, logs.members]
+                .iter()
+                .flatten()
+                .map(|c| c.0),
+        );
+    }
+    if let Some(channel) = s.notify.as_ref().and_then(|n| n.appeals_channel) {
+        named.push(channel.0);
+    }
+    let actions = raw
+        .add_rules
+        .iter()
+        .flat_map(|r| r.actions.iter())
+        .chain(raw.rules.values().flat_map(|p| p.actions.iter().flatten()));
+    for action in actions {
+        match action {
+            schema::RawAction::Alert { channel: Some(c) } => named.push(c.0),
+            schema::RawAction::Lockdown { channels, .. } => {
+                named.extend(channels.iter().map(|c| c.0))
+            }
+            _ => {}
+        }
+    }
+    named.sort_unstable();
+    named.dedup();
+    named
 }
 
 fn log_channels(raw: &schema::RawLogs, source: &str, file: &Path) -> Result<LogChannels, Problem> {
@@ -536,6 +572,7 @@ pub fn parse_server(
     if let Some(n) = notified {
         settings.notify = Some(n);
     }
+    settings.own_channels = named_channels(&raw);
     settings.rules_hash = sha256_hex(format!("{}\n{hash}", operator.hash).as_bytes());
     Ok(ServerRules {
         guild,
@@ -807,6 +844,27 @@ mod tests {
         assert_eq!(
             (p[0].line, p[0].key.as_str()),
             (4, "settings.faq_answers.min_score")
+        );
+    }
+
+    #[test]
+    fn the_channels_a_server_names_are_known() {
+        let operator = parse(
+            "settings:\n  mod_log_channel: \"1\"\n",
+            Path::new("t.yaml"),
+            Path::new("."),
+        )
+        .expect("operator");
+        let own = "settings:\n  logs: {cases: \"2\", messages: \"3\"}\n  notify: \
+                   {appeals_channel: \"4\"}\nadd_rules:\n  - name: x\n    words: {words: [x]}\n    \
+                   actions: [{alert: {channel: \"5\"}}, {lockdown: {channels: [\"6\", \"2\"]}}]\n";
+        let guild = crate::engine::event::GuildId(9);
+        let server = parse_server(own, Path::new("s.yaml"), guild, &operator).expect("server");
+        assert_eq!(server.settings.own_channels, [2, 3, 4, 5, 6]);
+        assert_eq!(
+            server.settings.mod_log_channel,
+            Some(1),
+            "the operator's, trusted"
         );
     }
 

@@ -22,6 +22,10 @@ pub struct GuildSettings {
     pub logs: LogChannels,
     /// Which sanctions the member is told about by DM.
     pub notify: Option<Notify>,
+    /// Channels the server's own rules name. Its admins may write any id, so steward
+    /// posts or locks there only when the channel is one of the server's; channels the
+    /// operator names (a central mod-log server) are trusted as written.
+    pub own_channels: Vec<u64>,
     /// The rules in force there, as cases and audit rows name them.
     pub rules_hash: String,
 }

@@ -194,7 +194,11 @@ async fn send<E: Executor>(
     let Some(channel) = channel else {
         return;
     };
-    if let Err(e) = moderator.executor().post(ChannelId(channel), post).await {
+    if let Err(e) = moderator
+        .executor()
+        .post(guild, ChannelId(channel), post)
+        .await
+    {
         tracing::warn!(%guild, channel, error = %e, title = %post.title, "posting to a log");
     }
 }

@@ -84,6 +84,7 @@ impl Bot {
             }
             state.members.insert((guild, MODERATOR), vec![13]);
         }
+        state.channel_guilds.insert(OTHER_CHANNEL, OTHER_GUILD);
         let rest = FakeRest::start(state).await;
         std::fs::write(dir.path().join("rules.yaml"), rules).expect("write rules");
         let metrics = free_address();

@@ -62,6 +62,8 @@ pub struct State {
     pub ban_forbidden: Vec<u64>,
     /// Members whose DMs are closed: a message to them gets Discord's error 50007.
     pub closed_dms: Vec<u64>,
+    /// The server of each channel not in server 1, the fake's default server.
+    pub channel_guilds: HashMap<u64, u64>,
     /// Each channel's slowmode (`rate_limit_per_user`), set by `PATCH /channels/{id}`.
     pub slowmode: HashMap<u64, u64>,
     /// Requests whose answer is held back this long after they are recorded (and their
@@ -334,15 +336,18 @@ fn answer(r: &Recorded, state: &mut State) -> (u16, Value) {
                        "recipients": [payloads::user(user, "member", false)]}),
             )
         }
-        ("GET", ["channels", _]) => match state.channels.get(&id(1)) {
-            Some(overwrites) => {
-                let mut channel = payloads::channel(id(1), 1, overwrites);
-                channel["rate_limit_per_user"] =
-                    json!(state.slowmode.get(&id(1)).copied().unwrap_or(0));
-                (200, channel)
-            }
-            None => (404, json!({"message": "Unknown Channel", "code": 10003})),
-        },
+        ("GET", ["channels", _]) if dm_recipient(id(1)).is_some() => (
+            200,
+            json!({"id": id(1).to_string(), "type": 1, "recipients": []}),
+        ),
+        ("GET", ["channels", _]) => {
+            let guild = state.channel_guilds.get(&id(1)).copied().unwrap_or(1);
+            let overwrites = state.channels.get(&id(1)).cloned().unwrap_or_default();
+            let mut channel = payloads::channel(id(1), guild, &overwrites);
+            channel["rate_limit_per_user"] =
+                json!(state.slowmode.get(&id(1)).copied().unwrap_or(0));
+            (200, channel)
+        }
         ("PUT", ["channels", _, "permissions", _]) => {
             let bits = |k: &str| r.body[k].as_str().and_then(|b| b.parse().ok()).unwrap_or(0);
             let overwrites = state.channels.entry(id(1)).or_default();
