@@ -8,6 +8,7 @@ mod chat;
 use chat::Poster;
 
 use rustrict::CensorStr;
+use steward::engine::detect::sounds;
 use steward::engine::dictionary;
 use steward::engine::normalize::phrase_key;
 use steward::rules::{self, compile::BUILTIN_LISTS, compile::list_entries};
@@ -340,6 +341,33 @@ const FAMILIES: &[Family] = &[
                 && !dictionary::is_word(&consonants)
                 && !dictionary::is_consonants_of_word(&consonants);
             readable.then_some(consonants)
+        },
+        per_letter: false,
+    },
+    Family {
+        name: "spelled by sound",
+        apply: |t, n| {
+            let plain = t.len() >= 4 && t.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain {
+                return None;
+            }
+            // One respelling a word, the first of these (from the `n`th on) that applies.
+            let respellings: [fn(&str) -> Option<String>; 4] = [
+                |t| t.contains("ck").then(|| t.replacen("ck", "kk", 1)),
+                |t| {
+                    let at = t.find('c')?;
+                    let hard = !matches!(t.as_bytes().get(at + 1), Some(b'e' | b'i' | b'y' | b'h'));
+                    hard.then(|| format!("{}k{}", &t[..at], &t[at + 1..]))
+                },
+                |t| t.contains('f').then(|| t.replacen('f', "ph", 1)),
+                |t| t.strip_suffix("er").map(|stem| format!("{stem}a")),
+            ];
+            let written =
+                (0..respellings.len()).find_map(|i| respellings[(n + i) % respellings.len()](t))?;
+            // A respelling an ordinary word could also be (`as` for `ass`) is left unread.
+            let key = sounds::sound_key(t)?;
+            let readable = !dictionary::is_word(&written) && !sounds::is_sound_of_word(&key);
+            readable.then_some(written)
         },
         per_letter: false,
     },

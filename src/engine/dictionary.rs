@@ -13,14 +13,19 @@ use rustc_hash::FxHashSet;
 /// The dictionary's text: one lowercase word a line.
 const ENGLISH: &str = include_str!("../../lists/english.txt");
 
-fn words() -> &'static FxHashSet<&'static str> {
+fn set() -> &'static FxHashSet<&'static str> {
     static WORDS: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| ENGLISH.lines().filter(|w| !w.is_empty()).collect())
+    WORDS.get_or_init(|| words().collect())
+}
+
+/// Every word of the dictionary, for readings that must not take one for a listed word.
+pub fn words() -> impl Iterator<Item = &'static str> {
+    ENGLISH.lines().filter(|w| !w.is_empty())
 }
 
 /// Whether `key` (a token's key, lowercase) is an ordinary English word.
 pub fn is_word(key: &str) -> bool {
-    !key.is_empty() && key.is_ascii() && words().contains(key)
+    !key.is_empty() && key.is_ascii() && set().contains(key)
 }
 
 /// Whether `consonants` are the consonants of some ordinary word written without its
@@ -29,7 +34,6 @@ pub fn is_consonants_of_word(consonants: &str) -> bool {
     static SKELETONS: OnceLock<FxHashSet<String>> = OnceLock::new();
     let skeletons = SKELETONS.get_or_init(|| {
         words()
-            .iter()
             .map(|w| w.chars().filter(|c| !"aeiou".contains(*c)).collect())
             .collect()
     });
@@ -38,7 +42,7 @@ pub fn is_consonants_of_word(consonants: &str) -> bool {
 
 /// How many words the dictionary holds.
 pub fn len() -> usize {
-    words().len()
+    set().len()
 }
 
 #[cfg(test)]

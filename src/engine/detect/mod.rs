@@ -7,5 +7,6 @@ pub mod pattern;
 pub mod raid;
 pub mod scam;
 pub mod skeleton;
+pub mod sounds;
 pub mod spam;
 pub mod words;

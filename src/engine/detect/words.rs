@@ -14,6 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::detect::compound::{self, Compounds};
 use crate::engine::detect::skeleton::{self, Skeletons};
+use crate::engine::detect::sounds::Sounds;
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -112,6 +113,8 @@ pub struct WordMatcher {
     compounds: Compounds,
     /// Listed words by their consonants, for words written without vowels (`fck`).
     skeletons: Skeletons,
+    /// Listed words by their sound, for respellings (`phuck`, `kunt`).
+    sounds: Sounds,
     /// Phrases whose words are never reported (`magna cum laude`), as keys a word each.
     allow_phrases: Vec<Vec<Box<str>>>,
     /// A screen over this matcher's keys alone, so a token another list holds is ruled out
@@ -321,6 +324,7 @@ impl WordMatcher {
             .collect();
         let words = written.iter().map(|(id, w)| (*id, w.as_str()));
         m.skeletons = Skeletons::new(m.single_words().chain(words));
+        m.sounds = Sounds::new(m.single_words());
         m.screen = WordScreen::new([&m]);
         m
     }
@@ -455,12 +459,16 @@ impl WordMatcher {
             .filter(|_| !(dictionary::is_word(first) && dictionary::is_word(second)))
     }
 
-    /// Token `i` as a listed word written without its vowels (`fck`), or as a compound
-    /// holding a listed word (`fuckpig`).
+    /// Token `i` as a listed word written without its vowels (`fck`), spelled by its
+    /// sound (`phuck`), or as a compound holding a listed word (`fuckpig`).
     fn check_compound(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
         let token = text.tokens.get(i)?;
         if let Some(key) = skeleton::candidate(text, token) {
             let entry = self.skeletons.find(key)?;
+            return Some(self.hit(entry, key, token.span.start, token.span.end));
+        }
+        if let Some(entry) = self.sounds.find(text, token) {
+            let key = text.key(token);
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
         let key = compound::candidate(text, token)?;
@@ -830,6 +838,8 @@ pub struct WordScreen {
     tails: Vec<u64>,
     /// Every listed word, to find the tokens that may be compounds.
     compounds: Compounds,
+    /// Every listed word by its sound, to find the tokens that may be respellings.
+    sounds: Sounds,
     /// The first two words of every phrase, as [`pair_shape`]s.
     pairs: Vec<u64>,
 }
@@ -900,8 +910,15 @@ impl WordScreen {
         }
         screen.heads = bloom(heads);
         screen.tails = bloom(tails);
-        screen.compounds = Compounds::new(matchers.into_iter().flat_map(|m| m.single_words()));
+        screen.compounds =
+            Compounds::new(matchers.clone().into_iter().flat_map(|m| m.single_words()));
+        screen.sounds = Sounds::new(matchers.into_iter().flat_map(|m| m.single_words()));
         screen
+    }
+
+    /// Whether `token` may be a listed word spelled by its sound.
+    fn sounds_open(&self, text: &Normalized, token: &Token) -> bool {
+        self.sounds.find(text, token).is_some()
     }
 
     /// Whether `first` and `second` may be the two pieces of a split listed word.
@@ -946,7 +963,10 @@ impl WordScreen {
             let compound = token.key.len() >= compound::MIN_COMPOUND
                 && compound::candidate(text, token)
                     .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key));
-            if compound || skeleton::candidate(text, token).is_some() {
+            if compound
+                || skeleton::candidate(text, token).is_some()
+                || self.sounds_open(text, token)
+            {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
