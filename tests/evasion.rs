@@ -629,3 +629,15 @@ fn ordinary_english_stays_clean_in_every_family() {
         share * 100.0
     );
 }
+
+/// A word one list holds as written is that list's alone: no other list reads it by sound
+/// as one of its own respellings (`fuck` sounds like the sexual list's `fukc`), so one word
+/// never acts twice.
+#[test]
+fn a_listed_word_fires_its_own_rule_once() {
+    let rules = rules::example().expect("example rules load");
+    let mut poster = Poster::new(&rules);
+    for text in ["what the fuck", "fuuuck", "FUCK!!!"] {
+        assert_eq!(poster.rules_fired(text), ["profanity"], "{text}");
+    }
+}

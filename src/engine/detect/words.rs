@@ -355,7 +355,7 @@ impl WordMatcher {
         let open = (all, pairs, compounds);
         let mut scratch = Scratch::default();
         scratch.spelled.read(text);
-        self.scan(text, open, None, true, &mut scratch)
+        self.scan(text, open, (None, None), true, &mut scratch)
     }
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
@@ -368,6 +368,7 @@ impl WordMatcher {
             open_tokens,
             open_splits,
             open_compounds,
+            sounded,
             spelled,
             scratch,
         } = screened;
@@ -377,7 +378,7 @@ impl WordMatcher {
         self.scan(
             text,
             (open, splits, compounds),
-            Some(maybe),
+            (Some(maybe), Some(sounded)),
             *spelled,
             scratch,
         )
@@ -385,8 +386,8 @@ impl WordMatcher {
 
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
-    /// split word, then the tokens `compounds` as compounds, then runs of spelled letters
-    /// when `spelled`.
+    /// split word, then the tokens `compounds` as compounds (and by sound where `sounded`
+    /// allows), then runs of spelled letters when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
@@ -395,7 +396,7 @@ impl WordMatcher {
             impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
         ),
-        maybe: Option<&[bool]>,
+        (maybe, sounded): (Option<&[bool]>, Option<&[bool]>),
         spelled: bool,
         s: &mut Scratch,
     ) -> Option<WordHit> {
@@ -433,7 +434,10 @@ impl WordMatcher {
             }
         }
         for i in compounds {
-            if let Some(hit) = self.check_compound(text, i, s)
+            // A token some list holds as written is that list's word: reading it by sound
+            // as another list's would act on one word twice (`fuck` is no `fukc`).
+            let by_sound = sounded.is_none_or(|m| m.get(i).copied().unwrap_or(false));
+            if let Some(hit) = self.check_compound(text, i, by_sound, s)
                 && !self.allowed_in_context(text, &hit)
             {
                 return Some(hit);
@@ -461,13 +465,19 @@ impl WordMatcher {
 
     /// Token `i` as a listed word written without its vowels (`fck`), spelled by its
     /// sound (`phuck`), or as a compound holding a listed word (`fuckpig`).
-    fn check_compound(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+    fn check_compound(
+        &self,
+        text: &Normalized,
+        i: usize,
+        by_sound: bool,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
         let token = text.tokens.get(i)?;
         if let Some(key) = skeleton::candidate(text, token) {
             let entry = self.skeletons.find(key)?;
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
-        if let Some(entry) = self.sounds.find(text, token) {
+        if by_sound && let Some(entry) = self.sounds.find(text, token) {
             let key = text.key(token);
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
@@ -840,6 +850,9 @@ pub struct WordScreen {
     compounds: Compounds,
     /// Every listed word by its sound, to find the tokens that may be respellings.
     sounds: Sounds,
+    /// Every listed single word, collapsed: a token one list holds as written is never
+    /// read by sound as another list's word.
+    listed: FxHashSet<Box<str>>,
     /// The first two words of every phrase, as [`pair_shape`]s.
     pairs: Vec<u64>,
 }
@@ -858,6 +871,9 @@ pub struct Screened {
     /// Tokens that may be compounds holding a listed word (`fuckpig`), or listed words
     /// without their vowels (`fck`).
     open_compounds: Vec<u32>,
+    /// Per token: whether it may be read by sound (it may be a respelling, and no list
+    /// holds it as written).
+    sounded: Vec<bool>,
     /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
     /// keep a token's letters apart (`f!u!c!k`).
     spelled: bool,
@@ -912,13 +928,32 @@ impl WordScreen {
         screen.tails = bloom(tails);
         screen.compounds =
             Compounds::new(matchers.clone().into_iter().flat_map(|m| m.single_words()));
-        screen.sounds = Sounds::new(matchers.into_iter().flat_map(|m| m.single_words()));
+        screen.sounds = Sounds::new(matchers.clone().into_iter().flat_map(|m| m.single_words()));
+        // As written: `migga` holds `miga` only with its double `g`, so `miga` is not it.
+        screen.listed = matchers
+            .into_iter()
+            .flat_map(|m| m.single_words())
+            .map(|(_, key)| Box::from(key))
+            .collect();
         screen
     }
 
     /// Whether `token` may be a listed word spelled by its sound.
     fn sounds_open(&self, text: &Normalized, token: &Token) -> bool {
         self.sounds.find(text, token).is_some()
+    }
+
+    /// Whether some list holds `token` as written, or stretched (`fuuuck`).
+    fn listed_as_written(&self, text: &Normalized, token: &Token, out: &mut Screened) -> bool {
+        let key = text.key(token);
+        if self.listed.contains(key) {
+            return true;
+        }
+        let Scratch {
+            collapsed, runs, ..
+        } = &mut out.scratch;
+        collapse(key, collapsed, runs);
+        collapsed.len() < key.len() && self.listed.contains(collapsed.as_str())
     }
 
     /// Whether `first` and `second` may be the two pieces of a split listed word.
@@ -947,6 +982,7 @@ impl WordScreen {
         out.open_tokens.clear();
         out.open_splits.clear();
         out.open_compounds.clear();
+        out.sounded.clear();
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
@@ -963,10 +999,10 @@ impl WordScreen {
             let compound = token.key.len() >= compound::MIN_COMPOUND
                 && compound::candidate(text, token)
                     .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key));
-            if compound
-                || skeleton::candidate(text, token).is_some()
-                || self.sounds_open(text, token)
-            {
+            let sounded =
+                self.sounds_open(text, token) && !self.listed_as_written(text, token, out);
+            out.sounded.push(sounded);
+            if compound || skeleton::candidate(text, token).is_some() || sounded {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
