@@ -707,7 +707,14 @@ pub fn fold_display(c: char, out: &mut String) {
         return;
     }
     let cured = decancer::cure_char(c, decancer::Options::default());
-    if !is_letterlike(c) {
+    // A letter whose look-alike is punctuation (`爫` cures to three backticks) stays itself:
+    // read as the punctuation, it would become markup a second reading removes.
+    let to_letters = match &cured {
+        decancer::Translation::Character(f) => f.is_alphanumeric(),
+        decancer::Translation::String(s) => s.chars().all(char::is_alphanumeric),
+        decancer::Translation::None => true,
+    };
+    if !is_letterlike(c) || !to_letters {
         // Emoji, dingbats and punctuation separate letters (`f🤡u🤡c🤡k`, `c•u★n★t`);
         // read as the letters they resemble, they would hide the word instead.
         if !matches!(cured, decancer::Translation::None) {
@@ -970,6 +977,13 @@ mod properties {
             // is left to the markup tests.
             prop_assume!(!input.contains(['|', '*', '`', '!', '?']));
             let once = normalize(&input);
+            prop_assert_eq!(normalize(&once), once);
+        }
+
+        #[test]
+        fn a_letter_that_looks_like_punctuation_is_no_markup(c in prop::sample::select(vec!['爫', '℅', '№', '½'])) {
+            let once = normalize(&c.to_string());
+            prop_assert!(!once.contains(['`', '|', '*']), "{:?} -> {:?}", c, once);
             prop_assert_eq!(normalize(&once), once);
         }
     }
