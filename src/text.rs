@@ -1,6 +1,18 @@
 //! Text steward writes into Discord: member-written text escaped so it shows as written,
 //! and everything cut to Discord's limits with a visible marker.
 
+/// The colours of steward's posts, one meaning each across the case, message and member
+/// logs and the appeals: green lifts or welcomes, red removes, grey is neutral.
+pub mod colour {
+    pub const GREEN: u32 = 0x2E_CC_71;
+    pub const YELLOW: u32 = 0xF1_C4_0F;
+    pub const ORANGE: u32 = 0xE6_7E_22;
+    pub const RED: u32 = 0xE7_4C_3C;
+    pub const DARK_RED: u32 = 0x99_2D_22;
+    pub const GREY: u32 = 0x95_A5_A6;
+    pub const BLUE: u32 = 0x34_98_DB;
+}
+
 /// Markdown characters escaped, so user text shows as written.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1295,6 +1295,17 @@ async fn ban_503(bot: &Bot) -> Recorded {
     .await
 }
 
+/// Case 1 of the server, read from the database once the bot has stopped.
+async fn first_case_after_stop(bot: Bot) -> steward::store::cases::Case {
+    let dir = bot.stop();
+    store(dir.path())
+        .await
+        .case(GuildId(GUILD), 1)
+        .await
+        .expect("read")
+        .expect("case 1")
+}
+
 /// The embed of a message steward posted, after checking it pings nobody.
 fn embed(post: &Recorded) -> &Value {
     assert_eq!(
@@ -1334,13 +1345,7 @@ async fn a_ban_is_told_to_the_member_first_and_posted_in_the_case_log() {
         said.contains("<@503>") && said.contains(&format!("<@{MODERATOR}>")),
         "{said}"
     );
-    let dir = bot.stop();
-    let store = store(dir.path()).await;
-    let kept = store
-        .case(GuildId(GUILD), 1)
-        .await
-        .expect("read")
-        .expect("case");
+    let kept = first_case_after_stop(bot).await;
     assert_eq!(kept.dm.as_deref(), Some("sent"));
     assert_eq!(
         kept.post,
@@ -1367,13 +1372,7 @@ async fn closed_dms_are_noted_on_the_case_and_the_ban_happens() {
         said.contains("not delivered: Discord refused it (error 50007"),
         "{said}"
     );
-    let dir = bot.stop();
-    let store = store(dir.path()).await;
-    let kept = store
-        .case(GuildId(GUILD), 1)
-        .await
-        .expect("read")
-        .expect("case");
+    let kept = first_case_after_stop(bot).await;
     let note = kept.dm.expect("a note on the case");
     assert!(note.contains("50007"), "{note}");
 }

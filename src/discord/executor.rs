@@ -509,7 +509,7 @@ impl DiscordExecutor {
         let embed = CreateEmbed::new()
             .title("steward")
             .description(truncate(text, 4000))
-            .colour(0xE6_7E_22);
+            .colour(crate::text::colour::ORANGE);
         // The nonce makes Discord answer a retry with the message already posted.
         let mut post = CreateMessage::new()
             .embed(embed)

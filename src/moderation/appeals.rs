@@ -12,7 +12,7 @@ use crate::engine::time::Timestamp;
 use crate::rules::Notify;
 use crate::store::appeals::{Appeal, AppealState, Appealable};
 use crate::store::cases::{Case, CaseKind};
-use crate::text::{escape, truncate};
+use crate::text::{colour, escape, truncate};
 
 /// The longest appeal a member may write, in characters.
 pub const MAX_APPEAL: usize = 1_000;
@@ -148,20 +148,27 @@ impl<E: Executor> Moderator<E> {
         Ok(AppealAnswer::Go)
     }
 
-    /// Accepts or denies appeal `id` for moderator `by`; returns what to tell them.
-    pub async fn decide_appeal(
+    /// Appeal `id` and the case it appeals, when both still exist.
+    pub async fn appeal_with_case(
         &self,
         id: i64,
+    ) -> Result<Option<(Appeal, Case)>, ModerationError> {
+        let Some(appeal) = self.store.appeal(id).await? else {
+            return Ok(None);
+        };
+        let case = self.store.case_by_id(appeal.case_id).await?;
+        Ok(case.map(|case| (appeal, case)))
+    }
+
+    /// Accepts or denies `appeal` of `case` for moderator `by`; returns what to tell them.
+    pub async fn decide_appeal(
+        &self,
+        (appeal, case): (Appeal, Case),
         accept: bool,
         by: UserId,
         now: Timestamp,
     ) -> Result<String, ModerationError> {
-        let Some(appeal) = self.store.appeal(id).await? else {
-            return Ok("This appeal no longer exists.".into());
-        };
-        let Some(case) = self.store.case_by_id(appeal.case_id).await? else {
-            return Ok("The case of this appeal no longer exists.".into());
-        };
+        let id = appeal.id;
         let state = if accept {
             AppealState::Accepted
         } else {
@@ -318,7 +325,7 @@ impl<E: Executor> Moderator<E> {
                 "Appeal denied".into()
             },
             description,
-            colour: if accept { 0x2E_CC_71 } else { 0x95_A5_A6 },
+            colour: if accept { colour::GREEN } else { colour::GREY },
             ..Post::default()
         };
         if let Err(e) = self.executor.direct_message(appeal.user, &post).await {
@@ -349,7 +356,7 @@ fn appeal_post(case: &Case, id: i64, text: &str) -> Post {
             ),
             ("Case reason".into(), truncate(&escape(&case.reason), 1_000)),
         ],
-        colour: 0x34_98_DB,
+        colour: colour::BLUE,
         buttons: vec![
             (accept.custom_id(), "Accept".into()),
             (deny.custom_id(), "Deny".into()),
@@ -365,7 +372,7 @@ mod tests {
     use super::*;
     use crate::engine::time::Duration;
     use crate::engine::verdict::Action;
-    use crate::moderation::{Posted, Recorder, Request, test_command};
+    use crate::moderation::{Recorder, Request, test_command};
     use crate::store::test_support::fresh;
 
     fn appeal_rules() -> crate::rules::LoadedRules {
@@ -385,6 +392,17 @@ mod tests {
             .await
             .expect("banned");
         (m, dir)
+    }
+
+    /// Decides appeal 1 of `m`'s store.
+    async fn decide(
+        m: &Moderator<Recorder>,
+        accept: bool,
+        by: UserId,
+        now: Timestamp,
+    ) -> Result<String, ModerationError> {
+        let found = m.appeal_with_case(1).await?.expect("appeal 1 and its case");
+        m.decide_appeal(found, accept, by, now).await
     }
 
     #[test]
@@ -424,14 +442,11 @@ mod tests {
     #[tokio::test]
     async fn the_ban_dm_carries_the_appeal_button() {
         let (m, _dir) = banned().await;
-        let dm = m
+        let (_, dm) = m
             .executor()
-            .posts()
+            .direct_messages()
             .into_iter()
-            .find_map(|p| match p {
-                Posted::Dm(_, post) => Some(post),
-                _ => None,
-            })
+            .next()
             .expect("a DM");
         assert_eq!(
             dm.buttons,
@@ -464,26 +479,17 @@ mod tests {
             matches!(again, AppealAnswer::No(_)),
             "one open appeal per case"
         );
-        let posted = m
+        let (_, posted) = m
             .executor()
-            .posts()
+            .channel_posts()
             .into_iter()
-            .find_map(|p| match p {
-                Posted::Post(ChannelId(800), post) => Some(post),
-                _ => None,
-            })
+            .find(|(channel, _)| *channel == ChannelId(800))
             .expect("the appeal's post");
         assert_eq!(posted.description, "I was hacked");
         assert_eq!(posted.buttons[0].0, "appeal-accept:1");
-        let said = m
-            .decide_appeal(1, true, moderator, Timestamp(4))
-            .await
-            .unwrap();
+        let said = decide(&m, true, moderator, Timestamp(4)).await.unwrap();
         assert!(said.starts_with("Appeal accepted"), "{said}");
-        let twice = m
-            .decide_appeal(1, true, moderator, Timestamp(5))
-            .await
-            .unwrap();
+        let twice = decide(&m, true, moderator, Timestamp(5)).await.unwrap();
         assert_eq!(twice, "This appeal was decided already.");
         let unbans = m
             .executor()
@@ -501,9 +507,7 @@ mod tests {
         m.submit_appeal(g, 1, member, "sorry", Timestamp(0))
             .await
             .unwrap();
-        m.decide_appeal(1, false, UserId(99), Timestamp(10))
-            .await
-            .unwrap();
+        decide(&m, false, UserId(99), Timestamp(10)).await.unwrap();
         let soon = m.may_appeal(g, 1, member, Timestamp(20)).await.unwrap();
         assert!(
             matches!(soon, AppealAnswer::No(ref why) if why.contains("denied")),
@@ -538,9 +542,7 @@ mod tests {
         m.submit_appeal(GuildId(1), 1, UserId(5), "it was a joke", Timestamp(1))
             .await
             .unwrap();
-        m.decide_appeal(1, true, UserId(99), Timestamp(2))
-            .await
-            .unwrap();
+        decide(&m, true, UserId(99), Timestamp(2)).await.unwrap();
         let warnings = store.warnings_for(GuildId(1), UserId(5)).await.unwrap();
         assert!(warnings[0].pardon.is_some());
     }

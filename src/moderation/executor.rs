@@ -346,6 +346,28 @@ impl Recorder {
         crate::lock::lock(&self.posts).clone()
     }
 
+    /// The posts made in channels, in order: (channel, post).
+    pub fn channel_posts(&self) -> Vec<(ChannelId, Post)> {
+        self.posts()
+            .into_iter()
+            .filter_map(|p| match p {
+                Posted::Post(channel, post) => Some((channel, post)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The direct messages sent, in order: (member, message).
+    pub fn direct_messages(&self) -> Vec<(UserId, Post)> {
+        self.posts()
+            .into_iter()
+            .filter_map(|p| match p {
+                Posted::Dm(user, post) => Some((user, post)),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn keep(&self, posted: Posted) -> usize {
         let mut posts = crate::lock::lock(&self.posts);
         posts.push(posted);

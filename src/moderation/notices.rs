@@ -7,6 +7,7 @@ use super::{Delivery, Executor, ModerationError, Moderator, Post};
 use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::rules::Notify;
 use crate::store::cases::{Actor, Case, CaseKind};
+use crate::text::colour::{BLUE, DARK_RED, GREEN, GREY, ORANGE, RED, YELLOW};
 use crate::text::{escape, truncate};
 
 /// Where a case's evidence was posted: (channel, message).
@@ -230,17 +231,15 @@ pub(super) fn pardon_post(case: &Case, moderator: UserId, reason: &str) -> Post 
     }
 }
 
-const GREEN: u32 = 0x2E_CC_71;
-
 fn colour(kind: CaseKind) -> u32 {
     match kind {
-        CaseKind::Warn => 0xF1_C4_0F,
-        CaseKind::Timeout => 0xE6_7E_22,
-        CaseKind::Kick => 0xE7_4C_3C,
-        CaseKind::Ban | CaseKind::Softban | CaseKind::Raid => 0x99_2D_22,
+        CaseKind::Warn => YELLOW,
+        CaseKind::Timeout => ORANGE,
+        CaseKind::Kick => RED,
+        CaseKind::Ban | CaseKind::Softban | CaseKind::Raid => DARK_RED,
         CaseKind::Unban => GREEN,
-        CaseKind::Note => 0x95_A5_A6,
-        CaseKind::Delete | CaseKind::Lockdown => 0x34_98_DB,
+        CaseKind::Note => GREY,
+        CaseKind::Delete | CaseKind::Lockdown => BLUE,
     }
 }
 
@@ -269,28 +268,6 @@ mod tests {
         }
     }
 
-    fn dms(recorder: &Recorder) -> Vec<(UserId, Post)> {
-        recorder
-            .posts()
-            .into_iter()
-            .filter_map(|p| match p {
-                Posted::Dm(user, post) => Some((user, post)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn posts(recorder: &Recorder) -> Vec<(ChannelId, Post)> {
-        recorder
-            .posts()
-            .into_iter()
-            .filter_map(|p| match p {
-                Posted::Post(channel, post) => Some((channel, post)),
-                _ => None,
-            })
-            .collect()
-    }
-
     fn field<'a>(post: &'a Post, name: &str) -> &'a str {
         post.fields
             .iter()
@@ -307,7 +284,7 @@ mod tests {
             .await
             .expect("performed");
         assert_eq!(performed.outcome, Ok(ExecOutcome::Done));
-        let sent = dms(m.executor());
+        let sent = m.executor().direct_messages();
         assert_eq!(sent.len(), 1);
         let (user, notice) = &sent[0];
         assert_eq!(*user, UserId(5));
@@ -320,7 +297,7 @@ mod tests {
         assert!(matches!(m.executor().requests()[..], [Request::Ban { .. }]));
         let case = store.case(GuildId(1), 1).await.unwrap().expect("case");
         assert_eq!(case.dm.as_deref(), Some("sent"));
-        let posted = posts(m.executor());
+        let posted = m.executor().channel_posts();
         assert_eq!(posted.len(), 1);
         let (channel, post) = &posted[0];
         assert_eq!(*channel, ChannelId(600));
@@ -345,7 +322,7 @@ mod tests {
             .await
             .expect("performed");
         assert_eq!(performed.outcome, Ok(ExecOutcome::Done));
-        assert!(dms(m.executor()).is_empty());
+        assert!(m.executor().direct_messages().is_empty());
         assert!(matches!(m.executor().requests()[..], [Request::Ban { .. }]));
         let case = store.case(GuildId(1), 1).await.unwrap().expect("case");
         let note = case.dm.expect("a note");
@@ -366,10 +343,10 @@ mod tests {
         m.manual(&test_command(ban(), "raiding"), Timestamp(0))
             .await
             .expect("performed");
-        assert!(dms(m.executor()).is_empty());
+        assert!(m.executor().direct_messages().is_empty());
         let case = store.case(GuildId(1), 1).await.unwrap().expect("case");
         assert_eq!(case.dm, None);
-        let posted = posts(m.executor());
+        let posted = m.executor().channel_posts();
         assert!(field(&posted[0].1, "Not applied").starts_with("refused"));
     }
 
@@ -384,11 +361,11 @@ mod tests {
             .await
             .expect("performed");
         assert!(
-            dms(m.executor()).is_empty(),
+            m.executor().direct_messages().is_empty(),
             "timeouts are not in notify.on"
         );
         assert_eq!(
-            posts(m.executor()).len(),
+            m.executor().channel_posts().len(),
             1,
             "the case is posted all the same"
         );
@@ -410,7 +387,7 @@ mod tests {
         )
         .await
         .expect("applied");
-        let posted = posts(m.executor());
+        let posted = m.executor().channel_posts();
         let post = &posted[0].1;
         assert_eq!(field(post, "By"), "steward, rule `slurs`");
         assert_eq!(field(post, "Evidence"), "n1gg3r");
@@ -459,7 +436,7 @@ mod tests {
             .await
             .expect("pardoned");
         let warn_case = store.case(GuildId(1), 1).await.unwrap().expect("case");
-        let posted = posts(m.executor());
+        let posted = m.executor().channel_posts();
         let pardon = &posted.last().expect("a pardon post").1;
         assert_eq!(pardon.reply_to, warn_case.post.map(|(_, m)| MessageId(m)));
         assert!(pardon.description.contains("apologised"));
@@ -475,7 +452,7 @@ mod tests {
         };
         m.unban(&command, Timestamp(3)).await.expect("unbanned");
         let ban_case = store.case(GuildId(1), 2).await.unwrap().expect("case");
-        let posted = posts(m.executor());
+        let posted = m.executor().channel_posts();
         let unban = &posted.last().expect("the unban's post").1;
         assert_eq!(unban.title, "Case #3 · unban");
         assert_eq!(unban.reply_to, ban_case.post.map(|(_, m)| MessageId(m)));

@@ -208,7 +208,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::moderation::{Posted, Recorder};
+    use crate::moderation::Recorder;
     use crate::store::test_support::fresh;
 
     const LOGGED: &str = "settings:\n  logs: {messages: \"700\", members: \"701\", \
@@ -219,17 +219,6 @@ mod tests {
         let rules =
             crate::rules::parse(source, Path::new("t.yaml"), Path::new(".")).expect("rules");
         (Moderator::new(store, Recorder::default(), &rules), dir)
-    }
-
-    fn posted(m: &Moderator<Recorder>) -> Vec<(ChannelId, Post)> {
-        m.executor()
-            .posts()
-            .into_iter()
-            .filter_map(|p| match p {
-                Posted::Post(channel, post) => Some((channel, post)),
-                _ => None,
-            })
-            .collect()
     }
 
     fn said(channel: u64, content: &str) -> KeptMessage {
@@ -249,7 +238,7 @@ mod tests {
         );
         log.deleted(&m, GuildId(1), ChannelId(10), MessageId(9))
             .await;
-        let posts = posted(&m);
+        let posts = m.executor().channel_posts();
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].0, ChannelId(700));
         assert_eq!(posts[0].1.description, "you all stink");
@@ -272,7 +261,7 @@ mod tests {
                 .await;
         }
         assert!(log.kept().is_empty());
-        assert!(posted(&m).is_empty());
+        assert!(m.executor().channel_posts().is_empty());
     }
 
     #[tokio::test]
@@ -283,7 +272,7 @@ mod tests {
         log.deleted(&m, GuildId(1), ChannelId(10), MessageId(9))
             .await;
         assert!(log.kept().is_empty());
-        assert!(posted(&m).is_empty());
+        assert!(m.executor().channel_posts().is_empty());
     }
 
     #[tokio::test]
@@ -300,7 +289,7 @@ mod tests {
         log.removing(GuildId(1), MessageId(9), "scams");
         log.deleted(&m, GuildId(1), ChannelId(10), MessageId(9))
             .await;
-        let posts = posted(&m);
+        let posts = m.executor().channel_posts();
         assert!(
             posts[0]
                 .1
@@ -362,7 +351,9 @@ mod tests {
             .await;
         log.left(&m, GuildId(1), UserId(5), "gone", Some(&[11]))
             .await;
-        let titles: Vec<(u64, String)> = posted(&m)
+        let titles: Vec<(u64, String)> = m
+            .executor()
+            .channel_posts()
             .into_iter()
             .map(|(c, p)| (c.0, p.title))
             .collect();

@@ -4,15 +4,10 @@
 use crate::engine::event::{ChannelId, GuildId, MessageId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 use crate::moderation::Post;
+use crate::text::colour::{BLUE, GREEN, GREY, ORANGE, RED};
 use crate::text::{escape, truncate};
 
 use super::KeptMessage;
-
-const RED: u32 = 0xE7_4C_3C;
-const BLUE: u32 = 0x34_98_DB;
-const GREEN: u32 = 0x2E_CC_71;
-const ORANGE: u32 = 0xE6_7E_22;
-const GREY: u32 = 0x95_A5_A6;
 
 /// Longest description Discord shows in an embed.
 const DESCRIPTION: usize = 4_000;

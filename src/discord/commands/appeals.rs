@@ -74,15 +74,12 @@ pub async fn appeal_interaction(ctx: &SContext, data: &Data, interaction: &Inter
 /// case's sanction needs.
 async fn decide(ctx: &SContext, data: &Data, press: &ComponentInteraction, id: i64, accept: bool) {
     let by = UserId(press.user.id.get());
-    let store = data.moderator.store();
-    let found = match store.appeal(id).await {
-        Ok(Some(appeal)) => store
-            .case_by_id(appeal.case_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|case| (appeal, case)),
-        _ => None,
+    let found = match data.moderator.appeal_with_case(id).await {
+        Ok(found) => found,
+        Err(e) => {
+            respond(ctx, press, message(format!("Not done: {e}"))).await;
+            return;
+        }
     };
     let Some((appeal, case)) = found else {
         respond(ctx, press, message("This appeal no longer exists.".into())).await;
@@ -121,7 +118,11 @@ async fn decide(ctx: &SContext, data: &Data, press: &ComponentInteraction, id: i
     if let Err(e) = press.defer_ephemeral(&ctx.http).await {
         tracing::warn!(error = %e, "acknowledging an appeal decision");
     }
-    let said = match data.moderator.decide_appeal(id, accept, by, now()).await {
+    let said = match data
+        .moderator
+        .decide_appeal((appeal, case), accept, by, now())
+        .await
+    {
         Ok(said) => said,
         Err(e) => format!("Not done: {e}"),
     };

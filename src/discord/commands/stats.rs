@@ -51,13 +51,12 @@ const CHART: &str = "stats.png";
 /// The chart of `stats`, drawn off the async threads; `None` (and a log line) when it
 /// cannot be drawn, so the text answer still goes out.
 async fn chart(stats: CommunityStats) -> Option<CreateAttachment> {
-    let drawn = tokio::task::spawn_blocking(move || crate::chart::activity_png(&stats)).await;
+    let drawn = tokio::task::spawn_blocking(move || crate::chart::activity_png(&stats))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|png| png.map_err(|e| e.to_string()));
     match drawn {
-        Ok(Ok(png)) => Some(CreateAttachment::bytes(png, CHART)),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "drawing the /stats chart");
-            None
-        }
+        Ok(png) => Some(CreateAttachment::bytes(png, CHART)),
         Err(e) => {
             tracing::warn!(error = %e, "drawing the /stats chart");
             None
