@@ -13,6 +13,7 @@ use steward::moderation::{Moderator, Recorder};
 use steward::replay::{self, output};
 use steward::rules::{self, LoadedRules};
 use steward::store::audit::AuditCheck;
+use steward::store::display_url;
 use steward::store::{DEFAULT_DATABASE_URL, Store};
 
 /// steward: Discord community moderation.
@@ -47,7 +48,7 @@ enum Command {
     },
     /// Create the database if needed and apply pending migrations.
     Migrate {
-        /// The database: a SQLite file path or `sqlite://` URL.
+        /// The database: a SQLite file path, `sqlite://` or `postgres://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
     },
@@ -80,7 +81,7 @@ struct RunArgs {
     /// Rules file (default: the built-in example rules).
     #[arg(long, env = "STEWARD_RULES")]
     rules: Option<PathBuf>,
-    /// The database: a SQLite file path or `sqlite://` URL.
+    /// The database: a SQLite file path, `sqlite://` or `postgres://` URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database: String,
     /// How long a steward process on the same database may stay silent before the
@@ -118,7 +119,7 @@ struct ExportArgs {
     guild: Option<u64>,
     #[arg(long, value_enum, default_value_t = ExportFormatArg::Jsonl)]
     format: ExportFormatArg,
-    /// The database: a SQLite file path or `sqlite://` URL.
+    /// The database: a SQLite file path, `sqlite://` or `postgres://` URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database: String,
 }
@@ -127,13 +128,16 @@ struct ExportArgs {
 enum AuditCommand {
     /// Check the hash chain; names the first row that was changed or removed.
     Verify {
-        /// The database: a SQLite file path or `sqlite://` URL.
+        /// The database: a SQLite file path, `sqlite://` or `postgres://` URL.
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database: String,
         /// The anchor file `run` keeps (default: beside the database, `.anchor` added);
         /// finds rows removed from the end of the log.
         #[arg(long)]
         anchor: Option<PathBuf>,
+        /// Check only this server's chain.
+        #[arg(long)]
+        guild: Option<u64>,
     },
 }
 
@@ -254,14 +258,14 @@ fn spool_stdin() -> std::io::Result<Spooled> {
 async fn open_store(database: &str) -> anyhow::Result<Store> {
     Store::open(database)
         .await
-        .with_context(|| format!("opening the database {database}"))
+        .with_context(|| format!("opening the database {}", display_url(database)))
 }
 
 /// For commands that read what is stored: a missing database is an error, not a new one.
 async fn open_existing_store(database: &str) -> anyhow::Result<Store> {
     Store::open_existing(database)
         .await
-        .with_context(|| format!("opening the database {database}"))
+        .with_context(|| format!("opening the database {}", display_url(database)))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -273,8 +277,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema { server } => print_schema(server),
         Command::Migrate { database } => migrate(&database).await,
         Command::Audit {
-            command: AuditCommand::Verify { database, anchor },
-        } => verify_audit(&database, anchor).await,
+            command:
+                AuditCommand::Verify {
+                    database,
+                    anchor,
+                    guild,
+                },
+        } => verify_audit(&database, anchor, guild).await,
         Command::Export(args) => export_records(args).await,
     }
 }
@@ -431,16 +440,26 @@ async fn run_bot(args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn migrate(database: &str) -> anyhow::Result<ExitCode> {
     let store = open_store(database).await?;
     store.close().await;
-    println!("{database}: migrated");
+    println!("{}: migrated", display_url(database));
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify_audit(database: &str, anchor: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+async fn verify_audit(
+    database: &str,
+    anchor: Option<PathBuf>,
+    guild: Option<u64>,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(database).await?;
-    let check = store
-        .verify_audit()
-        .await
-        .context("reading the audit log")?;
+    let shown = display_url(database);
+    let check = match guild {
+        Some(id) => {
+            store
+                .verify_audit_chain(steward::engine::event::GuildId(id))
+                .await
+        }
+        None => store.verify_audit().await,
+    }
+    .context("reading the audit log")?;
     let anchor = anchor.or_else(|| steward::store::anchor::anchor_path(database));
     let anchors = match &anchor {
         Some(path) => steward::store::anchor::read_anchors(path)?,
@@ -454,8 +473,12 @@ async fn verify_audit(database: &str, anchor: Option<PathBuf>) -> anyhow::Result
         }
     }
     store.close().await;
+    let what = match guild {
+        Some(id) => format!("audit chain of server {id}"),
+        None => "audit log".to_string(),
+    };
     match (check, problem) {
-        (AuditCheck::Intact { .. }, Some(problem)) => refuse(format!("{database}: {problem}")),
+        (AuditCheck::Intact { .. }, Some(problem)) => refuse(format!("{shown}: {problem}")),
         (AuditCheck::Intact { rows }, None) => {
             let against = match (&anchor, anchors.len()) {
                 (Some(path), n) if n > 0 => {
@@ -463,10 +486,10 @@ async fn verify_audit(database: &str, anchor: Option<PathBuf>) -> anyhow::Result
                 }
                 _ => "; no anchor file to check its end against".to_string(),
             };
-            println!("{database}: audit log intact ({rows} rows){against}");
+            println!("{shown}: {what} intact ({rows} rows){against}");
             Ok(ExitCode::SUCCESS)
         }
-        (AuditCheck::Broken { id, why }, _) => refuse(format!("{database}: audit row {id}: {why}")),
+        (AuditCheck::Broken { id, why }, _) => refuse(format!("{shown}: audit row {id}: {why}")),
     }
 }
 

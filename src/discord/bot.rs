@@ -65,7 +65,7 @@ impl std::fmt::Debug for BotConfig {
             .field("proxy", &self.proxy)
             .field("rules", &self.rules.origin)
             .field("rules_path", &self.rules_path)
-            .field("database", &self.database)
+            .field("database", &crate::store::display_url(&self.database))
             .finish()
     }
 }

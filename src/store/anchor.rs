@@ -18,9 +18,23 @@ pub struct Anchor {
     pub at: Timestamp,
     /// Rows in the chain then.
     pub rows: u64,
-    /// The newest row's id and hash then (none while the chain is empty).
+    /// The newest row's id and hash then among rows written before each server had its
+    /// own chain (none when there are none).
     pub last_id: Option<i64>,
     pub hash: Option<String>,
+    /// The head of every chain then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainHead>,
+}
+
+/// The newest row of one audit chain at one moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    /// The server whose chain it is (0: steward's own rows).
+    pub chain: i64,
+    /// The row's place in its chain.
+    pub seq: i64,
+    pub hash: String,
 }
 
 /// Why an anchor file could not be read or does not fit the chain.
@@ -103,50 +117,78 @@ pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>, AnchorError> {
 }
 
 impl Store {
-    /// The head of the audit chain now.
+    /// The head of every audit chain now.
     pub async fn audit_anchor(&self, at: Timestamp) -> Result<Anchor, StoreError> {
-        let (rows, head): (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM audit_log")
-                .fetch_one(&self.pool)
-                .await?;
-        let hash = match head {
-            Some(id) => {
-                sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = ?1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            None => None,
-        };
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        let legacy: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, hash FROM audit_log WHERE seq IS NULL ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let chains: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT a.chain, a.seq, a.hash FROM audit_log a
+             JOIN (SELECT chain, MAX(seq) AS seq FROM audit_log WHERE seq IS NOT NULL
+                   GROUP BY chain) h ON h.chain = a.chain AND h.seq = a.seq
+             ORDER BY a.chain",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(Anchor {
             at,
             rows: u64::try_from(rows).unwrap_or(0),
-            last_id: head,
-            hash,
+            last_id: legacy.as_ref().map(|(id, _)| *id),
+            hash: legacy.map(|(_, hash)| hash),
+            chains: chains
+                .into_iter()
+                .map(|(chain, seq, hash)| ChainHead { chain, seq, hash })
+                .collect(),
         })
     }
 
-    /// What is wrong between the chain and `anchor`, if anything: the anchored row is
+    /// What is wrong between the chains and `anchor`, if anything: an anchored row is
     /// gone, or holds another hash.
     pub async fn anchor_problem(&self, anchor: &Anchor) -> Result<Option<String>, StoreError> {
-        let (Some(id), Some(hash)) = (anchor.last_id, &anchor.hash) else {
-            return Ok(None);
-        };
-        let stored: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = ?1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
         let when = anchor.at.rfc3339();
-        Ok(match stored {
-            None => Some(format!(
-                "row {id}, the newest at {when} ({} rows, hash {hash}), is gone: rows were removed from the end of the log",
-                anchor.rows
-            )),
-            Some(found) if found != *hash => Some(format!(
-                "row {id} holds hash {found}, not {hash} as anchored at {when}: the log was rewritten"
-            )),
-            Some(_) => None,
-        })
+        if let (Some(id), Some(hash)) = (anchor.last_id, &anchor.hash) {
+            let stored: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1 AND seq IS NULL")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let place = format!("row {id}");
+            if let Some(problem) = compare(&place, stored, hash, &when) {
+                return Ok(Some(problem));
+            }
+        }
+        for head in &anchor.chains {
+            let stored: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM audit_log WHERE chain = $1 AND seq = $2")
+                    .bind(head.chain)
+                    .bind(head.seq)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let place = format!("row {} of chain {}", head.seq, head.chain);
+            if let Some(problem) = compare(&place, stored, &head.hash, &when) {
+                return Ok(Some(problem));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// What is wrong with the anchored row at `place` whose hash was `anchored`, given what
+/// the log holds there now.
+fn compare(place: &str, stored: Option<String>, anchored: &str, when: &str) -> Option<String> {
+    match stored {
+        None => Some(format!(
+            "{place}, the newest of its chain at {when} (hash {anchored}), is gone: rows were removed from the end of the log"
+        )),
+        Some(found) if found != anchored => Some(format!(
+            "{place} holds hash {found}, not {anchored} as anchored at {when}: the log was rewritten"
+        )),
+        Some(_) => None,
     }
 }
 
@@ -182,11 +224,8 @@ mod tests {
         assert_eq!(read_anchors(&path).unwrap(), vec![anchor.clone()]);
         assert_eq!(store.anchor_problem(&anchor).await.unwrap(), None);
         // Someone goes around the trigger and cuts the last two rows.
-        sqlx::query("DROP TRIGGER audit_log_no_delete")
-            .execute(&store.pool)
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM audit_log WHERE id > 3")
+        crate::store::test_support::drop_trigger(&store, "audit_log_no_delete").await;
+        sqlx::query("DELETE FROM audit_log WHERE seq > 3")
             .execute(&store.pool)
             .await
             .unwrap();

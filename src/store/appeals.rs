@@ -6,13 +6,28 @@ use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::{Duration, Timestamp};
 
 /// Where an appeal stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppealState {
     Open,
     Accepted,
     Denied,
 }
+
+impl super::names::StoredName for AppealState {
+    const ALL: &'static [AppealState] = &[
+        AppealState::Open,
+        AppealState::Accepted,
+        AppealState::Denied,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            AppealState::Open => "open",
+            AppealState::Accepted => "accepted",
+            AppealState::Denied => "denied",
+        }
+    }
+}
+super::names::stored_by_name!(AppealState);
 
 /// One appeal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,7 +94,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Appealable, StoreError> {
         let open: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM appeals WHERE case_id = ?1 AND state = 'open'")
+            sqlx::query_scalar("SELECT id FROM appeals WHERE case_id = $1 AND state = 'open'")
                 .bind(case_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -87,7 +102,7 @@ impl Store {
             return Ok(Appealable::AlreadyOpen);
         }
         let denied: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(decided_at) FROM appeals WHERE case_id = ?1 AND state = 'denied'",
+            "SELECT MAX(decided_at) FROM appeals WHERE case_id = $1 AND state = 'denied'",
         )
         .bind(case_id)
         .fetch_one(&self.pool)
@@ -110,7 +125,7 @@ impl Store {
     ) -> Result<Option<i64>, StoreError> {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO appeals (guild_id, case_id, user_id, text, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'open', ?5)
+             VALUES ($1, $2, $3, $4, 'open', $5)
              ON CONFLICT (case_id) WHERE state = 'open' DO NOTHING
              RETURNING id",
         )
@@ -119,14 +134,14 @@ impl Store {
         .bind(sql_id(user.0)?)
         .bind(text)
         .bind(now.0)
-        .fetch_optional(&mut *self.writer().await)
+        .fetch_optional(&mut *self.writer().await?)
         .await?;
         Ok(id)
     }
 
     /// Appeal `id`, if there is one.
     pub async fn appeal(&self, id: i64) -> Result<Option<Appeal>, StoreError> {
-        let row: Option<AppealRow> = sqlx::query_as("SELECT * FROM appeals WHERE id = ?1")
+        let row: Option<AppealRow> = sqlx::query_as("SELECT * FROM appeals WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -140,11 +155,11 @@ impl Store {
         channel: u64,
         message: u64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appeals SET post_channel_id = ?1, post_message_id = ?2 WHERE id = ?3")
+        sqlx::query("UPDATE appeals SET post_channel_id = $1, post_message_id = $2 WHERE id = $3")
             .bind(sql_id(channel)?)
             .bind(sql_id(message)?)
             .bind(id)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
@@ -159,14 +174,14 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE appeals SET state = ?1, decided_by = ?2, decided_at = ?3
-             WHERE id = ?4 AND state = 'open'",
+            "UPDATE appeals SET state = $1, decided_by = $2, decided_at = $3
+             WHERE id = $4 AND state = 'open'",
         )
         .bind(state)
         .bind(sql_id(by.0)?)
         .bind(now.0)
         .bind(id)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -175,10 +190,10 @@ impl Store {
     pub async fn reopen_appeal(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE appeals SET state = 'open', decided_by = NULL, decided_at = NULL
-             WHERE id = ?1",
+             WHERE id = $1",
         )
         .bind(id)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }

@@ -2,15 +2,14 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::AnyConnection;
 
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
 
 /// What kind of case; the names are stored and exported as written here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CaseKind {
     Warn,
     Timeout,
@@ -23,6 +22,14 @@ pub enum CaseKind {
     Lockdown,
     Raid,
 }
+
+impl super::names::StoredName for CaseKind {
+    const ALL: &'static [CaseKind] = &CaseKind::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+super::names::stored_by_name!(CaseKind);
 
 impl CaseKind {
     /// Every kind, in the order moderators see them listed.
@@ -173,10 +180,11 @@ impl Store {
         let (id, number, intent_id) = tokio::select! {
             biased;
             answer = ticket.answer() => answer?,
-            mut conn = self.writer() => {
+            conn = self.writer() => {
+                let mut conn = conn?;
                 let batch = self.case_queue.take(MAX_CASE_BATCH);
                 if !batch.is_empty() {
-                    let written = write_cases(&mut conn, &batch.items(), &self.owner).await;
+                    let written = write_cases_retrying(&mut conn, &batch.items(), &self.owner).await;
                     batch.answer(written);
                 }
                 drop(conn);
@@ -206,7 +214,7 @@ impl Store {
     /// Case `number` of `guild`.
     pub async fn case(&self, guild: GuildId, number: u64) -> Result<Option<Case>, StoreError> {
         let row =
-            sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE guild_id = ?1 AND number = ?2")
+            sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE guild_id = $1 AND number = $2")
                 .bind(sql_id(guild.0)?)
                 .bind(number as i64)
                 .fetch_optional(&self.pool)
@@ -216,7 +224,7 @@ impl Store {
 
     /// The case with row id `id`.
     pub async fn case_by_id(&self, id: i64) -> Result<Option<Case>, StoreError> {
-        let row = sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE id = ?1")
+        let row = sqlx::query_as::<_, CaseRow>("SELECT * FROM cases WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -226,7 +234,7 @@ impl Store {
     /// Every case about `target` in `guild`, oldest first.
     pub async fn cases_for(&self, guild: GuildId, target: UserId) -> Result<Vec<Case>, StoreError> {
         let rows = sqlx::query_as::<_, CaseRow>(
-            "SELECT * FROM cases WHERE guild_id = ?1 AND target_id = ?2 ORDER BY number",
+            "SELECT * FROM cases WHERE guild_id = $1 AND target_id = $2 ORDER BY number",
         )
         .bind(sql_id(guild.0)?)
         .bind(sql_id(target.0)?)
@@ -272,10 +280,10 @@ impl Store {
         editor: Option<UserId>,
         at: Timestamp,
     ) -> Result<Case, StoreError> {
-        let mut conn = self.writer().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.writer().await?;
+        let mut tx = self.begin_write(&mut conn).await?;
         let (id, old): (i64, String) =
-            sqlx::query_as("SELECT id, reason FROM cases WHERE guild_id = ?1 AND number = ?2")
+            sqlx::query_as("SELECT id, reason FROM cases WHERE guild_id = $1 AND number = $2")
                 .bind(sql_id(guild.0)?)
                 .bind(number as i64)
                 .fetch_optional(&mut *tx)
@@ -283,7 +291,7 @@ impl Store {
                 .ok_or_else(|| StoreError::NotFound(format!("there is no case #{number}")))?;
         sqlx::query(
             "INSERT INTO case_reason_edits (case_id, old_reason, new_reason, editor_id, edited_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(&old)
@@ -292,7 +300,7 @@ impl Store {
         .bind(at.0)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE cases SET reason = ?1 WHERE id = ?2")
+        sqlx::query("UPDATE cases SET reason = $1 WHERE id = $2")
             .bind(reason)
             .bind(id)
             .execute(&mut *tx)
@@ -308,7 +316,7 @@ impl Store {
     pub async fn reason_edits(&self, case_id: i64) -> Result<Vec<ReasonEdit>, StoreError> {
         let rows: Vec<(String, String, Option<i64>, i64)> = sqlx::query_as(
             "SELECT old_reason, new_reason, editor_id, edited_at FROM case_reason_edits
-             WHERE case_id = ?1 ORDER BY id",
+             WHERE case_id = $1 ORDER BY id",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
@@ -331,28 +339,28 @@ impl Store {
         channel: u64,
         message: u64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE cases SET post_channel_id = ?1, post_message_id = ?2 WHERE id = ?3")
+        sqlx::query("UPDATE cases SET post_channel_id = $1, post_message_id = $2 WHERE id = $3")
             .bind(sql_id(channel)?)
             .bind(sql_id(message)?)
             .bind(case_id)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
 
     /// Notes how telling the member about case `case_id` by DM went.
     pub async fn set_case_dm(&self, case_id: i64, note: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE cases SET dm = ?1 WHERE id = ?2")
+        sqlx::query("UPDATE cases SET dm = $1 WHERE id = $2")
             .bind(note)
             .bind(case_id)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
 
     /// Whether the case is still active (a temporary sanction's end has not run).
     pub async fn case_active(&self, case_id: i64) -> Result<bool, StoreError> {
-        let active: Option<i64> = sqlx::query_scalar("SELECT active FROM cases WHERE id = ?1")
+        let active: Option<i64> = sqlx::query_scalar("SELECT active FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -365,19 +373,19 @@ impl Store {
         case_id: i64,
         outcome: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE cases SET active = 0, outcome = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE cases SET active = 0, outcome = $2 WHERE id = $1")
             .bind(case_id)
             .bind(outcome)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
 
     /// Marks a case as no longer in force (a ban lifted, a timeout ended).
     pub async fn close_case(&self, case_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE cases SET active = 0 WHERE id = ?1")
+        sqlx::query("UPDATE cases SET active = 0 WHERE id = $1")
             .bind(case_id)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
@@ -393,10 +401,31 @@ pub(crate) struct CaseWrite {
     intent: Option<String>,
 }
 
+/// [`write_cases`], again when another process took one of the numbers first (its
+/// statement fails whole on the unique number, and the next try counts from the new
+/// highest).
+async fn write_cases_retrying(
+    conn: &mut AnyConnection,
+    writes: &[&CaseWrite],
+    owner: &str,
+) -> Result<Vec<CaseWritten>, StoreError> {
+    let mut tries = 0;
+    loop {
+        match write_cases(conn, writes, owner).await {
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.is_unique_violation() && tries < 20 =>
+            {
+                tries += 1;
+            }
+            written => return written,
+        }
+    }
+}
+
 /// Writes `writes` in one transaction: the cases, then the outbox rows that point at
 /// them. Each case's row id and number, and its outbox row's id, in order.
 async fn write_cases(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     writes: &[&CaseWrite],
     owner: &str,
 ) -> Result<Vec<CaseWritten>, StoreError> {
@@ -438,7 +467,7 @@ const MAX_CASE_BATCH: usize = 500;
 /// cases of the same guild. The statement reads the table it writes, so SQLite evaluates
 /// every number before inserting any row, and the writer lock keeps other writers out.
 async fn insert_cases(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     cases: &[&NewCase],
 ) -> Result<Vec<(i64, u64)>, StoreError> {
     let mut place: HashMap<GuildId, i64> = HashMap::new();
@@ -450,34 +479,36 @@ async fn insert_cases(
             *n
         })
         .collect();
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let sql = format!(
         "INSERT INTO cases (guild_id, number, kind, target_id, moderator_id, rule, reason,
              evidence, normalized, span_start, span_end, rules_hash, created_at, expires_at)
          SELECT v.column1,
              (SELECT COALESCE(MAX(number), 0) FROM cases WHERE guild_id = v.column1) + v.column2,
              v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9,
              v.column10, v.column11, v.column12, v.column13, v.column14
-         FROM (",
+         FROM (VALUES {}) AS v RETURNING id, guild_id, number",
+        super::values_list(cases.len(), 14)
     );
-    query.push_values(cases.iter().zip(&places), |mut b, (c, place)| {
+    let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+    for (c, place) in cases.iter().zip(&places) {
         let span = c.evidence.span;
-        b.push_bind(c.guild.0 as i64)
-            .push_bind(*place)
-            .push_bind(c.kind)
-            .push_bind(c.target.0 as i64)
-            .push_bind(c.actor.user_id().map(|u| u.0 as i64))
-            .push_bind(c.actor.rule())
-            .push_bind(c.reason.as_str())
-            .push_bind(c.evidence.original.as_deref())
-            .push_bind(c.evidence.normalized.as_deref())
-            .push_bind(span.map(|s| s.0 as i64))
-            .push_bind(span.map(|s| s.1 as i64))
-            .push_bind(c.rules_hash.as_deref())
-            .push_bind(c.created_at.0)
-            .push_bind(c.expires_at.map(|t| t.0));
-    });
-    query.push(") AS v RETURNING id, guild_id, number");
-    let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        query = query
+            .bind(c.guild.0 as i64)
+            .bind(*place)
+            .bind(c.kind)
+            .bind(c.target.0 as i64)
+            .bind(c.actor.user_id().map(|u| u.0 as i64))
+            .bind(c.actor.rule())
+            .bind(c.reason.as_str())
+            .bind(c.evidence.original.as_deref())
+            .bind(c.evidence.normalized.as_deref())
+            .bind(span.map(|s| s.0 as i64))
+            .bind(span.map(|s| s.1 as i64))
+            .bind(c.rules_hash.as_deref())
+            .bind(c.created_at.0)
+            .bind(c.expires_at.map(|t| t.0));
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
     // RETURNING gives no order; within a guild, numbers follow the batch's order.
     let mut by_guild: HashMap<GuildId, Vec<(u64, i64)>> = HashMap::new();
     for (id, guild, number) in rows {
@@ -502,9 +533,9 @@ async fn insert_cases(
         .collect()
 }
 
-/// Every case of one guild (`?1`) or all, in guild and number order.
+/// Every case of one guild (`$1`) or all, in guild and number order.
 const ALL_CASES: &str =
-    "SELECT * FROM cases WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY guild_id, number";
+    "SELECT * FROM cases WHERE $1 IS NULL OR guild_id = $1 ORDER BY guild_id, number";
 
 /// A case as its columns hold it.
 #[derive(sqlx::FromRow)]
@@ -524,7 +555,8 @@ struct CaseRow {
     rules_hash: Option<String>,
     created_at: i64,
     expires_at: Option<i64>,
-    active: bool,
+    /// 1 while in force, 0 once closed.
+    active: i64,
     outcome: Option<String>,
     post_channel_id: Option<i64>,
     post_message_id: Option<i64>,
@@ -556,7 +588,7 @@ impl CaseRow {
             rules_hash: self.rules_hash,
             created_at: Timestamp(self.created_at),
             expires_at: self.expires_at.map(Timestamp),
-            active: self.active,
+            active: self.active != 0,
             outcome: self.outcome,
             post: self
                 .post_channel_id

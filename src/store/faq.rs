@@ -1,6 +1,8 @@
-//! FAQ entries per guild, searched through an FTS5 index ranked by bm25.
+//! FAQ entries per guild, searched through SQLite's FTS5 index ranked by bm25, or
+//! PostgreSQL's full-text search ranked by `ts_rank`, with the same weights: titles most,
+//! then keywords, then answers.
 
-use super::{Store, StoreError, from_sql_id, sql_id};
+use super::{Backend, Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
 
@@ -37,7 +39,7 @@ impl Store {
     ) -> Result<FaqEntry, StoreError> {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO faq (guild_id, title, answer, keywords, author_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
              ON CONFLICT (guild_id, title) DO NOTHING RETURNING id",
         )
         .bind(sql_id(guild.0)?)
@@ -46,7 +48,7 @@ impl Store {
         .bind(keywords)
         .bind(sql_id(author.0)?)
         .bind(at.0)
-        .fetch_optional(&mut *self.writer().await)
+        .fetch_optional(&mut *self.writer().await?)
         .await?;
         let Some(id) = inserted else {
             return Err(StoreError::Conflict(format!(
@@ -75,15 +77,15 @@ impl Store {
         at: Timestamp,
     ) -> Result<FaqEntry, StoreError> {
         let row = sqlx::query_as::<_, FaqRow>(
-            "UPDATE faq SET answer = ?1, keywords = ?2, updated_at = ?3
-             WHERE guild_id = ?4 AND title = ?5 RETURNING *",
+            "UPDATE faq SET answer = $1, keywords = $2, updated_at = $3
+             WHERE guild_id = $4 AND title = $5 RETURNING *",
         )
         .bind(answer)
         .bind(keywords)
         .bind(at.0)
         .bind(sql_id(guild.0)?)
         .bind(title)
-        .fetch_optional(&mut *self.writer().await)
+        .fetch_optional(&mut *self.writer().await?)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("there is no entry titled `{title}`")))?;
         Ok(row.into_entry())
@@ -91,10 +93,10 @@ impl Store {
 
     /// Removes the entry titled `title`.
     pub async fn faq_remove(&self, guild: GuildId, title: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM faq WHERE guild_id = ?1 AND title = ?2")
+        let done = sqlx::query("DELETE FROM faq WHERE guild_id = $1 AND title = $2")
             .bind(sql_id(guild.0)?)
             .bind(title)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(
@@ -107,7 +109,7 @@ impl Store {
     /// Every entry of the guild, by title.
     pub async fn faq_list(&self, guild: GuildId) -> Result<Vec<FaqEntry>, StoreError> {
         let rows =
-            sqlx::query_as::<_, FaqRow>("SELECT * FROM faq WHERE guild_id = ?1 ORDER BY title")
+            sqlx::query_as::<_, FaqRow>("SELECT * FROM faq WHERE guild_id = $1 ORDER BY title")
                 .bind(sql_id(guild.0)?)
                 .fetch_all(&self.pool)
                 .await?;
@@ -122,20 +124,20 @@ impl Store {
         query: &str,
         limit: u32,
     ) -> Result<Vec<FaqHit>, StoreError> {
-        let Some(fts_query) = fts_query(query) else {
+        let terms = search_terms(query);
+        if terms.is_empty() {
             return Ok(Vec::new());
+        }
+        let (sql, search) = match self.backend {
+            Backend::Sqlite => (FTS5_SEARCH, fts5_query(&terms)),
+            Backend::Postgres => (POSTGRES_SEARCH, tsquery(&terms)),
         };
-        let rows = sqlx::query_as::<_, RankedFaqRow>(
-            "SELECT faq.*, bm25(faq_fts, 10.0, 1.0, 5.0) AS rank
-             FROM faq_fts JOIN faq ON faq.id = faq_fts.rowid
-             WHERE faq_fts MATCH ?1 AND faq.guild_id = ?2
-             ORDER BY rank LIMIT ?3",
-        )
-        .bind(fts_query)
-        .bind(sql_id(guild.0)?)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query_as::<_, RankedFaqRow>(sql)
+            .bind(search)
+            .bind(sql_id(guild.0)?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| FaqHit {
@@ -146,19 +148,55 @@ impl Store {
     }
 }
 
-/// Turns free text into an FTS5 query of quoted prefix terms, so no member input can be
-/// read as FTS5 syntax.
-fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+/// The search on SQLite: bm25 over title, answer and keywords, lower is better.
+const FTS5_SEARCH: &str = "SELECT faq.*, bm25(faq_fts, 10.0, 1.0, 5.0) AS rank
+     FROM faq_fts JOIN faq ON faq.id = faq_fts.rowid
+     WHERE faq_fts MATCH $1 AND faq.guild_id = $2
+     ORDER BY rank LIMIT $3";
+
+/// The search on PostgreSQL, over the expression the `faq_search` index holds; the rank
+/// is negated so that lower is better on both back ends.
+const POSTGRES_SEARCH: &str = "SELECT faq.*,
+        CAST(-ts_rank('{0.1, 0.2, 0.5, 1.0}', v.doc, q.query) AS DOUBLE PRECISION) AS rank
+     FROM faq
+     CROSS JOIN LATERAL (SELECT setweight(to_tsvector('english', title), 'A')
+                                || setweight(to_tsvector('english', keywords), 'B')
+                                || setweight(to_tsvector('english', answer), 'C') AS doc) v
+     CROSS JOIN (SELECT to_tsquery('english', $1) AS query) q
+     WHERE faq.guild_id = $2
+       AND (setweight(to_tsvector('english', title), 'A')
+            || setweight(to_tsvector('english', keywords), 'B')
+            || setweight(to_tsvector('english', answer), 'C')) @@ q.query
+     ORDER BY rank, faq.id LIMIT $3";
+
+/// The words of free text, lowercased: letters and digits only, so no member input can
+/// be read as query syntax; at most 16.
+fn search_terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(16)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" OR "))
+        .map(str::to_lowercase)
+        .collect()
 }
 
-/// An FAQ entry as its columns hold it.
+/// An FTS5 query matching any term as a prefix.
+fn fts5_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|w| format!("\"{w}\"*"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// A `to_tsquery` text matching any term as a prefix.
+fn tsquery(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 #[derive(sqlx::FromRow)]
 struct FaqRow {
     id: i64,

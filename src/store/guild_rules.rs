@@ -16,14 +16,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO guild_rules (guild_id, content, hash, uploaded_by, uploaded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(sql_id(guild.0)?)
         .bind(content)
         .bind(hash)
         .bind(sql_id(by.0)?)
         .bind(at.0)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }

@@ -24,13 +24,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO rules_history (hash, content, loaded_at, loaded_by)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (hash) DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
         )
         .bind(hash)
         .bind(content)
         .bind(at.0)
         .bind(by)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -38,7 +38,7 @@ impl Store {
     /// The rules file with `hash`, if it was ever loaded.
     pub async fn rules_version(&self, hash: &str) -> Result<Option<RulesVersion>, StoreError> {
         let row: Option<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT hash, content, loaded_at, loaded_by FROM rules_history WHERE hash = ?1",
+            "SELECT hash, content, loaded_at, loaded_by FROM rules_history WHERE hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.pool)

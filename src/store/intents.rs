@@ -1,6 +1,8 @@
 //! The outbox of requests to Discord: each is stored before it is sent and closed with
 //! its outcome, so a run that dies mid-call leaves a row saying what was under way.
 
+use sqlx::AnyConnection;
+
 use super::{Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::GuildId;
 use crate::engine::time::Timestamp;
@@ -38,7 +40,7 @@ const MAX_OUTBOX_BATCH: usize = 500;
 
 /// Writes `writes` in order in one transaction; the id of each opened row (0 for closes).
 async fn write_outbox(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     writes: &[&OutboxWrite],
     owner: &str,
 ) -> Result<Vec<i64>, StoreError> {
@@ -80,7 +82,7 @@ async fn write_outbox(
 
 /// Inserts one open outbox row on `conn`; returns its id.
 pub(crate) async fn insert_intent(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     guild: GuildId,
     request: &str,
     case_id: Option<i64>,
@@ -89,7 +91,7 @@ pub(crate) async fn insert_intent(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
-         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(sql_id(guild.0)?)
     .bind(request)
@@ -102,15 +104,15 @@ pub(crate) async fn insert_intent(
 
 /// Closes outbox row `id` on `conn` with how its request ended.
 pub(crate) async fn close_row(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     id: i64,
     state: IntentState,
     note: Option<&str>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE sanction_intents SET state = ?2, note = ?3, finished_at = ?4
-         WHERE id = ?1 AND state = 'open'",
+        "UPDATE sanction_intents SET state = $2, note = $3, finished_at = $4
+         WHERE id = $1 AND state = 'open'",
     )
     .bind(id)
     .bind(state)
@@ -122,13 +124,25 @@ pub(crate) async fn close_row(
 }
 
 /// How a request ended, as the outbox keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntentState {
     Done,
     Refused,
     Failed,
 }
+
+impl super::names::StoredName for IntentState {
+    const ALL: &'static [IntentState] =
+        &[IntentState::Done, IntentState::Refused, IntentState::Failed];
+    fn name(self) -> &'static str {
+        match self {
+            IntentState::Done => "done",
+            IntentState::Refused => "refused",
+            IntentState::Failed => "failed",
+        }
+    }
+}
+super::names::stored_by_name!(IntentState);
 
 impl Store {
     /// Stores `request` as under way; returns its id.
@@ -175,7 +189,8 @@ impl Store {
         tokio::select! {
             biased;
             answer = ticket.answer() => answer,
-            mut conn = self.writer() => {
+            conn = self.writer() => {
+                let mut conn = conn?;
                 let batch = self.outbox_queue.take(MAX_OUTBOX_BATCH);
                 if !batch.is_empty() {
                     let written = write_outbox(&mut conn, &batch.items(), &self.owner).await;
@@ -197,18 +212,18 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<OpenIntent>, StoreError> {
         let rows: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
-            "UPDATE sanction_intents SET lease_owner = ?1, lease_until = ?2
+            "UPDATE sanction_intents SET lease_owner = $1, lease_until = $2
              WHERE state = 'open'
-               AND ((lease_until IS NULL AND created_at < ?3) OR lease_until < ?4
+               AND ((lease_until IS NULL AND created_at < $3) OR lease_until < $4
                     OR lease_owner IN (SELECT owner FROM processes
-                                       WHERE seen_at + timeout_ms < ?4))
+                                       WHERE seen_at + timeout_ms < $4))
              RETURNING id, guild_id, request, case_id, created_at",
         )
         .bind(&*self.owner)
         .bind((now + super::timers::LEASE).0)
         .bind(stale_before.0)
         .bind(now.0)
-        .fetch_all(&mut *self.writer().await)
+        .fetch_all(&mut *self.writer().await?)
         .await?;
         let mut open = rows
             .into_iter()
@@ -234,7 +249,7 @@ impl Store {
         n: i64,
     ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT state, case_id FROM sanction_intents ORDER BY id DESC LIMIT ?1")
+            sqlx::query_as("SELECT state, case_id FROM sanction_intents ORDER BY id DESC LIMIT $1")
                 .bind(n)
                 .fetch_all(&self.pool)
                 .await?,

@@ -18,11 +18,11 @@ impl Store {
         channels: &[ChannelId],
         snapshot: &Value,
     ) -> Result<(), StoreError> {
-        let mut writer = self.writer().await;
+        let mut writer = self.writer().await?;
         let mut tx = sqlx::Connection::begin(&mut *writer).await?;
         for channel in channels {
             let held: Option<String> = sqlx::query_scalar(
-                "SELECT previous FROM channel_locks WHERE guild_id = ?1 AND channel_id = ?2
+                "SELECT previous FROM channel_locks WHERE guild_id = $1 AND channel_id = $2
                  ORDER BY lockdown_id LIMIT 1",
             )
             .bind(sql_id(guild.0)?)
@@ -31,8 +31,8 @@ impl Store {
             .await?;
             let previous = held.unwrap_or_else(|| snapshot[channel.to_string()].to_string());
             sqlx::query(
-                "INSERT OR IGNORE INTO channel_locks (lockdown_id, guild_id, channel_id, previous)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO channel_locks (lockdown_id, guild_id, channel_id, previous)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(lockdown)
             .bind(sql_id(guild.0)?)
@@ -51,7 +51,7 @@ impl Store {
     pub async fn channels_to_restore(&self, lockdown: i64) -> Result<Option<Value>, StoreError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT mine.channel_id, mine.previous FROM channel_locks AS mine
-             WHERE mine.lockdown_id = ?1
+             WHERE mine.lockdown_id = $1
                AND NOT EXISTS (SELECT 1 FROM channel_locks AS other
                                WHERE other.guild_id = mine.guild_id
                                  AND other.channel_id = mine.channel_id
@@ -62,7 +62,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let held: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM channel_locks WHERE lockdown_id = ?1")
+            sqlx::query_scalar("SELECT COUNT(*) FROM channel_locks WHERE lockdown_id = $1")
                 .bind(lockdown)
                 .fetch_one(&self.pool)
                 .await?;
@@ -80,9 +80,9 @@ impl Store {
 
     /// Lets go of every channel lockdown `lockdown` holds (it ended, or never began).
     pub async fn release_channels(&self, lockdown: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM channel_locks WHERE lockdown_id = ?1")
+        sqlx::query("DELETE FROM channel_locks WHERE lockdown_id = $1")
             .bind(lockdown)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }

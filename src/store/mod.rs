@@ -1,8 +1,12 @@
-//! Everything steward remembers, in SQLite through sqlx. All SQL lives under this module.
+//! Everything steward remembers, in SQLite or PostgreSQL through sqlx. All SQL lives
+//! under this module.
 //!
-//! Snowflakes are stored as INTEGER and times as INTEGER milliseconds since the Unix epoch
-//! (UTC). The database is created on first use, runs in WAL mode with a busy timeout and
-//! foreign keys on, and is migrated from `migrations/` when opened.
+//! Snowflakes are stored as 64-bit integers and times as integer milliseconds since the
+//! Unix epoch (UTC). One SQL text serves both back ends wherever they agree (numbered `$n`
+//! parameters, `RETURNING`, `ON CONFLICT`, `IS NOT DISTINCT FROM`); [`Backend`] picks the
+//! statement where they do not (full-text search, write locks). A SQLite database is
+//! created on first use and runs in WAL mode with a busy timeout and foreign keys on; both
+//! are migrated from their own folder under `migrations/` when opened.
 
 pub mod anchor;
 pub mod appeals;
@@ -14,18 +18,20 @@ pub mod guild_rules;
 pub mod history;
 pub mod intents;
 pub mod locks;
+mod names;
 pub mod stats;
 pub mod timers;
 pub mod warnings;
 
-use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration as StdDuration;
 
-use tokio::sync::{Mutex, MutexGuard};
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Connection, Executor};
+use tokio::sync::Mutex;
 
 /// The default database when `DATABASE_URL` is unset: a file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://steward.db";
@@ -39,7 +45,7 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("`{0}` is not a usable database URL or path")]
     BadUrl(String),
-    #[error("id {0} does not fit in SQLite's INTEGER")]
+    #[error("id {0} does not fit in a 64-bit signed integer")]
     IdOutOfRange(u64),
     #[error("{0}")]
     NotFound(String),
@@ -53,29 +59,76 @@ pub enum StoreError {
     Lock(String, String),
 }
 
-/// A handle on the database, cheap to clone (it wraps a connection pool).
+/// Which database engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One file (or memory), one machine: the embedded default.
+    Sqlite,
+    /// A shared server, for several steward processes.
+    Postgres,
+}
+
+/// A handle on the database, cheap to clone (it wraps connection pools).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// The newest audit row's id and hash as this process last wrote or read them; appends
-    /// hold the lock, so this process chains its rows one at a time.
-    audit_head: Arc<Mutex<Option<(i64, String)>>>,
+    backend: Backend,
+    /// Reads.
+    pool: AnyPool,
+    /// One connection every write of this process goes through, so its writes never wait
+    /// on each other's locks and writes that arrive together share a transaction.
+    writer: AnyPool,
+    /// The newest row of each audit chain (by chain: the guild, 0 for steward's own rows)
+    /// as this process last wrote or read it; appends hold the lock, so this process
+    /// chains its rows one at a time.
+    audit_heads: Arc<Mutex<std::collections::HashMap<i64, (i64, String)>>>,
     /// Audit rows waiting for the chain's lock.
     audit_queue: Arc<batch::Queue<audit::AuditWrite, i64>>,
     /// Cases waiting for the writer.
     case_queue: Arc<batch::Queue<cases::CaseWrite, cases::CaseWritten>>,
     /// Outbox rows to open or close, waiting for the writer.
     outbox_queue: Arc<batch::Queue<intents::OutboxWrite, i64>>,
-    writer: Arc<Mutex<SqliteConnection>>,
     /// Names this process in the leases it takes on timed actions.
     owner: Arc<str>,
-    /// The file whose lock one process at a time holds while migrating (none in memory).
+    /// The file whose lock one process at a time holds while migrating (none in memory
+    /// and on PostgreSQL, whose migrator takes a lock in the database itself).
     migration_lock: Option<std::path::PathBuf>,
+}
+
+/// Where a database URL or path leads.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A SQLite file (path) or a private in-memory database (`None`).
+    Sqlite(Option<std::path::PathBuf>),
+    Postgres(String),
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Target, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_string()));
+        }
+        if url == ":memory:" || url == "sqlite::memory:" {
+            return Ok(Target::Sqlite(None));
+        }
+        let path = match url.strip_prefix("sqlite:") {
+            // A URL's query (`?mode=…`) is steward's to set.
+            Some(rest) => {
+                let rest = rest.trim_start_matches("//");
+                rest.split('?').next().unwrap_or(rest)
+            }
+            None if url.contains("://") => return Err(StoreError::BadUrl(url.to_string())),
+            None => url,
+        };
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(url.to_string()));
+        }
+        Ok(Target::Sqlite(Some(std::path::PathBuf::from(path))))
+    }
 }
 
 impl Store {
     /// Opens (creating it if needed) and migrates the database at `url`: a `sqlite:` URL, a
-    /// plain file path, or `:memory:` for a private in-memory database.
+    /// plain file path, `:memory:` for a private in-memory database, or a `postgres://` URL.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         Store::open_with(url, true).await
     }
@@ -87,80 +140,129 @@ impl Store {
     }
 
     async fn open_with(url: &str, create: bool) -> Result<Store, StoreError> {
-        let memory = url == ":memory:" || url == "sqlite::memory:";
-        let options = if memory {
-            SqliteConnectOptions::from_str("sqlite::memory:")?
-        } else if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url)?
-        } else if url.is_empty() {
-            return Err(StoreError::BadUrl(url.to_string()));
-        } else {
-            SqliteConnectOptions::new().filename(url)
-        };
-        if !create && !memory && !options.get_filename().exists() {
-            return Err(StoreError::NotFound(format!(
-                "there is no database at {}",
-                options.get_filename().display()
-            )));
+        sqlx::any::install_default_drivers();
+        match Target::parse(url)? {
+            Target::Postgres(url) => Store::open_postgres(&url).await,
+            Target::Sqlite(path) => Store::open_sqlite(path, create).await,
         }
-        let migration_lock = (!memory).then(|| {
-            let mut name = options.get_filename().as_os_str().to_owned();
+    }
+
+    async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        // A connection is tried before it is handed out, so a restarted server costs one
+        // failed ping rather than a failed write.
+        let options = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(0)
+                .test_before_acquire(true)
+                .acquire_timeout(StdDuration::from_secs(10))
+                .idle_timeout(Some(StdDuration::from_secs(600)))
+        };
+        let writer = options(1).connect(url).await?;
+        let pool = options(8).connect(url).await?;
+        let store = Store::new(Backend::Postgres, pool, writer, None);
+        store.apply_migrations().await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(
+        path: Option<std::path::PathBuf>,
+        create: bool,
+    ) -> Result<Store, StoreError> {
+        let url = match &path {
+            Some(path) => {
+                if !create && !path.exists() {
+                    return Err(StoreError::NotFound(format!(
+                        "there is no database at {}",
+                        path.display()
+                    )));
+                }
+                format!(
+                    "sqlite:{}?mode={}",
+                    url_escape(&path.to_string_lossy()),
+                    if create { "rwc" } else { "rw" }
+                )
+            }
+            // One named in-memory database shared by this store's connections only; it
+            // lives while one of them is open (the writer keeps one open).
+            None => {
+                static NEXT: AtomicU64 = AtomicU64::new(0);
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                format!(
+                    "sqlite:file:steward-memory-{}-{n}?mode=memory&cache=shared",
+                    std::process::id()
+                )
+            }
+        };
+        let memory = path.is_none();
+        let migration_lock = path.as_ref().map(|p| {
+            let mut name = p.as_os_str().to_owned();
             name.push(".migrate-lock");
             std::path::PathBuf::from(name)
         });
-        let options = options
-            .create_if_missing(create)
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
-            })
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(StdDuration::from_secs(10))
-            .foreign_keys(true);
-        // `sqlite::memory:` names one shared in-memory database for every connection made
-        // from these options; it lives while one of them is open.
         // Processes opening one new database at once take turns: creating it, switching
         // it to WAL and migrating are not safe to do twice at the same time.
         let turn = match &migration_lock {
             Some(path) => Some(take_turn(path).await?),
             None => None,
         };
-        let writer = options.connect().await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 4 })
-            .test_before_acquire(false)
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory {
-                None
+        let options = |max: u32| {
+            let pool = AnyPoolOptions::new()
+                .max_connections(max)
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move { sqlite_settings(conn, memory).await })
+                });
+            if memory {
+                pool.min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
             } else {
-                Some(StdDuration::from_secs(600))
-            })
-            .max_lifetime(if memory {
-                None
-            } else {
-                Some(StdDuration::from_secs(3600))
-            })
-            .connect_with(options)
-            .await?;
-        let store = Store {
-            pool,
-            audit_head: Arc::new(Mutex::new(None)),
-            audit_queue: Arc::default(),
-            case_queue: Arc::default(),
-            outbox_queue: Arc::default(),
-            writer: Arc::new(Mutex::new(writer)),
-            owner: process_name().into(),
-            migration_lock,
+                pool.min_connections(0)
+                    .idle_timeout(Some(StdDuration::from_secs(600)))
+                    .max_lifetime(Some(StdDuration::from_secs(3600)))
+            }
         };
+        let writer = options(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect(&url)
+            .await?;
+        let pool = options(if memory { 1 } else { 4 }).connect(&url).await?;
+        let store = Store::new(Backend::Sqlite, pool, writer, migration_lock);
         store.apply_migrations().await?;
         drop(turn);
         Ok(store)
     }
 
+    fn new(
+        backend: Backend,
+        pool: AnyPool,
+        writer: AnyPool,
+        migration_lock: Option<std::path::PathBuf>,
+    ) -> Store {
+        Store {
+            backend,
+            pool,
+            writer,
+            audit_heads: Arc::default(),
+            audit_queue: Arc::default(),
+            case_queue: Arc::default(),
+            outbox_queue: Arc::default(),
+            owner: process_name().into(),
+            migration_lock,
+        }
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Applies migrations not yet applied; a no-op on an up-to-date database. Processes
-    /// opening one new database at once take turns (SQLite's migrations are not safe to
-    /// run twice at the same time).
+    /// opening one new SQLite database at once take turns (SQLite's migrations are not
+    /// safe to run twice at the same time; PostgreSQL's migrator locks the database).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let _turn = match &self.migration_lock {
             Some(path) => Some(take_turn(path).await?),
@@ -170,41 +272,140 @@ impl Store {
     }
 
     async fn apply_migrations(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations")
-            .run(&mut *self.writer().await)
-            .await?;
+        let mut conn = self.writer().await?;
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&mut *conn)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&mut *conn)
+                    .await?
+            }
+        }
         Ok(())
     }
 
     /// Whether the database answers and accepts writes (for health checks): takes the write
     /// lock and lets it go.
     pub async fn writable(&self) -> bool {
-        let mut conn = self.writer().await;
-        match conn.begin_with("BEGIN IMMEDIATE").await {
+        let Ok(mut conn) = self.writer().await else {
+            return false;
+        };
+        match self.begin_write(&mut conn).await {
             Ok(tx) => tx.rollback().await.is_ok(),
             Err(_) => false,
         }
     }
 
-    /// Runs SQLite's own consistency check of the file.
+    /// Runs the database's own consistency check: SQLite's `integrity_check`; a PostgreSQL
+    /// server checks its pages itself, so there it is whether the server answers.
     pub async fn integrity_ok(&self) -> Result<bool, StoreError> {
-        let result: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(result == "ok")
+        match self.backend {
+            Backend::Sqlite => {
+                let result: String = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(result == "ok")
+            }
+            Backend::Postgres => {
+                let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&self.pool).await?;
+                Ok(one == 1)
+            }
+        }
     }
 
     /// Waits for running statements and closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
-        // The writer closes when the last handle on the store is dropped.
+        self.writer.close().await;
     }
 
     /// The connection every write goes through. One writer means SQLite never makes two of
     /// this process's writes wait on each other's locks, and the connection's page cache
     /// stays warm; reads use the pool.
-    async fn writer(&self) -> MutexGuard<'_, SqliteConnection> {
-        self.writer.lock().await
+    async fn writer(&self) -> Result<PoolConnection<Any>, StoreError> {
+        Ok(self.writer.acquire().await?)
+    }
+
+    /// Starts a transaction that writes: on SQLite it takes the database's write lock at
+    /// once (`BEGIN IMMEDIATE`), so a read inside it cannot be outdated by another
+    /// process before the write.
+    async fn begin_write<'c>(
+        &self,
+        conn: &'c mut AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        })
+    }
+}
+
+/// The settings every SQLite connection runs with.
+async fn sqlite_settings(conn: &mut AnyConnection, memory: bool) -> Result<(), sqlx::Error> {
+    let journal = if memory {
+        "PRAGMA journal_mode = MEMORY"
+    } else {
+        "PRAGMA journal_mode = WAL"
+    };
+    for pragma in [
+        "PRAGMA busy_timeout = 10000",
+        journal,
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA foreign_keys = ON",
+    ] {
+        conn.execute(pragma).await?;
+    }
+    Ok(())
+}
+
+/// `rows` groups of `columns` numbered parameters, `($1, $2), ($3, $4)`, for a statement
+/// that writes many rows at once (sqlx's query builder numbers no parameters for `Any`).
+fn values_list(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        out.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `path` with the characters a SQLite URL gives meaning to escaped.
+fn url_escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `url` as it may be shown or logged: a password in it is replaced by `***`.
+pub fn display_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -237,12 +438,12 @@ fn process_name() -> String {
     format!("{}-{started:x}", std::process::id())
 }
 
-/// A snowflake as SQLite stores it.
+/// A snowflake as the database stores it.
 pub(crate) fn sql_id(id: u64) -> Result<i64, StoreError> {
     i64::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))
 }
 
-/// A snowflake read back from SQLite.
+/// A snowflake read back from the database.
 pub(crate) fn from_sql_id(id: i64) -> u64 {
     id as u64
 }
@@ -251,14 +452,86 @@ pub(crate) fn from_sql_id(id: i64) -> u64 {
 pub(crate) mod test_support {
     use super::Store;
 
-    /// A fresh migrated database in a temporary directory that lives as long as the guard.
+    /// A fresh migrated database that lives as long as the guard: in a schema of its own
+    /// on the PostgreSQL server `STEWARD_TEST_POSTGRES` names, if set, else a SQLite file
+    /// in a temporary directory.
     pub async fn fresh() -> (Store, tempfile::TempDir) {
+        match std::env::var("STEWARD_TEST_POSTGRES") {
+            Ok(url) if !url.is_empty() => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let store = Store::open(&new_schema(&url).await)
+                    .await
+                    .expect("store opens");
+                (store, dir)
+            }
+            _ => fresh_sqlite().await,
+        }
+    }
+
+    /// The URL of a new empty database (on `STEWARD_TEST_POSTGRES`'s server if set) that
+    /// lives as long as the guard, for tests that open one database twice.
+    pub async fn fresh_url() -> (String, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = match std::env::var("STEWARD_TEST_POSTGRES") {
+            Ok(url) if !url.is_empty() => new_schema(&url).await,
+            _ => dir
+                .path()
+                .join("steward.db")
+                .to_str()
+                .expect("UTF-8 path")
+                .to_string(),
+        };
+        (url, dir)
+    }
+
+    /// Removes the audit log's trigger `name`, as someone with the database's own
+    /// rights could.
+    pub async fn drop_trigger(store: &Store, name: &str) {
+        let sql = match store.backend {
+            super::Backend::Sqlite => format!("DROP TRIGGER {name}"),
+            super::Backend::Postgres => format!("DROP TRIGGER {name} ON audit_log"),
+        };
+        sqlx::query(&sql)
+            .execute(&store.pool)
+            .await
+            .expect("trigger dropped");
+    }
+
+    /// A fresh migrated SQLite file in a temporary directory (for what only SQLite has:
+    /// files, pragmas, several stores on one file).
+    pub async fn fresh_sqlite() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("steward.db");
         let store = Store::open(path.to_str().expect("UTF-8 path"))
             .await
             .expect("store opens");
         (store, dir)
+    }
+
+    /// Creates an empty schema on the server at `url`; returns a URL whose connections
+    /// use it.
+    pub async fn new_schema(url: &str) -> String {
+        use sqlx::Connection;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        sqlx::any::install_default_drivers();
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!(
+            "t_{}_{}_{started}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = sqlx::AnyConnection::connect(url)
+            .await
+            .expect("STEWARD_TEST_POSTGRES is reachable");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("schema created");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-c%20search_path%3D{name}")
     }
 }
 
@@ -269,9 +542,9 @@ mod tests {
     /// The text sqlx stores for `value`.
     async fn stored<T>(store: &Store, value: T) -> String
     where
-        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
     {
-        sqlx::query_scalar("SELECT ?1")
+        sqlx::query_scalar("SELECT $1")
             .bind(value)
             .fetch_one(&store.pool)
             .await
@@ -314,7 +587,7 @@ mod tests {
 
     #[tokio::test]
     async fn opens_migrates_and_reopens() {
-        let (store, dir) = test_support::fresh().await;
+        let (store, dir) = test_support::fresh_sqlite().await;
         assert!(store.writable().await);
         store.close().await;
         let again = Store::open(dir.path().join("steward.db").to_str().unwrap())
@@ -344,6 +617,27 @@ mod tests {
                 opened.expect("every opener succeeds");
             }
         }
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_never_shown() {
+        assert_eq!(
+            display_url("postgres://steward:s3cret@db.example:5432/steward?sslmode=require"),
+            "postgres://steward:***@db.example:5432/steward?sslmode=require"
+        );
+        assert_eq!(
+            display_url("postgres://steward@db/steward"),
+            "postgres://steward@db/steward"
+        );
+        assert_eq!(display_url("steward.db"), "steward.db");
+        assert_eq!(
+            Target::parse("postgresql://u@h/d").unwrap(),
+            Target::Postgres("postgresql://u@h/d".into())
+        );
+        assert!(matches!(
+            Target::parse("mysql://u@h/d"),
+            Err(StoreError::BadUrl(_))
+        ));
     }
 
     #[tokio::test]

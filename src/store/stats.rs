@@ -158,15 +158,15 @@ impl Store {
     }
 
     async fn write_counts(&self, counts: &Counts) -> Result<(), StoreError> {
-        let mut conn = self.writer().await;
+        let mut conn = self.writer().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for (&(guild, day, metric), &n) in &counts.counts {
             let (name, channel) = metric.columns();
             sqlx::query(
                 "INSERT INTO daily_counts (guild_id, day, metric, channel_id, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (guild_id, day, metric, channel_id)
-                 DO UPDATE SET count = count + excluded.count",
+                 DO UPDATE SET count = daily_counts.count + excluded.count",
             )
             .bind(sql_id(guild.0)?)
             .bind(day)
@@ -178,7 +178,7 @@ impl Store {
         }
         for &(guild, day, user) in &counts.active {
             sqlx::query(
-                "INSERT INTO daily_active (guild_id, day, user_id) VALUES (?1, ?2, ?3)
+                "INSERT INTO daily_active (guild_id, day, user_id) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
             )
             .bind(sql_id(guild.0)?)
@@ -193,9 +193,9 @@ impl Store {
 
     /// Forgets who wrote on days `/stats` can no longer show; returns how many rows went.
     pub async fn prune_active(&self, today: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM daily_active WHERE day < ?1")
+        let done = sqlx::query("DELETE FROM daily_active WHERE day < $1")
             .bind(today - MAX_STATS_DAYS + 1)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -221,8 +221,8 @@ impl Store {
             ..CommunityStats::default()
         };
         let counts: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT day, metric, SUM(count) FROM daily_counts
-             WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY day, metric",
+            "SELECT day, metric, CAST(SUM(count) AS BIGINT) FROM daily_counts
+             WHERE guild_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day, metric",
         )
         .bind(guild_id)
         .bind(first)
@@ -243,7 +243,7 @@ impl Store {
         }
         let active: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT day, COUNT(*) FROM daily_active
-             WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3 GROUP BY day",
+             WHERE guild_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day",
         )
         .bind(guild_id)
         .bind(first)
@@ -257,7 +257,7 @@ impl Store {
         }
         let actions: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT at / 86400000 AS day, COUNT(*) FROM audit_log
-             WHERE guild_id = ?1 AND at >= ?2 AND at < ?3 AND phase = 'done'
+             WHERE guild_id = $1 AND at >= $2 AND at < $3 AND phase = 'done'
              GROUP BY day",
         )
         .bind(guild_id)
@@ -272,7 +272,7 @@ impl Store {
         }
         let distinct: i64 = sqlx::query_scalar(
             "SELECT COUNT(DISTINCT user_id) FROM daily_active
-             WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3",
+             WHERE guild_id = $1 AND day BETWEEN $2 AND $3",
         )
         .bind(guild_id)
         .bind(first)
@@ -281,14 +281,14 @@ impl Store {
         .await?;
         stats.active = distinct.max(0) as u64;
         let channels: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, SUM(count) AS n FROM daily_counts
-             WHERE guild_id = ?1 AND day BETWEEN ?2 AND ?3 AND metric = 'messages'
-             GROUP BY channel_id ORDER BY n DESC, channel_id LIMIT ?4",
+            "SELECT channel_id, CAST(SUM(count) AS BIGINT) AS n FROM daily_counts
+             WHERE guild_id = $1 AND day BETWEEN $2 AND $3 AND metric = 'messages'
+             GROUP BY channel_id ORDER BY n DESC, channel_id LIMIT $4",
         )
         .bind(guild_id)
         .bind(first)
         .bind(today)
-        .bind(top)
+        .bind(i64::from(top))
         .fetch_all(&self.pool)
         .await?;
         stats.top_channels = channels
@@ -311,18 +311,20 @@ impl Store {
     ) -> Result<Vec<RuleActions>, StoreError> {
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
             "SELECT rule, action,
-                    SUM(phase = 'done'), SUM(phase = 'shadow'),
-                    SUM(phase IN ('refused', 'failed')) AS not_done
+                    CAST(SUM(CASE WHEN phase = 'done' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN phase = 'shadow' THEN 1 ELSE 0 END) AS BIGINT),
+                    CAST(SUM(CASE WHEN phase IN ('refused', 'failed') THEN 1 ELSE 0 END)
+                         AS BIGINT) AS not_done
              FROM audit_log
-             WHERE guild_id = ?1 AND at >= ?2 AND at < ?3 AND rule IS NOT NULL
+             WHERE guild_id = $1 AND at >= $2 AND at < $3 AND rule IS NOT NULL
                AND phase IN ('done', 'shadow', 'refused', 'failed')
              GROUP BY rule, action
-             ORDER BY COUNT(*) DESC, rule, action LIMIT ?4",
+             ORDER BY COUNT(*) DESC, rule, action LIMIT $4",
         )
         .bind(guild_id)
         .bind(from.0)
         .bind(to.0)
-        .bind(top)
+        .bind(i64::from(top))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -490,7 +492,7 @@ mod tests {
         let tally = Tally::default();
         tally.message(G, ChannelId(10), UserId(7), at(20_000, 1));
         sqlx::query("DROP TABLE daily_active")
-            .execute(&mut *store.writer().await)
+            .execute(&mut *store.writer().await.unwrap())
             .await
             .unwrap();
         assert!(store.flush_tally(&tally).await.is_err());

@@ -6,13 +6,12 @@
 //! a row whose lease ran out (its process died) is claimed again: ending a ban or a
 //! timeout twice is harmless, losing it is not.
 
-use super::{Store, StoreError, from_sql_id, sql_id};
+use super::{Backend, Store, StoreError, from_sql_id, sql_id};
 use crate::engine::event::{GuildId, UserId};
 use crate::engine::time::Timestamp;
 
 /// What happens when the time comes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimedKind {
     Unban,
     EndTimeout,
@@ -23,6 +22,21 @@ pub enum TimedKind {
     /// Put a crowded channel's slowmode back.
     EndSlowmode,
 }
+
+impl super::names::StoredName for TimedKind {
+    const ALL: &'static [TimedKind] = &[
+        TimedKind::Unban,
+        TimedKind::EndTimeout,
+        TimedKind::EndLockdown,
+        TimedKind::EndRaidMode,
+        TimedKind::EndQuarantine,
+        TimedKind::EndSlowmode,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+super::names::stored_by_name!(TimedKind);
 
 impl TimedKind {
     /// The name it is stored and logged under.
@@ -79,7 +93,7 @@ impl Store {
     pub async fn schedule(&self, action: &NewTimed) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO timed_actions (guild_id, kind, target_id, detail, case_id, due_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(sql_id(action.guild.0)?)
         .bind(action.kind)
@@ -87,7 +101,7 @@ impl Store {
         .bind(action.detail.to_string())
         .bind(action.case_id)
         .bind(action.due_at.0)
-        .fetch_one(&mut *self.writer().await)
+        .fetch_one(&mut *self.writer().await?)
         .await?)
     }
 
@@ -98,23 +112,17 @@ impl Store {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<TimedAction>, StoreError> {
-        let rows = sqlx::query_as::<_, TimedRow>(
-            "UPDATE timed_actions
-             SET state = 'running', attempts = attempts + 1, lease_owner = ?3, lease_until = ?4
-             WHERE id IN (SELECT id FROM timed_actions
-                          WHERE (state = 'pending' AND due_at <= ?1)
-                             OR (state = 'running' AND (lease_until IS NULL OR lease_until < ?1
-                                                        OR lease_owner IN (SELECT owner FROM processes
-                                                            WHERE seen_at + timeout_ms < ?1)))
-                          ORDER BY due_at, id LIMIT ?2)
-             RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
-        )
-        .bind(now.0)
-        .bind(i64::from(limit))
-        .bind(&*self.owner)
-        .bind((now + LEASE).0)
-        .fetch_all(&mut *self.writer().await)
-        .await?;
+        let sql = match self.backend {
+            Backend::Sqlite => CLAIM_DUE,
+            Backend::Postgres => CLAIM_DUE_POSTGRES,
+        };
+        let rows = sqlx::query_as::<_, TimedRow>(sql)
+            .bind(now.0)
+            .bind(i64::from(limit))
+            .bind(&*self.owner)
+            .bind((now + LEASE).0)
+            .fetch_all(&mut *self.writer().await?)
+            .await?;
         let mut claimed = rows
             .into_iter()
             .map(TimedRow::into_timed)
@@ -132,14 +140,14 @@ impl Store {
     ) -> Result<Option<TimedAction>, StoreError> {
         let row = sqlx::query_as::<_, TimedRow>(
             "UPDATE timed_actions
-             SET state = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3
-             WHERE id = ?1 AND state = 'pending'
+             SET state = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3
+             WHERE id = $1 AND state = 'pending'
              RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts",
         )
         .bind(id)
         .bind(&*self.owner)
         .bind((now + LEASE).0)
-        .fetch_optional(&mut *self.writer().await)
+        .fetch_optional(&mut *self.writer().await?)
         .await?;
         row.map(TimedRow::into_timed).transpose()
     }
@@ -159,10 +167,10 @@ impl Store {
         };
         let done = sqlx::query(
             "UPDATE timed_actions
-             SET state = ?1, finished_at = CASE WHEN ?1 = 'pending' THEN NULL ELSE ?2 END,
-                 due_at = COALESCE(?5, due_at), last_error = COALESCE(?6, last_error),
+             SET state = $1, finished_at = CASE WHEN $1 = 'pending' THEN NULL ELSE $2 END,
+                 due_at = COALESCE($5, due_at), last_error = COALESCE($6, last_error),
                  lease_owner = NULL, lease_until = NULL
-             WHERE id = ?3 AND state = 'running' AND lease_owner = ?4",
+             WHERE id = $3 AND state = 'running' AND lease_owner = $4",
         )
         .bind(state)
         .bind(at.0)
@@ -170,7 +178,7 @@ impl Store {
         .bind(&*self.owner)
         .bind(due)
         .bind(error)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -183,30 +191,30 @@ impl Store {
         timeout: crate::engine::time::Duration,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO processes (owner, seen_at, timeout_ms) VALUES (?1, ?2, ?3)
+            "INSERT INTO processes (owner, seen_at, timeout_ms) VALUES ($1, $2, $3)
              ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at,
                                                timeout_ms = excluded.timeout_ms",
         )
         .bind(&*self.owner)
         .bind(now.0)
         .bind(i64::try_from(timeout.0).unwrap_or(i64::MAX))
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
 
     /// Says this process is leaving: what it still holds is taken over at once.
     pub async fn leave(&self) -> Result<(), StoreError> {
-        sqlx::query("UPDATE processes SET seen_at = 0, timeout_ms = 0 WHERE owner = ?1")
+        sqlx::query("UPDATE processes SET seen_at = 0, timeout_ms = 0 WHERE owner = $1")
             .bind(&*self.owner)
-            .execute(&mut *self.writer().await)
+            .execute(&mut *self.writer().await?)
             .await?;
         sqlx::query(
             "DELETE FROM processes WHERE seen_at = 0 AND owner NOT IN
                      (SELECT lease_owner FROM timed_actions WHERE state = 'running'
                       UNION SELECT lease_owner FROM sanction_intents WHERE state = 'open')",
         )
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -219,7 +227,7 @@ impl Store {
             "UPDATE timed_actions SET state = 'pending', lease_owner = NULL, lease_until = NULL
              WHERE state = 'running'",
         )
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected())
     }
@@ -227,10 +235,10 @@ impl Store {
     /// Cancels the pending action `id` (the sanction it would end was never applied).
     pub async fn cancel_timed_id(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE timed_actions SET state = 'cancelled' WHERE id = ?1 AND state = 'pending'",
+            "UPDATE timed_actions SET state = 'cancelled' WHERE id = $1 AND state = 'pending'",
         )
         .bind(id)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -247,14 +255,14 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE timed_actions SET state = 'cancelled'
-             WHERE guild_id = ?1 AND kind = ?2 AND target_id IS ?3 AND state = 'pending'
-               AND id IS NOT ?4",
+             WHERE guild_id = $1 AND kind = $2 AND target_id IS NOT DISTINCT FROM $3 AND state = 'pending'
+               AND id IS DISTINCT FROM $4",
         )
         .bind(sql_id(guild.0)?)
         .bind(kind)
         .bind(target.map(|t| sql_id(t.0)).transpose()?)
         .bind(keep)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected())
     }
@@ -268,13 +276,13 @@ impl Store {
         due: Timestamp,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE timed_actions SET due_at = MIN(due_at, ?3)
-             WHERE guild_id = ?1 AND kind = ?2 AND state = 'pending'",
+            "UPDATE timed_actions SET due_at = CASE WHEN due_at < $3 THEN due_at ELSE $3 END
+             WHERE guild_id = $1 AND kind = $2 AND state = 'pending'",
         )
         .bind(sql_id(guild.0)?)
         .bind(kind)
         .bind(due.0)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected())
     }
@@ -284,7 +292,7 @@ impl Store {
     pub async fn pending_holds(&self, guild: GuildId) -> Result<Vec<(i64, UserId)>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT t.id, t.target_id FROM timed_actions t LEFT JOIN cases c ON c.id = t.case_id
-             WHERE t.guild_id = ?1 AND t.state = 'pending' AND t.target_id IS NOT NULL
+             WHERE t.guild_id = $1 AND t.state = 'pending' AND t.target_id IS NOT NULL
                AND (t.kind = 'end_quarantine'
                     OR (t.kind = 'end_timeout' AND c.reason LIKE 'held:%'))
              ORDER BY t.id",
@@ -301,11 +309,11 @@ impl Store {
     /// Makes the pending actions `ids` due at `due` at the latest; returns how many.
     pub async fn bring_forward_ids(&self, ids: &[i64], due: Timestamp) -> Result<u64, StoreError> {
         let mut done = 0;
-        let mut writer = self.writer().await;
+        let mut writer = self.writer().await?;
         for id in ids {
             done += sqlx::query(
-                "UPDATE timed_actions SET due_at = MIN(due_at, ?2)
-                 WHERE id = ?1 AND state = 'pending'",
+                "UPDATE timed_actions SET due_at = CASE WHEN due_at < $2 THEN due_at ELSE $2 END
+                 WHERE id = $1 AND state = 'pending'",
             )
             .bind(id)
             .bind(due.0)
@@ -321,7 +329,7 @@ impl Store {
     pub async fn unfinished_timed(&self, by: Timestamp) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM timed_actions
-             WHERE state = 'running' OR (state = 'pending' AND due_at <= ?1)",
+             WHERE state = 'running' OR (state = 'pending' AND due_at <= $1)",
         )
         .bind(by.0)
         .fetch_one(&self.pool)
@@ -358,7 +366,7 @@ impl Store {
     ) -> Result<Option<Timestamp>, StoreError> {
         let due: Option<i64> = sqlx::query_scalar(
             "SELECT MAX(due_at) FROM timed_actions
-             WHERE guild_id = ?1 AND kind = ?2 AND target_id = ?3 AND state = 'pending'",
+             WHERE guild_id = $1 AND kind = $2 AND target_id = $3 AND state = 'pending'",
         )
         .bind(sql_id(guild.0)?)
         .bind(kind)
@@ -368,6 +376,31 @@ impl Store {
         Ok(due.map(Timestamp))
     }
 }
+
+/// Claims due rows (`$1` now, `$2` at most, `$3` owner, `$4` lease end). On SQLite the
+/// statement holds the database's write lock, so no two claims overlap.
+const CLAIM_DUE: &str = "UPDATE timed_actions
+     SET state = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4
+     WHERE id IN (SELECT id FROM timed_actions
+                  WHERE (state = 'pending' AND due_at <= $1)
+                     OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1
+                                                OR lease_owner IN (SELECT owner FROM processes
+                                                    WHERE seen_at + timeout_ms < $1)))
+                  ORDER BY due_at, id LIMIT $2)
+     RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts";
+
+/// [`CLAIM_DUE`] on PostgreSQL, where claims of several processes run at once: each
+/// locks the rows it picks and skips rows another claim holds, so no row is taken twice.
+const CLAIM_DUE_POSTGRES: &str = "UPDATE timed_actions
+     SET state = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4
+     WHERE id IN (SELECT id FROM timed_actions
+                  WHERE (state = 'pending' AND due_at <= $1)
+                     OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1
+                                                OR lease_owner IN (SELECT owner FROM processes
+                                                    WHERE seen_at + timeout_ms < $1)))
+                  ORDER BY due_at, id LIMIT $2
+                  FOR UPDATE SKIP LOCKED)
+     RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts";
 
 /// A stored timed action, as its columns hold it.
 #[derive(sqlx::FromRow)]
@@ -454,22 +487,61 @@ mod tests {
 
     #[tokio::test]
     async fn interrupted_actions_resume_after_a_restart() {
-        let (store, dir) = fresh().await;
+        let (url, _dir) = crate::store::test_support::fresh_url().await;
+        let store = Store::open(&url).await.unwrap();
         store.schedule(&unban(1, 100)).await.unwrap();
         store.schedule(&unban(2, 100)).await.unwrap();
         let claimed = store.claim_due(Timestamp(100), 1).await.unwrap();
         assert_eq!(claimed.len(), 1);
         store.close().await;
 
-        let store = Store::open(dir.path().join("steward.db").to_str().unwrap())
-            .await
-            .unwrap();
+        let store = Store::open(&url).await.unwrap();
         assert_eq!(store.resume_timed().await.unwrap(), 1);
         let again = store.claim_due(Timestamp(100), 10).await.unwrap();
         assert_eq!(again.len(), 2, "nothing lost");
         assert_eq!(
             again[0].attempts, 2,
             "the interrupted one is on its second attempt"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn four_processes_claiming_at_once_take_each_row_once() {
+        let (url, _dir) = crate::store::test_support::fresh_url().await;
+        let mut stores = Vec::new();
+        for _ in 0..4 {
+            stores.push(Store::open(&url).await.unwrap());
+        }
+        for user in 0..200 {
+            stores[0].schedule(&unban(user, 100)).await.unwrap();
+        }
+        let claims: Vec<_> = stores
+            .iter()
+            .cloned()
+            .map(|store| {
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = store.claim_due(Timestamp(100), 7).await.unwrap();
+                        if got.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(got.into_iter().map(|t| t.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for claim in claims {
+            all.extend(claim.await.unwrap());
+        }
+        let total = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(
+            (total, all.len()),
+            (200, 200),
+            "every row claimed exactly once"
         );
     }
 
@@ -493,9 +565,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_leased_row_is_taken_over_only_when_its_lease_runs_out() {
-        let (first, dir) = fresh().await;
-        let path = dir.path().join("steward.db");
-        let second = Store::open(path.to_str().unwrap()).await.unwrap();
+        let (url, _dir) = crate::store::test_support::fresh_url().await;
+        let first = Store::open(&url).await.unwrap();
+        let second = Store::open(&url).await.unwrap();
         first.schedule(&unban(1, 100)).await.unwrap();
         let mine = first.claim_due(Timestamp(100), 10).await.unwrap();
         assert_eq!(mine.len(), 1);

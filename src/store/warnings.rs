@@ -50,7 +50,7 @@ impl Store {
     pub async fn add_warning(&self, new: &NewWarning) -> Result<Warning, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO warnings (guild_id, user_id, case_id, points, reason, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(sql_id(new.guild.0)?)
         .bind(sql_id(new.user.0)?)
@@ -59,7 +59,7 @@ impl Store {
         .bind(&new.reason)
         .bind(new.created_at.0)
         .bind(new.expires_at.map(|t| t.0))
-        .fetch_one(&mut *self.writer().await)
+        .fetch_one(&mut *self.writer().await?)
         .await?;
         Ok(Warning {
             id,
@@ -84,9 +84,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<u32, StoreError> {
         let points: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(points), 0) FROM warnings
-             WHERE guild_id = ?1 AND user_id = ?2 AND created_at >= ?3 AND created_at <= ?4
-               AND pardoned_at IS NULL AND (expires_at IS NULL OR expires_at > ?4)",
+            "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM warnings
+             WHERE guild_id = $1 AND user_id = $2 AND created_at >= $3 AND created_at <= $4
+               AND pardoned_at IS NULL AND (expires_at IS NULL OR expires_at > $4)",
         )
         .bind(sql_id(guild.0)?)
         .bind(sql_id(user.0)?)
@@ -104,7 +104,7 @@ impl Store {
         user: UserId,
     ) -> Result<Vec<Warning>, StoreError> {
         let rows = sqlx::query_as::<_, WarningRow>(
-            "SELECT * FROM warnings WHERE guild_id = ?1 AND user_id = ?2
+            "SELECT * FROM warnings WHERE guild_id = $1 AND user_id = $2
              ORDER BY created_at DESC, id DESC",
         )
         .bind(sql_id(guild.0)?)
@@ -132,15 +132,15 @@ impl Store {
         pardon: &Pardon,
     ) -> Result<Warning, StoreError> {
         let updated = sqlx::query(
-            "UPDATE warnings SET pardoned_at = ?1, pardoned_by = ?2, pardon_reason = ?3
-             WHERE id = ?4 AND guild_id = ?5 AND pardoned_at IS NULL",
+            "UPDATE warnings SET pardoned_at = $1, pardoned_by = $2, pardon_reason = $3
+             WHERE id = $4 AND guild_id = $5 AND pardoned_at IS NULL",
         )
         .bind(pardon.at.0)
         .bind(sql_id(pardon.by.0)?)
         .bind(&pardon.reason)
         .bind(id)
         .bind(sql_id(guild.0)?)
-        .execute(&mut *self.writer().await)
+        .execute(&mut *self.writer().await?)
         .await?;
         let row = sqlx::query_as::<_, WarningRow>(WARNING)
             .bind(id)
@@ -157,8 +157,8 @@ impl Store {
     }
 }
 
-/// Warning `?1` of guild `?2`.
-const WARNING: &str = "SELECT * FROM warnings WHERE id = ?1 AND guild_id = ?2";
+/// Warning `$1` of guild `$2`.
+const WARNING: &str = "SELECT * FROM warnings WHERE id = $1 AND guild_id = $2";
 
 /// A warning as its columns hold it.
 #[derive(sqlx::FromRow)]
