@@ -29,7 +29,6 @@ use std::time::Duration as StdDuration;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
-use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Executor};
 use tokio::sync::Mutex;
 
@@ -75,8 +74,12 @@ pub struct Store {
     /// Reads.
     pool: AnyPool,
     /// One connection every write of this process goes through, so its writes never wait
-    /// on each other's locks and writes that arrive together share a transaction.
-    writer: AnyPool,
+    /// on each other's locks and writes that arrive together share a transaction. A
+    /// connection of its own rather than a pool's: a pool tests each connection as it comes
+    /// back, a round trip per write.
+    writer: Arc<Mutex<WriterConnection>>,
+    /// Where a PostgreSQL writer reconnects to.
+    url: Arc<str>,
     /// The newest row of each audit chain (by chain: the guild, 0 for steward's own rows)
     /// as this process last wrote or read it; appends hold the lock, so this process
     /// chains its rows one at a time.
@@ -158,9 +161,9 @@ impl Store {
                 .acquire_timeout(StdDuration::from_secs(10))
                 .idle_timeout(Some(StdDuration::from_secs(600)))
         };
-        let writer = options(1).connect(url).await?;
+        let writer = AnyConnection::connect(url).await?;
         let pool = options(8).connect(url).await?;
-        let store = Store::new(Backend::Postgres, pool, writer, None);
+        let store = Store::new(Backend::Postgres, url, pool, writer, None);
         store.apply_migrations().await?;
         Ok(store)
     }
@@ -223,14 +226,10 @@ impl Store {
                     .max_lifetime(Some(StdDuration::from_secs(3600)))
             }
         };
-        let writer = options(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect(&url)
-            .await?;
+        let mut writer = AnyConnection::connect(&url).await?;
+        sqlite_settings(&mut writer, memory).await?;
         let pool = options(if memory { 1 } else { 4 }).connect(&url).await?;
-        let store = Store::new(Backend::Sqlite, pool, writer, migration_lock);
+        let store = Store::new(Backend::Sqlite, &url, pool, writer, migration_lock);
         store.apply_migrations().await?;
         drop(turn);
         Ok(store)
@@ -238,14 +237,19 @@ impl Store {
 
     fn new(
         backend: Backend,
+        url: &str,
         pool: AnyPool,
-        writer: AnyPool,
+        writer: AnyConnection,
         migration_lock: Option<std::path::PathBuf>,
     ) -> Store {
         Store {
             backend,
             pool,
-            writer,
+            writer: Arc::new(Mutex::new(WriterConnection {
+                conn: writer,
+                used: std::time::Instant::now(),
+            })),
+            url: url.into(),
             audit_heads: Arc::default(),
             audit_queue: Arc::default(),
             case_queue: Arc::default(),
@@ -289,15 +293,23 @@ impl Store {
     }
 
     /// Whether the database answers and accepts writes (for health checks): takes the write
-    /// lock and lets it go.
+    /// lock and lets it go. A PostgreSQL writer that fails it is replaced by a new
+    /// connection, so a restarted server is written to again within a probe.
     pub async fn writable(&self) -> bool {
         let Ok(mut conn) = self.writer().await else {
             return false;
         };
-        match self.begin_write(&mut conn).await {
+        let ok = match self.begin_write(&mut conn).await {
             Ok(tx) => tx.rollback().await.is_ok(),
             Err(_) => false,
+        };
+        if !ok
+            && self.backend == Backend::Postgres
+            && let Ok(fresh) = AnyConnection::connect(&self.url).await
+        {
+            conn.0.conn = fresh;
         }
+        ok
     }
 
     /// Runs the database's own consistency check: SQLite's `integrity_check`; a PostgreSQL
@@ -320,14 +332,23 @@ impl Store {
     /// Waits for running statements and closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
-        self.writer.close().await;
+        // The writer closes when the last handle on the store is dropped.
     }
 
     /// The connection every write goes through. One writer means SQLite never makes two of
     /// this process's writes wait on each other's locks, and the connection's page cache
-    /// stays warm; reads use the pool.
-    async fn writer(&self) -> Result<PoolConnection<Any>, StoreError> {
-        Ok(self.writer.acquire().await?)
+    /// stays warm; reads use the pool. A PostgreSQL writer idle for a while is pinged
+    /// first and replaced when the server no longer knows it (it restarted).
+    async fn writer(&self) -> Result<Writer<'_>, StoreError> {
+        let mut guard = self.writer.lock().await;
+        if self.backend == Backend::Postgres
+            && guard.used.elapsed() > WRITER_IDLE_CHECK
+            && guard.conn.ping().await.is_err()
+        {
+            guard.conn = AnyConnection::connect(&self.url).await?;
+        }
+        guard.used = std::time::Instant::now();
+        Ok(Writer(guard))
     }
 
     /// Starts a transaction that writes: on SQLite it takes the database's write lock at
@@ -341,6 +362,32 @@ impl Store {
             Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => conn.begin().await?,
         })
+    }
+}
+
+/// The writer's connection and when it was last handed out.
+#[derive(Debug)]
+struct WriterConnection {
+    conn: AnyConnection,
+    used: std::time::Instant,
+}
+
+/// How long a PostgreSQL writer may sit unused before it is pinged before its next write.
+const WRITER_IDLE_CHECK: StdDuration = StdDuration::from_secs(1);
+
+/// The writer connection, held: one write at a time.
+pub(crate) struct Writer<'a>(tokio::sync::MutexGuard<'a, WriterConnection>);
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.0.conn
     }
 }
 
@@ -604,6 +651,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(fk, 1);
+        // NORMAL: a commit in WAL mode waits for no flush to disk.
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *again.writer().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(sync, 1);
     }
 
     #[tokio::test]
