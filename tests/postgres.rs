@@ -2,9 +2,18 @@
 //! the server `STEWARD_TEST_POSTGRES` names and decides exactly what it decides on SQLite.
 //! Without that variable these tests print why and pass without running.
 
-use std::process::{Command, Output};
+mod support;
 
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::json;
 use sqlx::Connection;
+use steward::engine::event::GuildId;
+use steward::store::Store;
+use steward::store::audit::AuditCheck;
+use support::bot::{Bot, CHANNEL, GUILD, OTHER_CHANNEL, OTHER_GUILD, message, rules};
+use support::fake_rest::Recorded;
 
 /// The server to test against, or `None` (with the reason printed) when there is none.
 fn server() -> Option<String> {
@@ -121,7 +130,105 @@ async fn a_password_in_the_database_url_is_never_printed() {
     let url = format!("postgres://steward:hunter2@{port_free}");
     let out = steward(&["audit", "verify", "--database", &url]);
     assert!(!out.status.success());
-    let shown = text(&out.stderr) + &text(&out.stdout);
+    let shown = format!("{}{}", text(&out.stderr), text(&out.stdout));
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("steward:***@"), "{shown}");
+}
+
+/// The example rules with one more: a word that bans for two seconds.
+fn rules_with_a_short_ban() -> String {
+    let extra = "  - name: shortban\n    words: {words: [shortbannow]}\n    actions:\n      - delete\n      - ban: {duration: 2s}\n";
+    let with = rules().replacen("rules:\n", &format!("rules:\n{extra}"), 1);
+    assert_ne!(with, rules(), "the example has no `rules:` line");
+    with
+}
+
+/// The requests of `method` on `path` both processes' fakes saw.
+fn seen(bots: &[&Bot], method: &str, path: &str) -> Vec<Recorded> {
+    bots.iter()
+        .flat_map(|b| b.rest.actions())
+        .filter(|r| r.method == method && r.path == path)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_with_half_the_shards_each_share_one_database() {
+    let Some(server) = server() else { return };
+    let url = new_schema(&server).await;
+    let rules = rules_with_a_short_ban();
+    let temp = || tempfile::tempdir().expect("temp dir");
+    let first = Bot::launch_on(&rules, temp(), &[("STEWARD_SHARDS", "0-0/2")], &url).await;
+    let second = Bot::launch_on(&rules, temp(), &[("STEWARD_SHARDS", "1-1/2")], &url).await;
+    for (bot, shard) in [(&first, 0), (&second, 1)] {
+        let identify = bot.gateway.identifies.lock().expect("identifies")[0].clone();
+        assert_eq!(identify["d"]["shard"], json!([shard, 2]));
+    }
+
+    // Discord sends each server's events to its own shard: server 1 to the first process,
+    // server 2 to the second.
+    first
+        .gateway
+        .send("MESSAGE_CREATE", message(30_001, 500, "shortbannow"));
+    let mut other = message(30_002, 501, "shortbannow");
+    other["guild_id"] = json!(OTHER_GUILD.to_string());
+    other["channel_id"] = json!(OTHER_CHANNEL.to_string());
+    second.gateway.send("MESSAGE_CREATE", other);
+
+    let bans = [
+        (GUILD, 500, CHANNEL, 30_001),
+        (OTHER_GUILD, 501, OTHER_CHANNEL, 30_002),
+    ];
+    for (guild, member, _, _) in bans {
+        let bot = if guild == GUILD { &first } else { &second };
+        let path = format!("/guilds/{guild}/bans/{member}");
+        bot.wait_for("the ban", |r| r.method == "PUT" && r.path == path)
+            .await;
+    }
+    // Each ban ends two seconds later, once, by whichever process claimed it first.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    for (guild, member, _, _) in bans {
+        let path = format!("/guilds/{guild}/bans/{member}");
+        while seen(&[&first, &second], "DELETE", &path).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no unban of {member}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Time for a second claim, if there were going to be one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for (guild, member, channel, message) in bans {
+        let ban = format!("/guilds/{guild}/bans/{member}");
+        assert_eq!(seen(&[&first, &second], "PUT", &ban).len(), 1, "{ban}");
+        assert_eq!(seen(&[&first, &second], "DELETE", &ban).len(), 1, "{ban}");
+        let delete = format!("/channels/{channel}/messages/{message}");
+        assert_eq!(
+            seen(&[&first, &second], "DELETE", &delete).len(),
+            1,
+            "{delete}"
+        );
+    }
+    first.stop();
+    second.stop();
+
+    let store = Store::open_existing(&url).await.expect("store");
+    for guild in [GUILD, OTHER_GUILD] {
+        let cases = store.all_cases(Some(GuildId(guild))).await.expect("cases");
+        let numbers: Vec<u64> = cases.iter().map(|c| c.number).collect();
+        assert_eq!(
+            numbers,
+            (1..=numbers.len() as u64).collect::<Vec<_>>(),
+            "{guild}"
+        );
+        assert!(
+            cases.iter().any(|c| c.actor.rule() == Some("shortban")),
+            "server {guild}'s ban is its own case: {cases:?}"
+        );
+        assert!(matches!(
+            store.verify_audit_chain(GuildId(guild)).await.expect("verify"),
+            AuditCheck::Intact { rows } if rows > 0
+        ));
+    }
+    assert!(matches!(
+        store.verify_audit().await.expect("verify"),
+        AuditCheck::Intact { .. }
+    ));
 }

@@ -45,6 +45,8 @@ pub struct Bot {
     log: Option<std::thread::JoinHandle<String>>,
     /// Extra environment the bot runs with (kept for restarts).
     env: Vec<(String, String)>,
+    /// The database the bot runs on (kept for restarts).
+    pub database: String,
     /// Where the bot serves /metrics and /healthz.
     pub metrics: String,
     pub rest: FakeRest,
@@ -68,6 +70,23 @@ impl Bot {
 
     /// Like [`Bot::start`] with `rules` and a prepared working directory.
     pub async fn launch(rules: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Bot {
+        let database = dir
+            .path()
+            .join("steward.db")
+            .to_str()
+            .expect("UTF-8 path")
+            .to_string();
+        Bot::launch_on(rules, dir, env, &database).await
+    }
+
+    /// Like [`Bot::launch`] on the database at `database` (a path or URL), with fakes of
+    /// its own.
+    pub async fn launch_on(
+        rules: &str,
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+        database: &str,
+    ) -> Bot {
         let gateway = FakeGateway::start(BOT, vec![GUILD, OTHER_GUILD]).await;
         let mut state = State {
             gateway_url: gateway.url.clone(),
@@ -92,13 +111,14 @@ impl Bot {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut child = spawn(dir.path(), &rest.url, &metrics, &env);
+        let mut child = spawn(dir.path(), database, &rest.url, &metrics, &env);
         let log = drain_log(&mut child);
         gateway.wait_for_sessions(1, Duration::from_secs(60)).await;
         Bot {
             child,
             log,
             env,
+            database: database.to_string(),
             metrics,
             rest,
             gateway,
@@ -113,7 +133,13 @@ impl Bot {
         let _ = self.child.wait();
         let sessions = self.gateway.sessions();
         self.metrics = free_address();
-        self.child = spawn(self.dir.path(), &self.rest.url, &self.metrics, &self.env);
+        self.child = spawn(
+            self.dir.path(),
+            &self.database,
+            &self.rest.url,
+            &self.metrics,
+            &self.env,
+        );
         self.log = drain_log(&mut self.child);
         self.gateway
             .wait_for_sessions(sessions + 1, Duration::from_secs(60))
@@ -283,13 +309,13 @@ pub async fn get(addr: &str, path: &str) -> (String, String) {
     )
 }
 
-/// Starts `steward run` on the rules and database in `dir`, against the fake at `rest`.
-fn spawn(dir: &Path, rest: &str, metrics: &str, env: &[(String, String)]) -> Child {
+/// Starts `steward run` on the rules in `dir` and `database`, against the fake at `rest`.
+fn spawn(dir: &Path, database: &str, rest: &str, metrics: &str, env: &[(String, String)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_steward"))
         .args(["run", "--rules"])
         .arg(dir.join("rules.yaml"))
         .arg("--database")
-        .arg(dir.join("steward.db"))
+        .arg(database)
         .env("DISCORD_TOKEN", "fake-token-never-printed")
         .env("DISCORD_PROXY", rest)
         .env("RUST_LOG", "steward=info,serenity=warn")
