@@ -8,7 +8,6 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::json;
-use sqlx::Connection;
 use steward::engine::event::GuildId;
 use steward::store::Store;
 use steward::store::audit::AuditCheck;
@@ -24,27 +23,6 @@ fn server() -> Option<String> {
             None
         }
     }
-}
-
-/// A URL on `server` whose connections use a new empty schema.
-async fn new_schema(server: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let name = format!(
-        "cli_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    );
-    let mut conn = sqlx::AnyConnection::connect(server)
-        .await
-        .expect("STEWARD_TEST_POSTGRES is reachable");
-    sqlx::query(&format!("CREATE SCHEMA {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("schema created");
-    let sep = if server.contains('?') { '&' } else { '?' };
-    format!("{server}{sep}options=-c%20search_path%3D{name}")
 }
 
 fn steward(args: &[&str]) -> Output {
@@ -77,7 +55,7 @@ fn replay(database: &str) -> String {
 #[tokio::test]
 async fn every_command_runs_on_postgres_and_decides_as_on_sqlite() {
     let Some(server) = server() else { return };
-    let url = new_schema(&server).await;
+    let url = support::bot::postgres_schema(&server, "cli").await;
 
     let migrated = steward(&["migrate", "--database", &url]);
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
@@ -154,7 +132,7 @@ fn seen(bots: &[&Bot], method: &str, path: &str) -> Vec<Recorded> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_with_half_the_shards_each_share_one_database() {
     let Some(server) = server() else { return };
-    let url = new_schema(&server).await;
+    let url = support::bot::postgres_schema(&server, "cli").await;
     let rules = rules_with_a_short_ban();
     let temp = || tempfile::tempdir().expect("temp dir");
     let first = Bot::launch_on(&rules, temp(), &[("STEWARD_SHARDS", "0-0/2")], &url).await;

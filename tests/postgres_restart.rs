@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
 use steward::store::Store;
 use steward::store::audit::{AuditFilter, Phase};
 use support::bot::{Bot, GUILD, get, message, rules};
@@ -82,26 +81,12 @@ async fn health_becomes(bot: &Bot, want: &str, within: Duration) -> String {
     }
 }
 
-async fn new_schema(server: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let name = format!("restart_{}", std::process::id());
-    let mut conn = sqlx::AnyConnection::connect(server)
-        .await
-        .expect("the server is reachable");
-    sqlx::query(&format!("CREATE SCHEMA {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("schema created");
-    let sep = if server.contains('?') { '&' } else { '?' };
-    format!("{server}{sep}options=-c%20search_path%3D{name}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_is_reported_survived_and_loses_no_audit_row() {
     let Some((dir, server)) = cluster() else {
         return;
     };
-    let url = new_schema(&server).await;
+    let url = support::bot::postgres_schema(&server, "restart").await;
     let bot = Bot::launch_on(&rules(), tempfile::tempdir().expect("temp dir"), &[], &url).await;
     bot.cache_the_guild().await;
     health_becomes(&bot, "200", Duration::from_secs(20)).await;

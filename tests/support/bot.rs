@@ -286,6 +286,29 @@ pub fn now_rfc3339() -> String {
     steward::discord::now().rfc3339()
 }
 
+/// A URL on the PostgreSQL server at `server` whose connections use a new empty schema
+/// named from `prefix`, this process and the time.
+pub async fn postgres_schema(server: &str, prefix: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let mut conn = sqlx::AnyConnection::connect(server)
+        .await
+        .expect("the PostgreSQL server is reachable");
+    sqlx::query(&format!("CREATE SCHEMA {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("schema created");
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}options=-c%20search_path%3D{name}")
+}
+
 pub async fn store(dir: &Path) -> Store {
     Store::open(dir.join("steward.db").to_str().expect("UTF-8"))
         .await
