@@ -70,6 +70,7 @@ async fn measure(rules: &str, drive: Drive) {
         metrics_addr: None,
         shards: ShardPlan::Auto,
         database: dir.path().join("bench.db").display().to_string(),
+        anchor: None,
         dev_guild: None,
         process_timeout: steward::engine::time::Duration::from_secs(10),
     };

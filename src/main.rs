@@ -84,6 +84,10 @@ struct RunArgs {
     /// The database: a SQLite file path, `sqlite://` or `postgres://` URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database: String,
+    /// Where to append the audit chains' heads every hour (default: beside a SQLite file,
+    /// `.anchor` added; none for PostgreSQL unless set).
+    #[arg(long, env = "STEWARD_ANCHOR")]
+    anchor: Option<PathBuf>,
     /// How long a steward process on the same database may stay silent before the
     /// timed actions and requests it held are taken over (e.g. 10s).
     #[arg(long, env = "STEWARD_PROCESS_TIMEOUT", default_value = "10s", value_parser = process_timeout)]
@@ -428,6 +432,7 @@ async fn run_bot(args: RunArgs) -> anyhow::Result<ExitCode> {
         metrics_addr,
         shards,
         database: args.database,
+        anchor: args.anchor,
         dev_guild,
         process_timeout: args.process_timeout,
     };

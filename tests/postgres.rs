@@ -135,7 +135,16 @@ async fn two_processes_with_half_the_shards_each_share_one_database() {
     let url = support::bot::postgres_schema(&server, "cli").await;
     let rules = rules_with_a_short_ban();
     let temp = || tempfile::tempdir().expect("temp dir");
-    let first = Bot::launch_on(&rules, temp(), &[("STEWARD_SHARDS", "0-0/2")], &url).await;
+    let anchors = temp();
+    let anchor = anchors.path().join("chains.anchor");
+    let anchor = anchor.to_str().expect("UTF-8 path");
+    let first = Bot::launch_on(
+        &rules,
+        temp(),
+        &[("STEWARD_SHARDS", "0-0/2"), ("STEWARD_ANCHOR", anchor)],
+        &url,
+    )
+    .await;
     let second = Bot::launch_on(&rules, temp(), &[("STEWARD_SHARDS", "1-1/2")], &url).await;
     for (bot, shard) in [(&first, 0), (&second, 1)] {
         let identify = bot.gateway.identifies.lock().expect("identifies")[0].clone();
@@ -209,4 +218,12 @@ async fn two_processes_with_half_the_shards_each_share_one_database() {
         store.verify_audit().await.expect("verify"),
         AuditCheck::Intact { .. }
     ));
+    // The first process anchored every chain's head at its start and stop.
+    let verify = steward(&["audit", "verify", "--database", &url, "--anchor", anchor]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).contains("matches 2 anchors"),
+        "{}",
+        text(&verify.stdout)
+    );
 }

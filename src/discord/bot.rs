@@ -50,6 +50,8 @@ pub struct BotConfig {
     /// Which shards this process runs (`STEWARD_SHARDS`).
     pub shards: ShardPlan,
     pub database: String,
+    /// The anchor file (`STEWARD_ANCHOR`); default: beside a SQLite file, none otherwise.
+    pub anchor: Option<PathBuf>,
     /// Register commands in this guild only (`STEWARD_DEV_GUILD`): instant updates while
     /// developing. Global registration otherwise.
     pub dev_guild: Option<u64>,
@@ -191,7 +193,10 @@ pub async fn run(
         .with_batch_window(RAID_BAN_WINDOW);
     moderator.load_rules(rules, "startup", now()).await?;
     store.heartbeat(now(), config.process_timeout).await?;
-    let anchor = crate::store::anchor::anchor_path(&config.database);
+    let anchor = config
+        .anchor
+        .clone()
+        .or_else(|| crate::store::anchor::anchor_path(&config.database));
     write_anchor(&store, anchor.as_deref()).await;
     let moderator = Arc::new(moderator);
     // Events only arrive once the client starts, so every event finds the moderator set.
