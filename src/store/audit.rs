@@ -396,12 +396,19 @@ async fn close_rows(
     writes: &[&AuditWrite],
     at: impl Fn(&AuditWrite) -> Timestamp,
 ) -> Result<(), StoreError> {
-    for w in writes {
-        if let Some((id, state, note)) = &w.close {
-            super::intents::close_row(conn, *id, *state, note.as_deref(), at(w)).await?;
-        }
-    }
-    Ok(())
+    let closes: Vec<super::intents::Close> = writes
+        .iter()
+        .filter_map(|w| {
+            let (id, state, note) = w.close.as_ref()?;
+            Some(super::intents::Close {
+                id: *id,
+                state: *state,
+                note: note.as_deref(),
+                at: at(w),
+            })
+        })
+        .collect();
+    super::intents::close_rows(conn, &closes).await
 }
 
 /// The chain an entry belongs to: its server's, or 0 for steward's own rows.

@@ -436,24 +436,46 @@ async fn write_cases(
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let written = insert_cases(&mut tx, &cases).await?;
-    let mut out = Vec::with_capacity(writes.len());
-    for (w, (id, number)) in writes.iter().zip(written) {
-        let intent = match &w.intent {
-            Some(request) => Some(
-                super::intents::insert_intent(
-                    &mut tx,
-                    w.case.guild,
-                    request,
-                    Some(id),
-                    w.case.created_at,
-                    owner,
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        out.push((id, number, intent));
+    // The outbox rows, in one statement; each points at its own case, which finds it.
+    let opens: Vec<(&CaseWrite, i64)> = writes
+        .iter()
+        .zip(&written)
+        .filter(|(w, _)| w.intent.is_some())
+        .map(|(w, (id, _))| (*w, *id))
+        .collect();
+    let sql = format!(
+        "INSERT INTO sanction_intents (guild_id, request, case_id, created_at, lease_owner)
+         VALUES {} RETURNING id, case_id",
+        super::values_list(opens.len(), 5)
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for (w, case_id) in &opens {
+        query = query
+            .bind(sql_id(w.case.guild.0)?)
+            .bind(w.intent.as_deref())
+            .bind(*case_id)
+            .bind(w.case.created_at.0)
+            .bind(owner);
     }
+    let intents: HashMap<i64, i64> = query
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, case_id)| (case_id, id))
+        .collect();
+    let out = writes
+        .iter()
+        .zip(written)
+        .map(|(w, (id, number))| {
+            let intent = match w.intent {
+                Some(_) => Some(intents.get(&id).copied().ok_or_else(|| {
+                    StoreError::Corrupt("a new outbox row was not returned".to_string())
+                })?),
+                None => None,
+            };
+            Ok((id, number, intent))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     tx.commit().await?;
     Ok(out)
 }

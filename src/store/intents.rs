@@ -46,6 +46,7 @@ async fn write_outbox(
 ) -> Result<Vec<i64>, StoreError> {
     let mut tx = sqlx::Connection::begin(conn).await?;
     let mut ids = Vec::with_capacity(writes.len());
+    let mut closes = Vec::new();
     for write in writes {
         match write {
             OutboxWrite::Open {
@@ -71,11 +72,18 @@ async fn write_outbox(
                 note,
                 at,
             } => {
-                close_row(&mut tx, *id, *state, note.as_deref(), Timestamp(*at)).await?;
+                closes.push(Close {
+                    id: *id,
+                    state: *state,
+                    note: note.as_deref(),
+                    at: Timestamp(*at),
+                });
                 ids.push(0);
             }
         }
     }
+    // A row opened in this batch cannot be closed in it (its id was not known yet).
+    close_rows(&mut tx, &closes).await?;
     tx.commit().await?;
     Ok(ids)
 }
@@ -102,24 +110,41 @@ pub(crate) async fn insert_intent(
     .await?)
 }
 
-/// Closes outbox row `id` on `conn` with how its request ended.
-pub(crate) async fn close_row(
+/// An outbox row to close, and how its request ended.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Close<'a> {
+    pub id: i64,
+    pub state: IntentState,
+    pub note: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// Closes the outbox rows `closes` on `conn` in one statement; a row already closed keeps
+/// its first outcome, and so does a row named twice.
+pub(crate) async fn close_rows(
     conn: &mut AnyConnection,
-    id: i64,
-    state: IntentState,
-    note: Option<&str>,
-    at: Timestamp,
+    closes: &[Close<'_>],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE sanction_intents SET state = $2, note = $3, finished_at = $4
-         WHERE id = $1 AND state = 'open'",
-    )
-    .bind(id)
-    .bind(state)
-    .bind(note)
-    .bind(at.0)
-    .execute(&mut *conn)
-    .await?;
+    let mut seen = std::collections::HashSet::new();
+    let closes: Vec<&Close> = closes.iter().filter(|c| seen.insert(c.id)).collect();
+    for chunk in closes.chunks(MAX_OUTBOX_BATCH) {
+        let sql = format!(
+            "UPDATE sanction_intents
+             SET state = v.column2, note = v.column3, finished_at = v.column4
+             FROM (VALUES {}) AS v
+             WHERE sanction_intents.id = v.column1 AND sanction_intents.state = 'open'",
+            super::values_list(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for close in chunk {
+            query = query
+                .bind(close.id)
+                .bind(close.state)
+                .bind(close.note)
+                .bind(close.at.0);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
