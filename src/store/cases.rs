@@ -664,6 +664,29 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_writers_numbering_one_server_leave_no_gap_and_no_twin() {
+        let (url, _dir) = crate::store::test_support::fresh_url().await;
+        let first = Store::open(&url).await.unwrap();
+        let second = Store::open(&url).await.unwrap();
+        let tasks: Vec<_> = (0..80u64)
+            .map(|i| {
+                let store = if i % 2 == 0 {
+                    first.clone()
+                } else {
+                    second.clone()
+                };
+                tokio::spawn(async move { store.create_case(&new_case(1, 100 + i)).await })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for t in tasks {
+            numbers.push(t.await.unwrap().unwrap().number);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=80).collect::<Vec<u64>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cases_opened_together_get_distinct_numbers_in_order() {
         let (store, _dir) = fresh().await;
         store.create_case(&new_case(1, 1)).await.unwrap();
