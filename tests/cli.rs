@@ -1,19 +1,11 @@
 //! `steward check` and `steward replay` run as processes on the shipped files.
 
+mod support;
+
+use support::cli::{steward, text};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn steward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("steward runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Command;
 
 fn temp_file(name: &str, content: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::json;
@@ -12,6 +11,7 @@ use steward::engine::event::GuildId;
 use steward::store::Store;
 use steward::store::audit::AuditCheck;
 use support::bot::{Bot, CHANNEL, GUILD, OTHER_CHANNEL, OTHER_GUILD, message, rules};
+use support::cli::{steward, text};
 use support::fake_rest::Recorded;
 
 /// The server to test against, or `None` (with the reason printed) when there is none.
@@ -23,19 +23,6 @@ fn server() -> Option<String> {
             None
         }
     }
-}
-
-fn steward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("steward runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The replay of the shipped sample into `database`, as JSON Lines.

@@ -1,25 +1,16 @@
 //! The store through the command line: replay into a database file, verify and export it,
 //! tamper with it, and kill a replay half-way.
 
+mod support;
+
+use support::cli::{steward, text};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use steward::store::Store;
 use steward::store::audit::{AuditCheck, AuditFilter, Phase};
-
-fn steward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_steward"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("steward runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn db_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("steward.db")

@@ -151,18 +151,17 @@ impl Store {
     }
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
-        // A connection is tried before it is handed out, so a restarted server costs one
-        // failed ping rather than a failed write.
-        let options = |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .min_connections(0)
-                .test_before_acquire(true)
-                .acquire_timeout(StdDuration::from_secs(10))
-                .idle_timeout(Some(StdDuration::from_secs(600)))
-        };
         let writer = AnyConnection::connect(url).await?;
-        let pool = options(8).connect(url).await?;
+        // A read connection is tried before it is handed out, so a restarted server costs
+        // one failed ping rather than a failed read.
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .min_connections(0)
+            .test_before_acquire(true)
+            .acquire_timeout(StdDuration::from_secs(10))
+            .idle_timeout(Some(StdDuration::from_secs(600)))
+            .connect(url)
+            .await?;
         let store = Store::new(Backend::Postgres, url, pool, writer, None);
         store.apply_migrations().await?;
         Ok(store)
@@ -257,11 +256,6 @@ impl Store {
             owner: process_name().into(),
             migration_lock,
         }
-    }
-
-    /// Which engine this store runs on.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Applies migrations not yet applied; a no-op on an up-to-date database. Processes
@@ -602,32 +596,16 @@ mod tests {
     async fn the_names_enums_are_stored_under_are_the_names_they_are_shown_and_hashed_under() {
         use audit::Phase;
         use cases::CaseKind;
+        use names::StoredName;
         use timers::TimedKind;
         let (store, _dir) = test_support::fresh().await;
-        for kind in CaseKind::ALL {
+        for &kind in CaseKind::ALL.iter() {
             assert_eq!(stored(&store, kind).await, kind.as_str());
         }
-        let phases = [
-            Phase::Intent,
-            Phase::Done,
-            Phase::Failed,
-            Phase::Refused,
-            Phase::Shadow,
-            Phase::Reload,
-            Phase::Record,
-        ];
-        for phase in phases {
+        for &phase in <Phase as StoredName>::ALL {
             assert_eq!(stored(&store, phase).await, phase.as_str());
         }
-        let kinds = [
-            TimedKind::Unban,
-            TimedKind::EndTimeout,
-            TimedKind::EndLockdown,
-            TimedKind::EndRaidMode,
-            TimedKind::EndQuarantine,
-            TimedKind::EndSlowmode,
-        ];
-        for kind in kinds {
+        for &kind in <TimedKind as StoredName>::ALL {
             assert_eq!(stored(&store, kind).await, kind.as_str());
         }
     }

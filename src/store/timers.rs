@@ -112,11 +112,8 @@ impl Store {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<TimedAction>, StoreError> {
-        let sql = match self.backend {
-            Backend::Sqlite => CLAIM_DUE,
-            Backend::Postgres => CLAIM_DUE_POSTGRES,
-        };
-        let rows = sqlx::query_as::<_, TimedRow>(sql)
+        let sql = claim_due_sql(self.backend);
+        let rows = sqlx::query_as::<_, TimedRow>(&sql)
             .bind(now.0)
             .bind(i64::from(limit))
             .bind(&*self.owner)
@@ -377,30 +374,27 @@ impl Store {
     }
 }
 
-/// Claims due rows (`$1` now, `$2` at most, `$3` owner, `$4` lease end). On SQLite the
-/// statement holds the database's write lock, so no two claims overlap.
-const CLAIM_DUE: &str = "UPDATE timed_actions
-     SET state = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4
-     WHERE id IN (SELECT id FROM timed_actions
-                  WHERE (state = 'pending' AND due_at <= $1)
-                     OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1
-                                                OR lease_owner IN (SELECT owner FROM processes
-                                                    WHERE seen_at + timeout_ms < $1)))
-                  ORDER BY due_at, id LIMIT $2)
-     RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts";
-
-/// [`CLAIM_DUE`] on PostgreSQL, where claims of several processes run at once: each
-/// locks the rows it picks and skips rows another claim holds, so no row is taken twice.
-const CLAIM_DUE_POSTGRES: &str = "UPDATE timed_actions
-     SET state = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4
-     WHERE id IN (SELECT id FROM timed_actions
-                  WHERE (state = 'pending' AND due_at <= $1)
-                     OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1
-                                                OR lease_owner IN (SELECT owner FROM processes
-                                                    WHERE seen_at + timeout_ms < $1)))
-                  ORDER BY due_at, id LIMIT $2
-                  FOR UPDATE SKIP LOCKED)
-     RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts";
+/// The statement that claims due rows (`$1` now, `$2` at most, `$3` owner, `$4` lease
+/// end). On SQLite it holds the database's write lock, so no two claims overlap; on
+/// PostgreSQL, where claims of several processes run at once, each locks the rows it
+/// picks and skips rows another claim holds, so no row is taken twice.
+fn claim_due_sql(backend: Backend) -> String {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "UPDATE timed_actions
+         SET state = 'running', attempts = attempts + 1, lease_owner = $3, lease_until = $4
+         WHERE id IN (SELECT id FROM timed_actions
+                      WHERE (state = 'pending' AND due_at <= $1)
+                         OR (state = 'running' AND (lease_until IS NULL OR lease_until < $1
+                                                    OR lease_owner IN (SELECT owner FROM processes
+                                                        WHERE seen_at + timeout_ms < $1)))
+                      ORDER BY due_at, id LIMIT $2 {lock})
+         RETURNING id, guild_id, kind, target_id, detail, case_id, due_at, attempts"
+    )
+}
 
 /// A stored timed action, as its columns hold it.
 #[derive(sqlx::FromRow)]

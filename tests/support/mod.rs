@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod cli;
 pub mod fake_gateway;
 pub mod fake_rest;
 pub mod payloads;
