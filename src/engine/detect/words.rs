@@ -521,9 +521,9 @@ impl WordMatcher {
         let mut hit = self.check_token(text, token, (slot, &runs), s);
         let phrase_start = match slot {
             Some(slot) => slot.phrase_start,
-            // A key the index cannot hold as it is (the ambiguous `1` of `h31l h1tler`) may
-            // still start a phrase: the pair screen below decides.
-            None => token.symbols != 0,
+            // A key the index cannot hold as it is (the ambiguous `1` of `h31l h1tler`, a
+            // symbol read as a letter) may still start a phrase: the pair screen decides.
+            None => token.symbols != 0 || text.key(token).contains(I_OR_L),
         };
         let pair_listed = || {
             let next = text.tokens.get(i + 1);
