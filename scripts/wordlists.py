@@ -6,15 +6,21 @@ Sources, all from package registries, pinned:
   (MIT) as arrays grouped by category and severity;
 - the `rustrict` crate 0.7.39 (crates.io, MIT), whose src/profanity.csv rates each entry
   0-3 (offensive up to 5) for being profane, offensive, sexual, mean and evasive;
+- the npm package `cuss` 2.2.0 (MIT), which rates each English entry 0-2 for how likely it
+  is meant as profanity rather than clean text;
+- the npm package `@dsojevic/profanity-list` 1.0.0 (MIT), whose en.json tags each entry
+  (sexual, lgbtq, racial, shock, general, religious) with a severity 1-4;
 - Debian's `wamerican` 2020.12.07-2 (SCOWL, permissive; see lists/LICENSE), the English
   dictionary that tells ordinary words from joined or inflected listed ones.
 
 Fetch them and run:
 
     cargo info stfu@0.1.0 && cargo info rustrict@0.7.39
+    npm pack cuss@2.2.0 @dsojevic/profanity-list@1.0.0   # untar each into its own folder
     apt-get download wamerican && dpkg-deb -x wamerican_*.deb wamerican
     python3 scripts/wordlists.py ~/.cargo/registry/src/*/stfu-0.1.0 \\
-        ~/.cargo/registry/src/*/rustrict-0.7.39 wamerican/usr/share/dict/american-english lists/
+        ~/.cargo/registry/src/*/rustrict-0.7.39 cuss/package dsojevic/package \\
+        wamerican/usr/share/dict/american-english lists/
 
 Writes slurs.txt, profanity.txt, sexual.txt, insults.txt and english.txt. harassment.txt
 (phrases that incite self-harm or threaten a person) is written by hand and left alone.
@@ -26,7 +32,12 @@ How entries are chosen:
   ordinary dictionary word must be rated 3 or more, and entries of three letters or fewer
   too, since their ordinary readings are common. It goes to the first list it fits:
   slurs (offensive 3+), sexual (sexual 2+), insults (mean 2+), profanity (the rest).
-- Both: identity terms and words whose ordinary reading is common (NOT_INSULTS, ORDINARY)
+- cuss and dsojevic: an entry that is no dictionary word is kept when cuss rates it 2 or
+  dsojevic 2 or more, or when rustrict rates it 1 and another source lists it; a dictionary
+  word only when two sources rate it so (cuss 2, dsojevic 3+, rustrict 2+). It goes to the
+  list its dsojevic tag or rustrict rating names (racial and lgbtq: slurs; sexual and shock:
+  sexual), else to profanity.
+- All: identity terms and words whose ordinary reading is common (NOT_INSULTS, ORDINARY)
   are never listed; entries must be written in letters, digits, spaces and the symbols
   leetspeak uses, hold three letters (or leetspeak for them) or more, and hold no one-letter word but `a`, `i` and `u`.
 - english.txt is the dictionary less every listed entry and every word the matcher reads as
@@ -34,6 +45,7 @@ How entries are chosen:
   for an ordinary one.
 """
 import csv
+import json
 import re
 import sys
 from pathlib import Path
@@ -54,7 +66,8 @@ NOT_INSULTS = {
     "apes", "sex", "sexy", "god", "jesus", "christ", "lord", "hell", "damn", "bloody",
     "bugger", "cracker", "crackers", "oriental", "gypsy", "eskimo", "colored", "coloured",
     "tard", "sick", "stupid", "idiot", "dumb", "moron", "fat", "ugly", "boy", "girl", "lady",
-    "ho", "hoes", "kid", "kids", "monkey", "pig", "dog", "cow", "rat", "snake",
+    "ho", "hoes", "kid", "kids", "monkey", "pig", "dog", "cow", "rat", "snake", "bicon",
+    "cishet", "enby", "tgirl", "transbian",
 }
 # Words with a common ordinary reading (tools, sports, food, anatomy and medicine, farming,
 # courage, clothing) that a moderation default must not punish.
@@ -74,6 +87,27 @@ ORDINARY = {
     "wang", "hooters", "dipstick", "booty", "bbc", "puss", "pusses", "crotch", "fart",
     "snatch", "cumming", "mongrel", "transvestite", "queers", "gayest", "gayness", "sphincter",
     "molest", "molester", "grope", "spank", "spanking", "sissy", "nonce",
+    # Names, places, foods, games and words of other languages the newer sources list.
+    "osama", "usama", "hamas", "dahmer", "carruth", "noonan", "santorum", "tuckahoe",
+    "hitlerism", "hitlerist", "sixsixsix", "sixtynine", "sixtyniner", "eight ball",
+    "eight balls", "magicwand", "loadedgun", "thirdeye", "threeway", "rearend", "tortur",
+    "jiggy", "gangsta", "honkers", "honger", "hork", "hori", "horis", "ikwe", "indon",
+    "squinty", "cheesehead", "cheeseheads", "redleg", "redlegs", "boonie", "boonies", "bunga",
+    "bungas", "chonky", "chonkies", "chonkys", "chunkies", "chunkys", "buffies", "doodoo",
+    "crapper", "pooper", "spreadeagle", "juggalo", "jebus", "hoser", "chav", "bogan",
+    "clansman", "clansmen", "clanswoman", "clanswomen", "cushi", "cushis", "kushi", "kushis",
+    "mzungu", "mzungus", "triplex", "niggarded", "niggarding", "niggardlinesss", "orga",
+    "geni", "floo", "taff", "gora", "goras", "hapa", "haole", "haoles", "bule", "bules",
+    "payo", "rere", "cohee", "cooly", "gipp", "gipps", "whop", "mams", "muncher", "spitter",
+    "teste", "turnon", "twinkie", "vibr", "whash", "fok", "cunn", "pric", "pudd", "shav",
+    "jigg", "panti", "pansy", "poof", "commie", "switch hitter", "gym bunny", "gymbunny",
+    "muscle mary", "potato queen", "rice queen", "gray queen", "grey queen", "chicken queen",
+    "haji", "hadji", "hajji", "hajjis", "hadjis", "hajis", "finocchio", "finoccio", "finochio",
+    "hermie", "neo nazi", "neo-nazi", "neonazi", "only fans", "jelly donut", "cream-pie",
+    "ball kicking", "ball-kicking", "chocolate rosebud", "chocolate rosebuds",
+    "alaskan pipeline", "pony boy", "pony girl", "pony-boy", "pony-girl", "ponyboy",
+    "ponygirl", "wrapping men", "hickory switch", "dammit", "damnit", "god-damn", "goddamit",
+    "godammit", "hotdamn", "goddamnes", "rapist", "rapists",
 }
 # Ordinary words that a listed stem and a suffix the matcher strips happen to spell
 # (`spic` + `y`, `cock` + `y`, `asses` + `s`): kept in the dictionary, so they stay clean.
@@ -127,8 +161,12 @@ def stfu_lists(crate: Path) -> tuple[set[str], set[str]]:
     return slurs, profanity
 
 
-def rustrict_lists(crate: Path, dictionary: set[str]) -> dict[str, set[str]]:
+def rustrict_lists(
+    crate: Path, dictionary: set[str]
+) -> tuple[dict[str, set[str]], dict[str, tuple[str, int]]]:
+    """The entries rustrict rates high enough, and every entry with its list and top rating."""
     out = {"slurs": set(), "sexual": set(), "insults": set(), "profanity": set()}
+    rated = {}
     with open(crate / "src" / "profanity.csv", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             word = clean(row["word"])
@@ -136,19 +174,92 @@ def rustrict_lists(crate: Path, dictionary: set[str]) -> dict[str, set[str]]:
                 continue
             rating = {k: int(row[k]) for k in ("profane", "offensive", "sexual", "mean")}
             top = max(rating.values())
+            rated[word] = (strongest(rating), top)
             letters = sum(c.isalpha() for c in word)
             needs = 3 if word in dictionary or letters <= 3 else 2
-            if top < needs:
-                continue
-            if rating["offensive"] >= 3:
-                out["slurs"].add(word)
-            elif rating["sexual"] >= 2:
-                out["sexual"].add(word)
-            elif rating["mean"] >= 2:
-                out["insults"].add(word)
-            else:
-                out["profanity"].add(word)
+            if top >= needs:
+                out[rustrict_list(rating, 2)].add(word)
+    return out, rated
+
+
+def strongest(rating: dict[str, int]) -> str:
+    """The list named by a rustrict entry's highest rating (offensive first on a tie)."""
+    top = max(rating.values())
+    lists = [("offensive", "slurs"), ("sexual", "sexual"), ("mean", "insults")]
+    return next((name for column, name in lists if top and rating[column] == top), "profanity")
+
+
+def rustrict_list(rating: dict[str, int], floor: int) -> str:
+    """The list a rustrict entry belongs to; `floor` is the least rating that counts."""
+    if rating["offensive"] >= floor + 1:
+        return "slurs"
+    if rating["sexual"] >= floor:
+        return "sexual"
+    if rating["mean"] >= floor:
+        return "insults"
+    return "profanity"
+
+
+def cuss_ratings(package: Path) -> dict[str, int]:
+    """cuss's English entries and their 0-2 ratings."""
+    text = (package / "index.js").read_text(encoding="utf-8")
+    found = re.findall(r"^\s+'?([^':]+)'?: (\d),?$", text, re.M)
+    return {word.strip().lower(): int(rating) for word, rating in found}
+
+
+def dsojevic_entries(package: Path) -> dict[str, tuple[str, int]]:
+    """dsojevic's English spellings, each with the list its first tag names and its severity.
+
+    Spellings written as patterns (`*`) are left out: the matcher has its own evasion handling.
+    """
+    lists = {"racial": "slurs", "lgbtq": "slurs", "sexual": "sexual", "shock": "sexual"}
+    out = {}
+    for entry in json.loads((package / "en.json").read_text(encoding="utf-8")):
+        name = lists.get(entry["tags"][0], "profanity")
+        for spelling in entry["match"].split("|"):
+            if "*" not in spelling:
+                out[spelling.strip().lower()] = (name, int(entry["severity"]))
     return out
+
+
+def confirmed(
+    rustrict: dict[str, tuple[str, int]],
+    cuss: dict[str, int],
+    dsojevic: dict[str, tuple[str, int]],
+    dictionary: set[str],
+) -> dict[str, set[str]]:
+    """Entries that cuss and dsojevic rate as meant, or confirm where rustrict rates 1."""
+    out = {"slurs": set(), "sexual": set(), "insults": set(), "profanity": set()}
+    for word in set(cuss) | set(dsojevic) | set(rustrict):
+        if word in NOT_INSULTS or word in ORDINARY:
+            continue
+        name, severity = dsojevic.get(word, ("profanity", 0))
+        list_name, rating = rustrict.get(word, (name, 0))
+        votes = [cuss.get(word, 0) >= 2, severity >= 3, rating >= 2]
+        if word in dictionary or sum(c.isalpha() for c in word) <= 3:
+            keep = sum(votes) >= 2
+        else:
+            listed_elsewhere = word in cuss or word in dsojevic
+            keep = cuss.get(word, 0) >= 2 or severity >= 2 or (rating >= 1 and listed_elsewhere)
+        if keep:
+            out[name if word in dsojevic else list_name].add(word)
+    return out
+
+
+LEET = str.maketrans("l1!|0@4$5378", "iiiioaasseti")
+
+
+def reading(word: str) -> str:
+    """A word as the matcher may read it: leetspeak and `l` as `i`, doubled letters once."""
+    folded = word.translate(LEET).replace(" ", "")
+    return re.sub(r"(.)\1+", r"\1", folded)
+
+
+def slur_variants(entries: set[str], slurs: set[str]) -> set[str]:
+    """Entries that hold a slur as the matcher reads them (`nlgger`, `niggar` + `s`), so
+    that one word is one list's."""
+    stems = {reading(s) for s in slurs if len(reading(s)) >= 5}
+    return {e for e in entries if any(stem in reading(e) for stem in stems)}
 
 
 def inflections(words: set[str], listed: set[str]) -> set[str]:
@@ -166,23 +277,30 @@ def inflections(words: set[str], listed: set[str]) -> set[str]:
 
 
 def main() -> int:
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 7:
         print(__doc__, file=sys.stderr)
         return 2
-    stfu, rustrict, dict_file, out_dir = (Path(a) for a in sys.argv[1:])
+    stfu, rustrict, cuss, dsojevic, dict_file, out_dir = (Path(a) for a in sys.argv[1:])
     words = {
         w.strip().lower()
         for w in dict_file.read_text(encoding="utf-8").splitlines()
         if w.strip().isascii() and w.strip().isalpha()
     }
     stfu_slurs, stfu_profanity = stfu_lists(stfu)
-    extra = rustrict_lists(rustrict, words)
+    extra, rated = rustrict_lists(rustrict, words)
+    more = confirmed(rated, cuss_ratings(cuss), dsojevic_entries(dsojevic), words)
     lists = {
-        "slurs": stfu_slurs | (extra["slurs"] - stfu_profanity),
-        "profanity": stfu_profanity | extra["profanity"],
-        "sexual": extra["sexual"],
-        "insults": extra["insults"],
+        "slurs": stfu_slurs | ((extra["slurs"] | more["slurs"]) - stfu_profanity),
+        "profanity": stfu_profanity | extra["profanity"] | more["profanity"],
+        "sexual": extra["sexual"] | more["sexual"],
+        "insults": extra["insults"] | more["insults"],
     }
+    # A newer source's entry that spells a slur another way joins the slurs.
+    newer = set().union(*more.values()) - set().union(*extra.values()) - stfu_profanity
+    for name in ("profanity", "sexual", "insults"):
+        moved = slur_variants(lists[name] & newer, lists["slurs"])
+        lists[name] -= moved
+        lists["slurs"] |= moved
     # Each entry is listed once, in the first list that has it.
     seen: set[str] = set()
     for name in ("slurs", "profanity", "sexual", "insults"):
@@ -192,7 +310,8 @@ def main() -> int:
         seen |= kept
     header = (
         "# Generated by scripts/wordlists.py from the stfu crate 0.1.0 (Unlicense; the Surge AI\n"
-        "# profanity list, MIT) and the rustrict crate 0.7.39 (MIT). See lists/LICENSE.\n"
+        "# profanity list, MIT), the rustrict crate 0.7.39 (MIT) and the npm packages cuss 2.2.0\n"
+        "# (MIT) and @dsojevic/profanity-list 1.0.0 (MIT). See lists/LICENSE.\n"
         "# One entry a line; '#' starts a comment.\n"
     )
     out_dir.mkdir(parents=True, exist_ok=True)
