@@ -478,16 +478,27 @@ fn every_listed_entry_is_caught_in_every_family() {
     let entries = entries();
     let mut report = Vec::new();
     let mut failures = Vec::new();
+    // One word, one rule: a line holding one listed word never costs its writer two
+    // warnings (a phrase of two listed words, `fag asses`, may).
+    let mut twice = Vec::new();
     let mut line = 0usize;
     let mut run = |name: String, write: &dyn Fn(&str, usize) -> Vec<String>, phrases: bool| {
         let mut tally = Tally::default();
+        // Families that keep a word one token (spelled-out letters may hold two words).
+        let one_token = !["separator", "spaced", "between", "split", "compound"]
+            .iter()
+            .any(|spread| name.contains(spread));
         for (n, (_, entry)) in entries.iter().enumerate() {
             if is_phrase(entry) && !phrases {
                 continue;
             }
             for text in write(entry, n) {
                 line += 1;
-                tally.add(&text, poster.flags(&text), line.is_multiple_of(SAMPLE));
+                let fired = poster.rules_fired(&text);
+                if fired.len() > 1 && one_token && !is_phrase(entry) && twice.len() < 20 {
+                    twice.push(format!("{text:?}: {fired:?}"));
+                }
+                tally.add(&text, !fired.is_empty(), line.is_multiple_of(SAMPLE));
             }
         }
         report.push(format!(
@@ -533,6 +544,7 @@ fn every_listed_entry_is_caught_in_every_family() {
     }
     assert!(report.len() >= 30, "{} families and pairs", report.len());
     assert!(failures.is_empty(), "{failures:#?}");
+    assert!(twice.is_empty(), "lines that fired two rules: {twice:#?}");
 }
 
 /// Words and phrases whose ordinary reading holds a listed word or looks like one.

@@ -28,7 +28,7 @@ use event::{Author, ChannelId, Event, EventKind, GuildId, Message, UserId};
 use normalize::Normalized;
 use rule::{Limits, Rule, RuleSet, Trigger};
 use time::{Duration, Timestamp};
-use verdict::{Action, Evidence, Verdict};
+use verdict::{Action, Evidence, Mode, Verdict};
 
 /// Decides what to do about events, remembering just enough recent activity to see floods
 /// and raids.
@@ -330,6 +330,11 @@ impl Engine {
         let (reason, evidence, accounts) = match &*rule.trigger {
             Trigger::Words(matcher) => {
                 let hit = matcher.find_screened(text, screened)?;
+                // A word acted on is this rule's: a later words rule looks past it. A
+                // shadow rule acts on nothing, so it leaves the word to the next.
+                if rule.mode == Mode::Enforce {
+                    screened.claim(hit.span);
+                }
                 let reason = format!("blocked word from list {}", hit.list);
                 (reason, word_evidence(content, hit), Vec::new())
             }
@@ -1009,6 +1014,39 @@ mod tests {
             user,
             timestamp: Timestamp(1_000),
         })
+    }
+
+    /// Rules named by the rules that fire on a message saying `text`, with two words
+    /// rules over the same word, the first in `first_mode`.
+    fn fired_twice_listed(first_mode: &str, text: &str) -> Vec<String> {
+        let yaml = format!(
+            "rules:\n  - name: first\n    mode: {first_mode}\n    words: {{words: [badword]}}\n    actions: [delete]\n  - name: second\n    words: {{words: [badword, other]}}\n    actions: [delete]\n"
+        );
+        let loaded =
+            crate::rules::parse(&yaml, Path::new("t.yaml"), Path::new(".")).expect("rules");
+        let message = Event::Message(Message {
+            guild_id: GuildId(1),
+            content: text.to_string(),
+            author: member("someone", None),
+            ..Message::default()
+        });
+        let verdicts = Engine::new(loaded.set).handle(&message, Timestamp(1_000));
+        verdicts.iter().map(|v| v.rule.to_string()).collect()
+    }
+
+    #[test]
+    fn a_word_is_acted_on_by_the_first_words_rule_only() {
+        assert_eq!(fired_twice_listed("enforce", "a badword here"), ["first"]);
+        // Another word of the message is still the second rule's.
+        assert_eq!(
+            fired_twice_listed("enforce", "a badword and other"),
+            ["first", "second"]
+        );
+        // A shadow rule acts on nothing, so the word stays the next rule's.
+        assert_eq!(
+            fired_twice_listed("shadow", "a badword here"),
+            ["first", "second"]
+        );
     }
 
     #[test]

@@ -147,6 +147,9 @@ struct Scratch {
     runs: Vec<u8>,
     /// The message's letters spelled out one at a time, read once for every rule.
     spelled: Spelled,
+    /// Byte ranges of the message that an earlier rule has already acted on: a word is
+    /// one rule's, so `motherfuker` read by two lists costs its writer one warning.
+    claimed: Vec<(usize, usize)>,
 }
 
 /// A message's spelled-out letters in up to two readings: symbols as letters, and (when the
@@ -412,14 +415,14 @@ impl WordMatcher {
                 && self.screen.may_hold_at(text, i);
             if whole
                 && let Some(hit) = self.check_whole(text, i, token, s)
-                && !self.allowed_in_context(text, &hit)
+                && self.accepts(text, &hit, s)
             {
                 return Some(hit);
             }
             if let Some(next) = tokens.get(i + 1)
                 && next.newline_before
                 && let Some(hit) = self.check_split(text, i, s)
-                && !self.allowed_in_context(text, &hit)
+                && self.accepts(text, &hit, s)
             {
                 return Some(hit);
             }
@@ -428,7 +431,7 @@ impl WordMatcher {
             if let (Some(first), Some(second)) = (tokens.get(i), tokens.get(i + 1))
                 && self.screen.may_split(first, second)
                 && let Some(hit) = self.check_split(text, i, s)
-                && !self.allowed_in_context(text, &hit)
+                && self.accepts(text, &hit, s)
             {
                 return Some(hit);
             }
@@ -438,14 +441,14 @@ impl WordMatcher {
             // as another list's would act on one word twice (`fuck` is no `fukc`).
             let by_sound = sounded.is_none_or(|m| m.get(i).copied().unwrap_or(false));
             if let Some(hit) = self.check_compound(text, i, by_sound, s)
-                && !self.allowed_in_context(text, &hit)
+                && self.accepts(text, &hit, s)
             {
                 return Some(hit);
             }
         }
         if spelled {
             self.check_spelled(s)
-                .filter(|hit| !self.allowed_in_context(text, hit))
+                .filter(|hit| self.accepts(text, hit, s))
         } else {
             None
         }
@@ -489,6 +492,13 @@ impl WordMatcher {
             !self.allowed(piece) && self.lookup_exact(piece, s, 0).is_some()
         })?;
         Some(self.hit(entry, &key, token.span.start, token.span.end))
+    }
+
+    /// Whether `hit` may be reported: not inside an allowed phrase, nor on a word an
+    /// earlier rule has acted on.
+    fn accepts(&self, text: &Normalized, hit: &WordHit, s: &Scratch) -> bool {
+        let (start, end) = hit.span;
+        !s.claimed.iter().any(|&(a, b)| a < end && start < b) && !self.allowed_in_context(text, hit)
     }
 
     /// Whether `hit` lies inside a phrase of the allow list (`cum` in `magna cum laude`).
@@ -881,6 +891,11 @@ pub struct Screened {
 }
 
 impl Screened {
+    /// Marks the bytes `span` of the message as acted on: later rules look past them.
+    pub fn claim(&mut self, span: (usize, usize)) {
+        self.scratch.claimed.push(span);
+    }
+
     /// Whether any rule needs to look at the message at all.
     fn open(&self) -> bool {
         self.spelled
@@ -978,6 +993,7 @@ impl WordScreen {
     }
 
     fn mark_tokens(&self, text: &Normalized, out: &mut Screened) {
+        out.scratch.claimed.clear();
         out.maybe.clear();
         out.open_tokens.clear();
         out.open_splits.clear();
