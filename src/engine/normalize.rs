@@ -360,7 +360,9 @@ impl AsciiFold {
         let white = matches!(lower, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
         let class = match lower {
             b'\n' | b'\r' => Class::Newline,
-            b'@' | b'$' | b'!' | b'|' | b'+' | b'*' => Class::Symbol,
+            b'@' | b'$' | b'!' | b'|' | b'+' | b'*' | b'#' | b'^' | b'%' | b'&' | b'<' => {
+                Class::Symbol
+            }
             c if c.is_ascii_alphanumeric() => Class::Word,
             _ => Class::Separator,
         };
@@ -651,7 +653,7 @@ fn collapse_ascii(key: &[u8], out: &mut String, runs: &mut Vec<u8>) {
 fn classify(c: char) -> Class {
     match c {
         '\n' | '\r' => Class::Newline,
-        '@' | '$' | '!' | '|' | '+' | '*' => Class::Symbol,
+        '@' | '$' | '!' | '|' | '+' | '*' | '#' | '^' | '%' | '&' | '<' => Class::Symbol,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Separator,
     }
@@ -661,7 +663,8 @@ fn classify(c: char) -> Class {
 pub const I_OR_L: char = 'L';
 
 /// Maps a display-folded character to its key: leetspeak digits and symbols become the
-/// letters they stand for (`v` reads as `u`, as in `fvck`); `1` and `|` become [`I_OR_L`].
+/// letters they stand for (`v` reads as `u`, as in `fvck`; `<` as `c`, as in `fu<k`); `1`
+/// and `|` become [`I_OR_L`]; symbols that hide a letter become the wildcard `*`.
 pub const fn key_char(c: char) -> char {
     match c {
         '4' | '@' => 'a',
@@ -674,6 +677,9 @@ pub const fn key_char(c: char) -> char {
         '0' => 'o',
         '5' | '$' => 's',
         '7' | '+' => 't',
+        '<' => 'c',
+        // Characters that hide a letter, as a star does (`f#ck`, `c^nt`, `f&%k`).
+        '#' | '^' | '%' | '&' => '*',
         c => c,
     }
 }

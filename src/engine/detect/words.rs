@@ -125,6 +125,43 @@ pub struct WordMatcher {
 /// [`I_OR_L`] as a byte of a key.
 const I_OR_L_BYTE: u8 = I_OR_L as u8;
 
+/// `key` with every run of symbols that holds a wildcard read as wildcards alone
+/// (`f@#$ing` is `f***ing`, not `fa*sing`); `None` when there is no such run. `symbols`
+/// marks which of the key's characters came from symbols, as [`Token::symbols`] does.
+fn grawlix(key: &str, symbols: u32) -> Option<String> {
+    let bytes = key.as_bytes();
+    if !key.is_ascii() || bytes.len() > 32 {
+        return None;
+    }
+    let is_symbol = |i: usize| symbols & (1 << i) != 0;
+    let mut out = bytes.to_vec();
+    let mut changed = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_symbol(i) {
+            i += 1;
+            continue;
+        }
+        let end = (i..bytes.len())
+            .find(|&j| !is_symbol(j))
+            .unwrap_or(bytes.len());
+        if end - i >= 2 && bytes[i..end].contains(&b'*') {
+            changed |= bytes[i..end].iter().any(|&b| b != b'*');
+            out[i..end].fill(b'*');
+        }
+        i = end;
+    }
+    // Only ASCII bytes were replaced by `*`: still UTF-8.
+    changed.then(|| String::from_utf8(out).ok()).flatten()
+}
+
+/// Whether a wildcard key (`*` trimmed from its ends) has letters enough to be read: two
+/// or more, and no fewer than its stars.
+fn readable_wildcard(key: &str) -> bool {
+    let letters = key.bytes().filter(|&b| b != b'*').count();
+    letters >= 2 && (key.len() - letters) * 2 <= key.len()
+}
+
 /// Whether a listed key fits a wildcard key of the same length: `*` stands for any letter,
 /// and [`I_OR_L`] for `i` or `l`.
 fn wildcard_fits(listed: &str, key: &str) -> bool {
@@ -150,6 +187,10 @@ struct Scratch {
     /// Byte ranges of the message that an earlier rule has already acted on: a word is
     /// one rule's, so `motherfuker` read by two lists costs its writer one warning.
     claimed: Vec<(usize, usize)>,
+    /// Whether a [`WordScreen`] read the message's wildcard tokens, and what it read each
+    /// as (by the token's start): one listed word for every rule.
+    wildcards_read: bool,
+    read_as: Vec<(usize, Box<str>)>,
 }
 
 /// A message's spelled-out letters in up to two readings: symbols as letters, and (when the
@@ -559,7 +600,13 @@ impl WordMatcher {
         if key.contains('*') {
             let trimmed = key.trim_matches('*');
             if trimmed.contains('*') {
-                return self.wildcard(token, trimmed);
+                if s.wildcards_read {
+                    return self.read_wildcard(token, trimmed, s);
+                }
+                return self.wildcard(token, trimmed).or_else(|| {
+                    let masked = grawlix(key, token.symbols)?;
+                    self.wildcard(token, masked.trim_matches('*'))
+                });
             }
         }
         let head = usize::from(token.symbol_head);
@@ -691,39 +738,40 @@ impl WordMatcher {
         hit
     }
 
-    /// The listed word a wildcard key spells. The caller trims `*` from its ends, so it
-    /// starts with a letter.
+    /// The listed word a wildcard key spells: the first that fits in list order. The
+    /// caller trims `*` from its ends, so it starts with a letter.
     fn wildcard(&self, token: &Token, key: &str) -> Option<WordHit> {
-        let letters = key.bytes().filter(|&b| b != b'*').count();
-        let stars = key.len() - letters;
-        if letters < 2 || stars * 2 > key.len() {
+        if !readable_wildcard(key) {
             return None;
         }
-        let first_fit = |ids: Option<&Vec<u32>>| {
-            ids?.iter()
+        let first_fit = |first: u8| {
+            let ids = self.by_start.get(&(key.len(), first))?;
+            ids.iter()
                 .copied()
                 .find(|&id| wildcard_fits(&self.entries[id as usize].key, key))
         };
-        let len = key.len();
         // The first fitting entry in list order, read from the entries that can fit.
-        let found = match *key.as_bytes().first()? {
+        let id = match *key.as_bytes().first()? {
             b'*' => None,
-            I_OR_L_BYTE => [b'i', b'l']
-                .into_iter()
-                .filter_map(|b| first_fit(self.by_start.get(&(len, b))))
-                .min(),
-            b => first_fit(self.by_start.get(&(len, b))),
-        };
-        let found = &self.entries[found? as usize];
-        if self.allow.contains(found.key.as_ref()) {
+            I_OR_L_BYTE => [b'i', b'l'].into_iter().filter_map(first_fit).min(),
+            b => first_fit(b),
+        }?;
+        if self.allow.contains(self.entries[id as usize].key.as_ref()) {
             return None;
         }
-        Some(WordHit {
-            list: self.lists[usize::from(found.list)].clone(),
-            word: found.word.to_string(),
-            normalized: key.to_string(),
-            span: (token.span.start, token.span.end),
-        })
+        Some(self.hit(id, key, token.span.start, token.span.end))
+    }
+
+    /// The entry of the word a [`WordScreen`] read wildcard `token` as, if this matcher
+    /// lists it.
+    fn read_wildcard(&self, token: &Token, key: &str, s: &mut Scratch) -> Option<WordHit> {
+        let (_, read) = s.read_as.iter().find(|(at, _)| *at == token.span.start)?;
+        let read = read.clone();
+        if self.allowed(&read) {
+            return None;
+        }
+        let entry = self.lookup_exact(&read, s, 0)?;
+        Some(self.hit(entry, key, token.span.start, token.span.end))
     }
 
     /// The entry `key` spells. An ambiguous `1` is tried as `i` and as `l` (at most
@@ -865,6 +913,10 @@ pub struct WordScreen {
     listed: FxHashSet<Box<str>>,
     /// The first two words of every phrase, as [`pair_shape`]s.
     pairs: Vec<u64>,
+    /// Every listed single word by length and first letter, the most spelled first: a
+    /// wildcard (`f***ing`) is read as one word for every rule, the one the lists give the
+    /// most spellings of (`fucking`, not `fagging`).
+    wildcards: FxHashMap<(usize, u8), Vec<Box<str>>>,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -950,7 +1002,38 @@ impl WordScreen {
             .flat_map(|m| m.single_words())
             .map(|(_, key)| Box::from(key))
             .collect();
+        screen.wildcards = by_spellings(&screen.listed);
         screen
+    }
+
+    /// The listed word wildcard `token` stands for, if it is a wildcard (`f*ck`, or a run
+    /// of symbols holding one: `f@#$ing`).
+    fn read_wildcard(&self, text: &Normalized, token: &Token) -> Option<&str> {
+        let key = text.key(token);
+        let trimmed = key.trim_matches('*');
+        if !trimmed.contains('*') {
+            return None;
+        }
+        self.wildcard_reading(trimmed).or_else(|| {
+            let masked = grawlix(key, token.symbols)?;
+            self.wildcard_reading(masked.trim_matches('*'))
+        })
+    }
+
+    fn wildcard_reading(&self, key: &str) -> Option<&str> {
+        if !readable_wildcard(key) {
+            return None;
+        }
+        let fit = |first: u8| {
+            let words = self.wildcards.get(&(key.len(), first))?;
+            words.iter().find(|word| wildcard_fits(word, key))
+        };
+        let word = match *key.as_bytes().first()? {
+            b'*' => None,
+            I_OR_L_BYTE => fit(b'i').or_else(|| fit(b'l')),
+            b => fit(b),
+        };
+        word.map(AsRef::as_ref)
     }
 
     /// Whether `token` may be a listed word spelled by its sound.
@@ -994,6 +1077,13 @@ impl WordScreen {
 
     fn mark_tokens(&self, text: &Normalized, out: &mut Screened) {
         out.scratch.claimed.clear();
+        out.scratch.read_as.clear();
+        out.scratch.wildcards_read = true;
+        for token in text.tokens.iter().filter(|t| t.star) {
+            if let Some(word) = self.read_wildcard(text, token) {
+                out.scratch.read_as.push((token.span.start, word.into()));
+            }
+        }
         out.maybe.clear();
         out.open_tokens.clear();
         out.open_splits.clear();
@@ -1079,6 +1169,44 @@ impl WordScreen {
     fn holds(&self, shape: u64) -> bool {
         holds(&self.words, shape)
     }
+}
+
+/// `words` by length and first letter, each group ordered by how many other listed words
+/// are one letter away from a word (added, dropped or changed): the lists spell a word
+/// people write often many ways (`fucking`: `fuking`, `fuckin`, `fucken`, `fuccing` …), so
+/// this puts it before a rarer word of the same shape (`fagging`, `facking`). Ties go to
+/// the word first in alphabetical order.
+fn by_spellings(words: &FxHashSet<Box<str>>) -> FxHashMap<(usize, u8), Vec<Box<str>>> {
+    // Two words are one letter apart when dropping one letter (or none) from each gives
+    // the same text.
+    let mut by_deletion: FxHashMap<String, Vec<&str>> = FxHashMap::default();
+    for word in words.iter().filter(|w| w.is_ascii()) {
+        by_deletion.entry(word.to_string()).or_default().push(word);
+        for at in 0..word.len() {
+            let dropped = format!("{}{}", &word[..at], &word[at + 1..]);
+            by_deletion.entry(dropped).or_default().push(word);
+        }
+    }
+    let mut neighbours: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+    for group in by_deletion.values().filter(|g| g.len() > 1) {
+        for &word in group {
+            let near = neighbours.entry(word).or_default();
+            near.extend(group.iter().copied().filter(|&other| other != word));
+        }
+    }
+    let spellings = |word: &str| neighbours.get(word).map_or(0, FxHashSet::len);
+    let mut out: FxHashMap<(usize, u8), Vec<Box<str>>> = FxHashMap::default();
+    for word in words {
+        if let Some(&first) = word.as_bytes().first() {
+            out.entry((word.len(), first))
+                .or_default()
+                .push(word.clone());
+        }
+    }
+    for group in out.values_mut() {
+        group.sort_by_cached_key(|w| (std::cmp::Reverse(spellings(w)), w.clone()));
+    }
+    out
 }
 
 /// The shapes of `key` whole and with each suffix the matchers strip.
@@ -1172,6 +1300,36 @@ mod tests {
             let got = m.wildcard(&token, &key).map(|h| h.word);
             assert_eq!(got, scanned.map(|e| e.word.to_string()), "{key}");
         }
+    }
+
+    #[test]
+    fn a_wildcard_is_read_as_the_word_the_lists_spell_most_ways() {
+        let rare = matcher(&["fagging"], &[]);
+        let common = matcher(&["fucking", "fuking", "fuckin", "fucken"], &[]);
+        let screen = WordScreen::new([&rare, &common]);
+        for text in ["f***ing", "f@#$ing", "f##king", "what the f%&king hell"] {
+            let n = Normalized::new(text);
+            let mut screened = Screened::default();
+            screen.mark(&n, &mut screened);
+            assert_eq!(rare.find_screened(&n, &mut screened), None, "{text}");
+            let hit = common.find_screened(&n, &mut screened);
+            assert_eq!(hit.map(|h| h.word).as_deref(), Some("fucking"), "{text}");
+        }
+    }
+
+    #[test]
+    fn symbol_runs_holding_a_wildcard_hide_letters() {
+        let read = |text: &str| {
+            let n = Normalized::new(text);
+            let token = &n.tokens[0];
+            grawlix(n.key(token), token.symbols)
+        };
+        assert_eq!(read("f@#$ing").as_deref(), Some("f***ing"));
+        assert_eq!(read("$#!t").as_deref(), Some("***t"));
+        // Symbols read as letters, with no wildcard among them, stay letters.
+        assert_eq!(read("a$$hole"), None);
+        assert_eq!(read("sh!t"), None);
+        assert_eq!(read("f*ck"), None);
     }
 
     #[test]
