@@ -299,6 +299,17 @@ impl Normalized {
         &self.keys[token.key.clone()]
     }
 
+    /// How many letters punctuation alone hides between tokens `i` and `i + 1` (`f.ck`,
+    /// `sh-t`, `f--k`, `f'ck`): the length of the run of `-`, `_`, `.` or apostrophes
+    /// that joins them, up to three; `None` when anything else, a space included, is there.
+    pub fn hidden_between(&self, i: usize) -> Option<usize> {
+        let (first, second) = (self.tokens.get(i)?, self.tokens.get(i + 1)?);
+        let gap = self.text.get(first.display.end..second.display.start)?;
+        let hides = |c: char| matches!(c, '-' | '_' | '.' | '\'' | '\u{2019}');
+        let hidden = gap.chars().count();
+        ((1..=3).contains(&hidden) && gap.chars().all(hides)).then_some(hidden)
+    }
+
     /// Token `i` as a reader sees it (display-folded, leetspeak kept).
     pub fn display(&self, token: &Token) -> &str {
         self.text.get(token.display.clone()).unwrap_or_default()

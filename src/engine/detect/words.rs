@@ -162,6 +162,25 @@ fn readable_wildcard(key: &str) -> bool {
     letters >= 2 && (key.len() - letters) * 2 <= key.len()
 }
 
+/// Tokens `i` and `i + 1` as one wildcard key when punctuation alone hides letters between
+/// them (`sh.t` is `sh*t`, `f--k` is `f**k`), unless both are ordinary words of three
+/// letters or more (`well-known`) or they spell one together (`e-mail`, `co-op`).
+fn gap_key(text: &Normalized, i: usize) -> Option<String> {
+    let hidden = text.hidden_between(i)?;
+    let (first, second) = (text.key(&text.tokens[i]), text.key(&text.tokens[i + 1]));
+    // Letters one at a time (`s.h.o.t`) are spelled out, which is read elsewhere.
+    if first.len() + second.len() < 3 {
+        return None;
+    }
+    let word = |piece: &str| piece.len() >= 3 && dictionary::is_word(piece);
+    let mut key = format!("{first}{second}");
+    if (word(first) && word(second)) || dictionary::is_word(&key) {
+        return None;
+    }
+    key.insert_str(first.len(), &"*".repeat(hidden));
+    readable_wildcard(key.trim_matches('*')).then_some(key)
+}
+
 /// Whether a listed key fits a wildcard key of the same length: `*` stands for any letter,
 /// and [`I_OR_L`] for `i` or `l`.
 fn wildcard_fits(listed: &str, key: &str) -> bool {
@@ -396,7 +415,8 @@ impl WordMatcher {
         let all = 0..text.tokens.len();
         let pairs = 0..text.tokens.len().saturating_sub(1);
         let compounds = 0..text.tokens.len();
-        let open = (all, pairs, compounds);
+        let gaps = 0..text.tokens.len().saturating_sub(1);
+        let open = (all, pairs, compounds, gaps);
         let mut scratch = Scratch::default();
         scratch.spelled.read(text);
         self.scan(text, open, (None, None), true, &mut scratch)
@@ -412,6 +432,7 @@ impl WordMatcher {
             open_tokens,
             open_splits,
             open_compounds,
+            open_gaps,
             sounded,
             spelled,
             scratch,
@@ -419,9 +440,10 @@ impl WordMatcher {
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
         let compounds = open_compounds.iter().map(|&i| i as usize);
+        let gaps = open_gaps.iter().map(|&i| i as usize);
         self.scan(
             text,
-            (open, splits, compounds),
+            (open, splits, compounds, gaps),
             (Some(maybe), Some(sounded)),
             *spelled,
             scratch,
@@ -431,11 +453,13 @@ impl WordMatcher {
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
     /// split word, then the tokens `compounds` as compounds (and by sound where `sounded`
-    /// allows), then runs of spelled letters when `spelled`.
+    /// allows), then the pairs starting at `gaps` as one word with letters hidden between
+    /// them, then runs of spelled letters when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
-        (open, splits, compounds): (
+        (open, splits, compounds, gaps): (
+            impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
@@ -482,6 +506,13 @@ impl WordMatcher {
             // as another list's would act on one word twice (`fuck` is no `fukc`).
             let by_sound = sounded.is_none_or(|m| m.get(i).copied().unwrap_or(false));
             if let Some(hit) = self.check_compound(text, i, by_sound, s)
+                && self.accepts(text, &hit, s)
+            {
+                return Some(hit);
+            }
+        }
+        for i in gaps {
+            if let Some(hit) = self.check_gap(text, i, s)
                 && self.accepts(text, &hit, s)
             {
                 return Some(hit);
@@ -600,12 +631,13 @@ impl WordMatcher {
         if key.contains('*') {
             let trimmed = key.trim_matches('*');
             if trimmed.contains('*') {
+                let span = token.span.clone();
                 if s.wildcards_read {
-                    return self.read_wildcard(token, trimmed, s);
+                    return self.read_wildcard(span.start, span, trimmed, s);
                 }
-                return self.wildcard(token, trimmed).or_else(|| {
+                return self.wildcard(span.clone(), trimmed).or_else(|| {
                     let masked = grawlix(key, token.symbols)?;
-                    self.wildcard(token, masked.trim_matches('*'))
+                    self.wildcard(span, masked.trim_matches('*'))
                 });
             }
         }
@@ -738,9 +770,21 @@ impl WordMatcher {
         hit
     }
 
+    /// Tokens `i` and `i + 1` as one word with letters hidden between them by punctuation
+    /// (`sh.t`, `f--k`).
+    fn check_gap(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        let (first, second) = (text.tokens.get(i)?, text.tokens.get(i + 1)?);
+        let span = first.span.start..second.span.end;
+        let key = gap_key(text, i)?;
+        if s.wildcards_read {
+            return self.read_wildcard(first.span.end, span, &key, s);
+        }
+        self.wildcard(span, key.trim_matches('*'))
+    }
+
     /// The listed word a wildcard key spells: the first that fits in list order. The
     /// caller trims `*` from its ends, so it starts with a letter.
-    fn wildcard(&self, token: &Token, key: &str) -> Option<WordHit> {
+    fn wildcard(&self, span: Range<usize>, key: &str) -> Option<WordHit> {
         if !readable_wildcard(key) {
             return None;
         }
@@ -759,19 +803,25 @@ impl WordMatcher {
         if self.allow.contains(self.entries[id as usize].key.as_ref()) {
             return None;
         }
-        Some(self.hit(id, key, token.span.start, token.span.end))
+        Some(self.hit(id, key, span.start, span.end))
     }
 
-    /// The entry of the word a [`WordScreen`] read wildcard `token` as, if this matcher
-    /// lists it.
-    fn read_wildcard(&self, token: &Token, key: &str, s: &mut Scratch) -> Option<WordHit> {
-        let (_, read) = s.read_as.iter().find(|(at, _)| *at == token.span.start)?;
+    /// The entry of the word a [`WordScreen`] read the wildcard at byte `at` as, if this
+    /// matcher lists it; `span` is the wildcard's in the message.
+    fn read_wildcard(
+        &self,
+        at: usize,
+        span: Range<usize>,
+        key: &str,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
+        let (_, read) = s.read_as.iter().find(|(start, _)| *start == at)?;
         let read = read.clone();
         if self.allowed(&read) {
             return None;
         }
         let entry = self.lookup_exact(&read, s, 0)?;
-        Some(self.hit(entry, key, token.span.start, token.span.end))
+        Some(self.hit(entry, key, span.start, span.end))
     }
 
     /// The entry `key` spells. An ambiguous `1` is tried as `i` and as `l` (at most
@@ -933,6 +983,9 @@ pub struct Screened {
     /// Tokens that may be compounds holding a listed word (`fuckpig`), or listed words
     /// without their vowels (`fck`).
     open_compounds: Vec<u32>,
+    /// Tokens that, with the next, may spell a listed word whose letters punctuation
+    /// hides (`sh.t`): those a wildcard reading was found for.
+    open_gaps: Vec<u32>,
     /// Per token: whether it may be read by sound (it may be a respelling, and no list
     /// holds it as written).
     sounded: Vec<bool>,
@@ -954,6 +1007,7 @@ impl Screened {
             || !self.open_tokens.is_empty()
             || !self.open_splits.is_empty()
             || !self.open_compounds.is_empty()
+            || !self.open_gaps.is_empty()
     }
 }
 
@@ -1079,9 +1133,18 @@ impl WordScreen {
         out.scratch.claimed.clear();
         out.scratch.read_as.clear();
         out.scratch.wildcards_read = true;
-        for token in text.tokens.iter().filter(|t| t.star) {
-            if let Some(word) = self.read_wildcard(text, token) {
+        out.open_gaps.clear();
+        for (i, token) in text.tokens.iter().enumerate() {
+            if token.star
+                && let Some(word) = self.read_wildcard(text, token)
+            {
                 out.scratch.read_as.push((token.span.start, word.into()));
+            }
+            if let Some(key) = gap_key(text, i)
+                && let Some(word) = self.wildcard_reading(key.trim_matches('*'))
+            {
+                out.scratch.read_as.push((token.span.end, word.into()));
+                out.open_gaps.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
         out.maybe.clear();
@@ -1297,7 +1360,7 @@ mod tests {
         for key in keys {
             // Every entry of the list, in order: what the wildcard index must agree with.
             let scanned = m.entries.iter().find(|e| wildcard_fits(&e.key, &key));
-            let got = m.wildcard(&token, &key).map(|h| h.word);
+            let got = m.wildcard(token.span.clone(), &key).map(|h| h.word);
             assert_eq!(got, scanned.map(|e| e.word.to_string()), "{key}");
         }
     }
