@@ -314,6 +314,45 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "split twice",
+        apply: |t, _| {
+            let letters: Vec<char> = t.chars().collect();
+            if is_phrase(t) || letters.len() < 5 {
+                return None;
+            }
+            let (a, b) = (letters.len() / 3, letters.len() * 2 / 3);
+            let pieces: Vec<String> = [&letters[..a], &letters[a..b], &letters[b..]]
+                .iter()
+                .map(|p| p.iter().collect())
+                .collect();
+            // Three ordinary words side by side are three words.
+            let ordinary = pieces.iter().all(|p| {
+                let key = phrase_key(p);
+                matches!(key.as_str(), "a" | "i" | "u")
+                    || (key.len() >= 2 && dictionary::is_word(&key))
+            });
+            (!ordinary).then(|| pieces.join(" "))
+        },
+        per_letter: false,
+    },
+    Family {
+        name: "x for a letter",
+        apply: |t, _| {
+            if is_phrase(t) || !(4..=12).contains(&t.len()) || !t.is_ascii() || t.contains('x') {
+                return None;
+            }
+            // A letter inside the word, a vowel where there is one.
+            let at = t[1..t.len() - 1]
+                .find(['a', 'e', 'i', 'o', 'u'])
+                .unwrap_or(0)
+                + 1;
+            let written = format!("{}x{}", &t[..at], &t[at + 1..]);
+            let plain = t.bytes().all(|b| b.is_ascii_lowercase());
+            (plain && !dictionary::is_word(&written)).then_some(written)
+        },
+        per_letter: false,
+    },
+    Family {
         name: "split by a line break",
         apply: |t, _| split_unless_ordinary(t, "\n"),
         per_letter: false,
@@ -609,6 +648,7 @@ const HIDE_LETTERS: &[&str] = &[
     "symbol for a letter",
     "grawlix",
     "punctuation for a letter",
+    "x for a letter",
 ];
 
 /// Words and phrases whose ordinary reading holds a listed word or looks like one.

@@ -783,6 +783,19 @@ mod tests {
     }
 
     #[test]
+    fn punctuation_alone_between_tokens_hides_letters() {
+        let hidden = |text: &str| Normalized::new(text).hidden_between(0);
+        assert_eq!(hidden("sh.t"), Some(1));
+        assert_eq!(hidden("f--k"), Some(2));
+        assert_eq!(hidden("f'ck"), Some(1));
+        assert_eq!(hidden("f\u{2019}ck"), Some(1));
+        assert_eq!(hidden("c_nt"), Some(1));
+        for text in ["sh t", "sh. t", "f----k", "a,b", "a/b", "word"] {
+            assert_eq!(hidden(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn folds_evasion_to_plain_keys() {
         let cases = [
             ("FuCk", "fuck"),

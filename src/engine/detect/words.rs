@@ -162,6 +162,36 @@ fn readable_wildcard(key: &str) -> bool {
     letters >= 2 && (key.len() - letters) * 2 <= key.len()
 }
 
+/// A reading that needs more than a token's letters as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hidden {
+    /// Punctuation hides letters between a token and the next (`sh.t`).
+    Gap,
+    /// An `x` inside the token hides a letter (`bitxh`).
+    Masked,
+    /// The token and the two after it are one word split twice (`f uc k`).
+    Triple,
+}
+
+/// Whether a piece of a split word is an ordinary word on its own: `a`, `i` and `u`, or a
+/// dictionary word of two letters or more (the dictionary also holds lone letters).
+fn is_ordinary_piece(key: &str) -> bool {
+    matches!(key, "a" | "i" | "u") || (key.len() >= 2 && dictionary::is_word(key))
+}
+
+/// Token `i` with its one `x` as a wildcard (`bitxh` is `bit*h`): four to twelve plain
+/// letters, the `x` neither first nor last, and no ordinary word.
+fn masked_key(text: &Normalized, token: &Token) -> Option<String> {
+    let key = text.key(token);
+    if !(4..=12).contains(&key.len()) || !key.contains('x') {
+        return None;
+    }
+    let inner = &key[1..key.len() - 1];
+    let one_x = inner.matches('x').count() == 1 && !key.starts_with('x') && !key.ends_with('x');
+    let plain = key.bytes().all(|b| b.is_ascii_lowercase());
+    (one_x && plain && !dictionary::is_word(key)).then(|| key.replacen('x', "*", 1))
+}
+
 /// Tokens `i` and `i + 1` as one wildcard key when punctuation alone hides letters between
 /// them (`sh.t` is `sh*t`, `f--k` is `f**k`), unless both are ordinary words of three
 /// letters or more (`well-known`) or they spell one together (`e-mail`, `co-op`).
@@ -415,8 +445,10 @@ impl WordMatcher {
         let all = 0..text.tokens.len();
         let pairs = 0..text.tokens.len().saturating_sub(1);
         let compounds = 0..text.tokens.len();
-        let gaps = 0..text.tokens.len().saturating_sub(1);
-        let open = (all, pairs, compounds, gaps);
+        let n = text.tokens.len();
+        let gaps = (0..n.saturating_sub(1)).map(|i| (i, Hidden::Gap));
+        let triples = (0..n.saturating_sub(2)).map(|i| (i, Hidden::Triple));
+        let open = (all, pairs, compounds, gaps.chain(triples));
         let mut scratch = Scratch::default();
         scratch.spelled.read(text);
         self.scan(text, open, (None, None), true, &mut scratch)
@@ -432,7 +464,7 @@ impl WordMatcher {
             open_tokens,
             open_splits,
             open_compounds,
-            open_gaps,
+            open_hidden,
             sounded,
             spelled,
             scratch,
@@ -440,10 +472,10 @@ impl WordMatcher {
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
         let compounds = open_compounds.iter().map(|&i| i as usize);
-        let gaps = open_gaps.iter().map(|&i| i as usize);
+        let hidden = open_hidden.iter().map(|&(i, how)| (i as usize, how));
         self.scan(
             text,
-            (open, splits, compounds, gaps),
+            (open, splits, compounds, hidden),
             (Some(maybe), Some(sounded)),
             *spelled,
             scratch,
@@ -453,16 +485,16 @@ impl WordMatcher {
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
     /// split word, then the tokens `compounds` as compounds (and by sound where `sounded`
-    /// allows), then the pairs starting at `gaps` as one word with letters hidden between
-    /// them, then runs of spelled letters when `spelled`.
+    /// allows), then the readings `hidden` (letters hidden by punctuation or an `x`, a word
+    /// split twice), then runs of spelled letters when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
-        (open, splits, compounds, gaps): (
+        (open, splits, compounds, hidden): (
             impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
             impl Iterator<Item = usize>,
-            impl Iterator<Item = usize>,
+            impl Iterator<Item = (usize, Hidden)>,
         ),
         (maybe, sounded): (Option<&[bool]>, Option<&[bool]>),
         spelled: bool,
@@ -511,8 +543,13 @@ impl WordMatcher {
                 return Some(hit);
             }
         }
-        for i in gaps {
-            if let Some(hit) = self.check_gap(text, i, s)
+        for (i, how) in hidden {
+            let hit = match how {
+                Hidden::Gap => self.check_gap(text, i, s),
+                Hidden::Masked => self.check_masked(text, i, s),
+                Hidden::Triple => self.check_triple(text, i, s),
+            };
+            if let Some(hit) = hit
                 && self.accepts(text, &hit, s)
             {
                 return Some(hit);
@@ -770,6 +807,24 @@ impl WordMatcher {
         hit
     }
 
+    /// Tokens `i` to `i + 2` read as one word split twice (`f uc k`, `wan k ers`), unless
+    /// all three are ordinary words.
+    fn check_triple(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        let parts = text.tokens.get(i..=i + 2)?;
+        if parts.iter().all(|t| is_ordinary_piece(text.key(t))) {
+            return None;
+        }
+        self.check_join(text, parts, s)
+    }
+
+    /// Token `i` with an `x` standing for a hidden letter (`bitxh`), as a [`WordScreen`]
+    /// read it.
+    fn check_masked(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+        let token = text.tokens.get(i)?;
+        let key = text.key(token);
+        self.read_wildcard(token.span.start, token.span.clone(), key, s)
+    }
+
     /// Tokens `i` and `i + 1` as one word with letters hidden between them by punctuation
     /// (`sh.t`, `f--k`).
     fn check_gap(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
@@ -983,9 +1038,10 @@ pub struct Screened {
     /// Tokens that may be compounds holding a listed word (`fuckpig`), or listed words
     /// without their vowels (`fck`).
     open_compounds: Vec<u32>,
-    /// Tokens that, with the next, may spell a listed word whose letters punctuation
-    /// hides (`sh.t`): those a wildcard reading was found for.
-    open_gaps: Vec<u32>,
+    /// Readings beyond the tokens as written that may spell a listed word: letters hidden
+    /// by punctuation (`sh.t`) or an `x` (`bitxh`), where a wildcard reading was found,
+    /// and words split twice (`f uc k`), where the screen holds the joined shape.
+    open_hidden: Vec<(u32, Hidden)>,
     /// Per token: whether it may be read by sound (it may be a respelling, and no list
     /// holds it as written).
     sounded: Vec<bool>,
@@ -1007,7 +1063,7 @@ impl Screened {
             || !self.open_tokens.is_empty()
             || !self.open_splits.is_empty()
             || !self.open_compounds.is_empty()
-            || !self.open_gaps.is_empty()
+            || !self.open_hidden.is_empty()
     }
 }
 
@@ -1108,6 +1164,28 @@ impl WordScreen {
         collapsed.len() < key.len() && self.listed.contains(collapsed.as_str())
     }
 
+    /// Whether tokens `i` to `i + 2` may be a listed word split twice: all on one line, no
+    /// two lone letters side by side, a piece that is no ordinary word, and a joined shape
+    /// some list may hold.
+    fn may_be_split_twice(&self, text: &Normalized, i: usize) -> bool {
+        let Some(parts) = text.tokens.get(i..=i + 2) else {
+            return false;
+        };
+        // Letters one at a time (`s h o t`) are spelled out, which is read elsewhere.
+        let single = |t: &Token| t.key.len() == 1;
+        if parts[1..].iter().any(|t| t.newline_before)
+            || parts.windows(2).any(|w| single(&w[0]) && single(&w[1]))
+        {
+            return false;
+        }
+        let mut shape = Shape::default();
+        parts
+            .iter()
+            .flat_map(|t| text.key(t).chars())
+            .for_each(|c| shape.add(c));
+        self.holds(shape.hash()) && !parts.iter().all(|t| is_ordinary_piece(text.key(t)))
+    }
+
     /// Whether `first` and `second` may be the two pieces of a split listed word.
     fn may_split(&self, first: &Token, second: &Token) -> bool {
         holds(&self.heads, first.shape) && holds(&self.tails, second.shape)
@@ -1133,8 +1211,9 @@ impl WordScreen {
         out.scratch.claimed.clear();
         out.scratch.read_as.clear();
         out.scratch.wildcards_read = true;
-        out.open_gaps.clear();
+        out.open_hidden.clear();
         for (i, token) in text.tokens.iter().enumerate() {
+            let at = u32::try_from(i).unwrap_or(u32::MAX);
             if token.star
                 && let Some(word) = self.read_wildcard(text, token)
             {
@@ -1144,7 +1223,16 @@ impl WordScreen {
                 && let Some(word) = self.wildcard_reading(key.trim_matches('*'))
             {
                 out.scratch.read_as.push((token.span.end, word.into()));
-                out.open_gaps.push(u32::try_from(i).unwrap_or(u32::MAX));
+                out.open_hidden.push((at, Hidden::Gap));
+            }
+            if let Some(key) = masked_key(text, token)
+                && let Some(word) = self.wildcard_reading(&key)
+            {
+                out.scratch.read_as.push((token.span.start, word.into()));
+                out.open_hidden.push((at, Hidden::Masked));
+            }
+            if self.may_be_split_twice(text, i) {
+                out.open_hidden.push((at, Hidden::Triple));
             }
         }
         out.maybe.clear();
@@ -1377,6 +1465,20 @@ mod tests {
             assert_eq!(rare.find_screened(&n, &mut screened), None, "{text}");
             let hit = common.find_screened(&n, &mut screened);
             assert_eq!(hit.map(|h| h.word).as_deref(), Some("fucking"), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_x_hides_a_letter_only_inside_a_word_that_is_no_word() {
+        let masked = |text: &str| {
+            let n = Normalized::new(text);
+            masked_key(&n, &n.tokens[0])
+        };
+        assert_eq!(masked("bitxh").as_deref(), Some("bit*h"));
+        assert_eq!(masked("SHXT").as_deref(), Some("sh*t"));
+        // Ordinary words, an x at either end, two of them, too short or too long.
+        for text in ["taxi", "boxing", "xbox", "sux", "fuxxk", "xoxo", "axe", "abcdefghijxkl"] {
+            assert_eq!(masked(text), None, "{text}");
         }
     }
 
