@@ -109,18 +109,24 @@ impl Compounds {
         if dictionary::is_word(key) || PLACE_ENDINGS.iter().any(|e| key.ends_with(e)) {
             return None;
         }
-        let ordinary = splits(key, true, &mut |_| false);
+        let ordinary = fewest_pieces(key, true, &mut |_| false);
         for m in ac.find_overlapping_iter(key) {
             let (before, after) = (&key[..m.start()], &key[m.end()..]);
             if before.is_empty() && after.is_empty() {
                 continue; // the whole token: a listed word, read as one elsewhere
             }
-            // Ordinary words run together (`pen`, `is`, `tone`) are read as those, unless
-            // the listed word is itself such a run (`towel` `head`), listed all the same.
-            if ordinary && !runs_together(&key[m.range()]) {
+            let Some(before) = fewest_pieces(before, false, is_listed) else {
                 continue;
-            }
-            if splits(before, false, is_listed) && splits(after, false, is_listed) {
+            };
+            let Some(after) = fewest_pieces(after, false, is_listed) else {
+                continue;
+            };
+            // Ordinary words run together (`pen`, `is`, `tone`) are read as those, unless
+            // the listed word is itself such a run (`towel` `head`), listed all the same,
+            // or the listed reading takes fewer words (`whore` `face`, not `who` `ref`
+            // `ace`).
+            let fewer = ordinary.is_none_or(|words| 1 + before + after < words);
+            if fewer || runs_together(&key[m.range()]) {
                 return self.entries.get(m.pattern().as_usize()).copied();
             }
         }
@@ -153,25 +159,38 @@ fn runs_together(word: &str) -> bool {
     })
 }
 
-/// Whether `text` splits into pieces (listed words, ordinary words of three letters or
-/// more, short words, and with `ordinary` the short words of [`SHORT_ORDINARY`]); the
-/// empty text does.
-fn splits(text: &str, ordinary: bool, is_listed: &mut dyn FnMut(&str) -> bool) -> bool {
+/// The fewest pieces `text` splits into (listed words, ordinary words of three letters or
+/// more, short words, and with `ordinary` the short words of [`SHORT_ORDINARY`]), if it
+/// splits at all; the empty text is no pieces.
+fn fewest_pieces(
+    text: &str,
+    ordinary: bool,
+    is_listed: &mut dyn FnMut(&str) -> bool,
+) -> Option<usize> {
     let len = text.len();
-    let mut reachable = [false; MAX_COMPOUND + 1];
-    reachable[0] = true;
-    for end in 1..=len.min(MAX_COMPOUND) {
-        reachable[end] = (0..end).any(|start| {
-            reachable[start] && {
-                let piece = &text[start..end];
-                SHORT_PIECES.contains(&piece)
-                    || (ordinary && SHORT_ORDINARY.contains(&piece))
-                    || (piece.len() >= MIN_PIECE
-                        && (dictionary::is_word(piece) || is_listed(piece)))
-            }
-        });
+    if len > MAX_COMPOUND {
+        return None;
     }
-    len <= MAX_COMPOUND && reachable[len]
+    let mut fewest: [Option<usize>; MAX_COMPOUND + 1] = [None; MAX_COMPOUND + 1];
+    fewest[0] = Some(0);
+    for end in 1..=len {
+        for start in 0..end {
+            let Some(before) = fewest[start] else {
+                continue;
+            };
+            if fewest[end].is_some_and(|best| best <= before + 1) {
+                continue;
+            }
+            let piece = &text[start..end];
+            let is_piece = SHORT_PIECES.contains(&piece)
+                || (ordinary && SHORT_ORDINARY.contains(&piece))
+                || (piece.len() >= MIN_PIECE && (dictionary::is_word(piece) || is_listed(piece)));
+            if is_piece {
+                fewest[end] = Some(before + 1);
+            }
+        }
+    }
+    fewest[len]
 }
 
 #[cfg(test)]
@@ -188,6 +207,7 @@ mod tests {
             (5, "fucker"),
             (6, "shitter"),
             (7, "cock"),
+            (8, "whore"),
         ])
     }
 
@@ -195,7 +215,10 @@ mod tests {
         let n = Normalized::new(text);
         let key = candidate(&n, &n.tokens[0])?;
         compounds().find(&key, &mut |p| {
-            ["fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock"].contains(&p)
+            [
+                "fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock", "whore",
+            ]
+            .contains(&p)
         })
     }
 
@@ -208,6 +231,8 @@ mod tests {
             ("ieatass", 1),
             ("cuntfucker", 3),
             ("suckmyass", 1),
+            // Also ordinary words run together (`who` `ref` `ace`), in more of them.
+            ("whoreface", 8),
         ] {
             assert_eq!(found(text), Some(want), "{text}");
         }
