@@ -8,7 +8,7 @@ mod chat;
 use chat::Poster;
 
 use rustrict::CensorStr;
-use steward::engine::detect::sounds;
+use steward::engine::detect::{sounds, typos};
 use steward::engine::dictionary;
 use steward::engine::normalize::phrase_key;
 use steward::rules::{self, compile::BUILTIN_LISTS, compile::list_entries};
@@ -349,6 +349,23 @@ const FAMILIES: &[Family] = &[
             let written = format!("{}x{}", &t[..at], &t[at + 1..]);
             let plain = t.bytes().all(|b| b.is_ascii_lowercase());
             (plain && !dictionary::is_word(&written)).then_some(written)
+        },
+        per_letter: false,
+    },
+    Family {
+        name: "two letters swapped",
+        apply: |t, _| {
+            let plain = t.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain || t.len() < typos::MIN_TYPO {
+                return None;
+            }
+            let mut letters = t.as_bytes().to_vec();
+            let at = (1..letters.len() - 2).find(|&i| letters[i] != letters[i + 1])?;
+            letters.swap(at, at + 1);
+            let written = String::from_utf8(letters).ok()?;
+            // Where an ordinary word is a letter away, the writer may mean it: left unread.
+            let readable = !dictionary::is_word(&written) && !typos::near_ordinary(&written);
+            readable.then_some(written)
         },
         per_letter: false,
     },

@@ -9,4 +9,5 @@ pub mod scam;
 pub mod skeleton;
 pub mod sounds;
 pub mod spam;
+pub mod typos;
 pub mod words;

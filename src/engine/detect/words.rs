@@ -15,6 +15,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::engine::detect::compound::{self, Compounds};
 use crate::engine::detect::skeleton::{self, Skeletons};
 use crate::engine::detect::sounds::Sounds;
+use crate::engine::detect::typos::{self, Typos};
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -171,6 +172,8 @@ enum Hidden {
     Masked,
     /// The token and the two after it are one word split twice (`f uc k`).
     Triple,
+    /// The token misspells a listed word by a letter (`mohterfucker`).
+    Typo,
 }
 
 /// Whether a piece of a split word is an ordinary word on its own: `a`, `i` and `u`, or a
@@ -548,7 +551,7 @@ impl WordMatcher {
         for (i, how) in hidden {
             let hit = match how {
                 Hidden::Gap => self.check_gap(text, i, s),
-                Hidden::Masked => self.check_masked(text, i, s),
+                Hidden::Masked | Hidden::Typo => self.check_read(text, i, s),
                 Hidden::Triple => self.check_triple(text, i, s),
             };
             if let Some(hit) = hit
@@ -820,9 +823,9 @@ impl WordMatcher {
         self.check_join(text, parts, s)
     }
 
-    /// Token `i` with an `x` standing for a hidden letter (`bitxh`), as a [`WordScreen`]
-    /// read it.
-    fn check_masked(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
+    /// Token `i` with an `x` standing for a hidden letter (`bitxh`), or misspelled by a
+    /// letter (`mohterfucker`), as a [`WordScreen`] read it.
+    fn check_read(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
         let token = text.tokens.get(i)?;
         let key = text.key(token);
         self.read_wildcard(token.span.start, token.span.clone(), key, s)
@@ -1026,6 +1029,8 @@ pub struct WordScreen {
     /// wildcard (`f***ing`) is read as one word for every rule, the one the lists give the
     /// most spellings of (`fucking`, not `fagging`).
     wildcards: FxHashMap<(usize, u8), Vec<Box<str>>>,
+    /// Every listed word of six letters or more, for words misspelled by a letter.
+    typos: Typos,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -1118,6 +1123,9 @@ impl WordScreen {
             .collect::<FxHashSet<_>>()
             .into();
         screen.wildcards = by_spellings(&screen.listed);
+        let mut words: Vec<&str> = screen.listed.iter().map(AsRef::as_ref).collect();
+        words.sort_unstable();
+        screen.typos = Typos::new(words);
         screen
     }
 
@@ -1169,6 +1177,18 @@ impl WordScreen {
         collapsed.len() < key.len() && self.listed.contains(collapsed.as_str())
     }
 
+    /// The listed word `token` misspells by a letter, if no list holds it as written.
+    fn misspelled(&self, text: &Normalized, token: &Token, out: &mut Screened) -> Option<&str> {
+        let key = text.key(token);
+        if key.len() < typos::MIN_TYPO || !typos::candidate(key) {
+            return None;
+        }
+        if self.listed_as_written(text, token, out) {
+            return None;
+        }
+        self.typos.find(key)
+    }
+
     /// Whether tokens `i` to `i + 2` may be a listed word split twice: all on one line, no
     /// two lone letters side by side, a piece that is no ordinary word, and a joined shape
     /// some list may hold.
@@ -1178,7 +1198,11 @@ impl WordScreen {
         };
         // Letters one at a time (`s h o t`) are spelled out, which is read elsewhere.
         let single = |t: &Token| t.key.len() == 1;
-        if parts[1..].iter().any(|t| t.newline_before)
+        // The first piece must start a listed word and the last end one (cheap screens
+        // that most words fail) before the three are hashed together.
+        if !holds(&self.heads, parts[0].shape)
+            || !holds(&self.tails, parts[2].shape)
+            || parts[1..].iter().any(|t| t.newline_before)
             || parts.windows(2).any(|w| single(&w[0]) && single(&w[1]))
         {
             return false;
@@ -1239,6 +1263,9 @@ impl WordScreen {
             {
                 out.scratch.read_as.push((token.span.start, word.into()));
                 out.open_hidden.push((at, Hidden::Masked));
+            } else if let Some(word) = self.misspelled(text, token, out) {
+                out.scratch.read_as.push((token.span.start, word.into()));
+                out.open_hidden.push((at, Hidden::Typo));
             }
             if self.may_be_split_twice(text, i) {
                 out.open_hidden.push((at, Hidden::Triple));

@@ -1,0 +1,231 @@
+//! Listed words with one letter wrong: `mohterfucker`, `moterfucker`, `fukcer`, `bsatard`.
+//!
+//! A token of six letters or more that is no ordinary word is read as the listed word of six
+//! letters or more it misspells by one letter (one added, dropped, changed, or two swapped),
+//! unless an ordinary word is also one letter away from it: then the writer may have
+//! mistyped that word (`cocktial`), and steward leaves it alone.
+//!
+//! Lookups go through the words' deletion variants (the word with one letter dropped, or
+//! none): two words are at most one letter apart only if they share one, so a token is
+//! compared with a handful of listed words, not all of them.
+
+use rustc_hash::FxHashMap;
+
+use crate::engine::dictionary;
+
+/// Fewest letters of a misspelled word and of the listed word it stands for: shorter words
+/// have too many ordinary neighbours (`tits`, `tots`, `tips`).
+pub const MIN_TYPO: usize = 6;
+/// Most letters of a token read as a misspelling.
+const MAX_TYPO: usize = 32;
+
+/// Listed words by their deletion variants.
+#[derive(Clone, Debug, Default)]
+pub struct Typos {
+    words: Vec<Box<str>>,
+    by_deletion: FxHashMap<u64, Vec<u32>>,
+}
+
+impl Typos {
+    /// Listed words of [`MIN_TYPO`] plain letters or more; others are left out. The words
+    /// are taken in order, and the first of two a token could misspell wins.
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut typos = Typos::default();
+        for word in words {
+            let plain = word.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain || !(MIN_TYPO..=MAX_TYPO).contains(&word.len()) {
+                continue;
+            }
+            let id = u32::try_from(typos.words.len()).unwrap_or(u32::MAX);
+            for skip in variants(word.len()) {
+                typos
+                    .by_deletion
+                    .entry(deletion_hash(word.as_bytes(), skip))
+                    .or_default()
+                    .push(id);
+            }
+            typos.words.push(word.into());
+        }
+        typos
+    }
+
+    /// The listed word `key` misspells by one letter, when `key` is a [`candidate`] and no
+    /// ordinary word is one letter from it either.
+    pub fn find(&self, key: &str) -> Option<&str> {
+        if self.words.is_empty() || !candidate(key) {
+            return None;
+        }
+        let mut best: Option<u32> = None;
+        for skip in variants(key.len()) {
+            let Some(ids) = self.by_deletion.get(&deletion_hash(key.as_bytes(), skip)) else {
+                continue;
+            };
+            for &id in ids {
+                let word = &self.words[id as usize];
+                if best.is_none_or(|b| id < b) && one_letter_apart(key, word) {
+                    best = Some(id);
+                }
+            }
+        }
+        let word = &self.words[best? as usize];
+        (!near_ordinary(key)).then_some(word.as_ref())
+    }
+}
+
+/// Whether `key` may be a misspelling: plain letters, long enough, and no ordinary word.
+pub fn candidate(key: &str) -> bool {
+    (MIN_TYPO..=MAX_TYPO).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_lowercase())
+        && !dictionary::is_word(key)
+}
+
+/// The letters a deletion variant drops: none (`None`), then each in turn.
+fn variants(len: usize) -> impl Iterator<Item = Option<usize>> {
+    std::iter::once(None).chain((0..len).map(Some))
+}
+
+/// A hash of `word` with the letter at `skip` dropped (FNV-1a), so that variants need no
+/// string of their own.
+fn deletion_hash(word: &[u8], skip: Option<usize>) -> u64 {
+    let mut hash = 0xCBF2_9CE4_8422_2325u64;
+    for (i, &b) in word.iter().enumerate() {
+        if Some(i) != skip {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+    // Variants of different lengths never share a hash by accident of the letters.
+    hash ^ (word.len() - usize::from(skip.is_some())) as u64
+}
+
+/// Whether `a` and `b` differ by one letter added, dropped or changed, or by two letters
+/// next to each other swapped; never when they are the same.
+pub fn one_letter_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a_rest, b_rest) = (&a[common..], &b[common..]);
+    match a.len().abs_diff(b.len()) {
+        0 if a_rest.is_empty() => false,
+        0 => {
+            a_rest[1..] == b_rest[1..]
+                || (a_rest.len() >= 2
+                    && a_rest[0] == b_rest[1]
+                    && a_rest[1] == b_rest[0]
+                    && a_rest[2..] == b_rest[2..])
+        }
+        1 if a.len() > b.len() => a_rest[1..] == *b_rest,
+        1 => b_rest[1..] == *a_rest,
+        _ => false,
+    }
+}
+
+/// Whether an ordinary word is one letter from `key`.
+pub fn near_ordinary(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let mut probe = Vec::with_capacity(bytes.len() + 1);
+    let is_word = |probe: &[u8]| std::str::from_utf8(probe).is_ok_and(dictionary::is_word);
+    for at in 0..bytes.len() {
+        // Dropped, then swapped with the next.
+        probe.clear();
+        probe.extend_from_slice(&bytes[..at]);
+        probe.extend_from_slice(&bytes[at + 1..]);
+        if is_word(&probe) {
+            return true;
+        }
+        if at + 1 < bytes.len() {
+            probe.clear();
+            probe.extend_from_slice(bytes);
+            probe.swap(at, at + 1);
+            if is_word(&probe) {
+                return true;
+            }
+        }
+    }
+    for at in 0..=bytes.len() {
+        for letter in b'a'..=b'z' {
+            // Added here, and (inside the word) changed here.
+            probe.clear();
+            probe.extend_from_slice(&bytes[..at]);
+            probe.push(letter);
+            probe.extend_from_slice(&bytes[at..]);
+            if is_word(&probe) {
+                return true;
+            }
+            if at < bytes.len() && bytes[at] != letter {
+                probe.clear();
+                probe.extend_from_slice(bytes);
+                probe[at] = letter;
+                if is_word(&probe) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typos() -> Typos {
+        Typos::new(["motherfucker", "fucker", "bastard", "fuck", "cocktail"])
+    }
+
+    #[test]
+    fn one_letter_wrong_reads_the_listed_word() {
+        for (text, want) in [
+            ("mohterfucker", "motherfucker"),
+            ("moterfucker", "motherfucker"),
+            ("mottherfucker", "motherfucker"),
+            ("motherfuckar", "motherfucker"),
+            ("fukcer", "fucker"),
+            ("bsatard", "bastard"),
+        ] {
+            assert_eq!(typos().find(text), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn short_ordinary_or_near_ordinary_words_are_not_misspellings() {
+        // Too short, listed as written, ordinary, two letters wrong, or one letter from an
+        // ordinary word (`cocktail` is listed here, but it is ordinary too; `bastrd` may be
+        // `basted`).
+        for text in [
+            "fuk",
+            "fucker",
+            "tucker",
+            "mohterfukcer",
+            "docker",
+            "cocktial",
+            "bastrd",
+        ] {
+            assert_eq!(typos().find(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn letters_apart_counts_each_kind_of_slip() {
+        assert!(one_letter_apart("abcdef", "abcdeg"));
+        assert!(one_letter_apart("abcdef", "abdcef"));
+        assert!(one_letter_apart("abcdef", "abcdefg"));
+        assert!(one_letter_apart("abcdef", "bcdef"));
+        assert!(!one_letter_apart("abcdef", "abcdef"));
+        assert!(!one_letter_apart("abcdef", "badcef"));
+        assert!(!one_letter_apart("abcdef", "abcdefgh"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_looked_up_without_panic(text in "\\PC{0,40}") {
+            let _ = typos().find(&text.to_lowercase());
+        }
+
+        #[test]
+        fn one_letter_dropped_from_a_listed_word_is_one_letter_apart(at in 0usize..12) {
+            let word = "motherfucker";
+            let dropped = format!("{}{}", &word[..at], &word[at + 1..]);
+            proptest::prop_assert!(one_letter_apart(&dropped, word));
+            proptest::prop_assert!(one_letter_apart(word, &dropped));
+        }
+    }
+}
