@@ -304,6 +304,11 @@ impl Normalized {
     /// that joins them, up to three; `None` when anything else, a space included, is there.
     pub fn hidden_between(&self, i: usize) -> Option<usize> {
         let (first, second) = (self.tokens.get(i)?, self.tokens.get(i + 1)?);
+        // Most tokens are apart by a space: one byte says so.
+        let opens = *self.text.as_bytes().get(first.display.end)?;
+        if !matches!(opens, b'-' | b'_' | b'.' | b'\'' | 0xE2) {
+            return None;
+        }
         let gap = self.text.get(first.display.end..second.display.start)?;
         let hides = |c: char| matches!(c, '-' | '_' | '.' | '\'' | '\u{2019}');
         let hidden = gap.chars().count();

@@ -24,13 +24,37 @@ const MAX_TYPO: usize = 32;
 pub struct Typos {
     words: Vec<Box<str>>,
     by_deletion: FxHashMap<u64, Vec<u32>>,
+    /// The first and the last three letters of every word, a bit each. One letter wrong
+    /// leaves one of the two as it was (in words of seven letters or more), so most tokens
+    /// are ruled out before any lookup.
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+}
+
+/// Bits of a three-letter window of lowercase letters.
+const TRIGRAMS: usize = 26 * 26 * 26;
+
+/// The bit of three lowercase letters.
+fn trigram(letters: &[u8]) -> usize {
+    letters
+        .iter()
+        .fold(0, |at, &b| at * 26 + usize::from(b.wrapping_sub(b'a')) % 26)
+}
+
+fn has_bit(bits: &[u64], bit: usize) -> bool {
+    bits.get(bit / 64)
+        .is_some_and(|word| word & (1 << (bit % 64)) != 0)
 }
 
 impl Typos {
     /// Listed words of [`MIN_TYPO`] plain letters or more; others are left out. The words
     /// are taken in order, and the first of two a token could misspell wins.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut typos = Typos::default();
+        let mut typos = Typos {
+            starts: vec![0; TRIGRAMS.div_ceil(64)],
+            ends: vec![0; TRIGRAMS.div_ceil(64)],
+            ..Typos::default()
+        };
         for word in words {
             let plain = word.bytes().all(|b| b.is_ascii_lowercase());
             if !plain || !(MIN_TYPO..=MAX_TYPO).contains(&word.len()) {
@@ -44,15 +68,37 @@ impl Typos {
                     .or_default()
                     .push(id);
             }
+            let bytes = word.as_bytes();
+            for (bits, at) in [(&mut typos.starts, 0), (&mut typos.ends, bytes.len() - 3)] {
+                let bit = trigram(&bytes[at..at + 3]);
+                bits[bit / 64] |= 1 << (bit % 64);
+            }
             typos.words.push(word.into());
         }
         typos
     }
 
-    /// The listed word `key` misspells by one letter, when `key` is a [`candidate`] and no
+    /// Whether `key` may misspell a listed word, by its length, letters and ends alone:
+    /// cheap enough for every token, before the dictionary is asked.
+    pub fn may_misspell(&self, key: &str) -> bool {
+        let bytes = key.as_bytes();
+        let len = bytes.len();
+        if self.words.is_empty()
+            || !(MIN_TYPO..=MAX_TYPO).contains(&len)
+            || !bytes.iter().all(u8::is_ascii_lowercase)
+        {
+            return false;
+        }
+        // In six letters two swapped in the middle touch both ends.
+        len == MIN_TYPO
+            || has_bit(&self.starts, trigram(&bytes[..3]))
+            || has_bit(&self.ends, trigram(&bytes[len - 3..]))
+    }
+
+    /// The listed word `key` misspells by one letter, when `key` is no ordinary word and no
     /// ordinary word is one letter from it either.
     pub fn find(&self, key: &str) -> Option<&str> {
-        if self.words.is_empty() || !candidate(key) {
+        if !self.may_misspell(key) || dictionary::is_word(key) {
             return None;
         }
         let mut best: Option<u32> = None;
@@ -70,13 +116,6 @@ impl Typos {
         let word = &self.words[best? as usize];
         (!near_ordinary(key)).then_some(word.as_ref())
     }
-}
-
-/// Whether `key` may be a misspelling: plain letters, long enough, and no ordinary word.
-pub fn candidate(key: &str) -> bool {
-    (MIN_TYPO..=MAX_TYPO).contains(&key.len())
-        && key.bytes().all(|b| b.is_ascii_lowercase())
-        && !dictionary::is_word(key)
 }
 
 /// The letters a deletion variant drops: none (`None`), then each in turn.

@@ -15,7 +15,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::engine::detect::compound::{self, Compounds};
 use crate::engine::detect::skeleton::{self, Skeletons};
 use crate::engine::detect::sounds::Sounds;
-use crate::engine::detect::typos::{self, Typos};
+use crate::engine::detect::typos::Typos;
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -1180,10 +1180,7 @@ impl WordScreen {
     /// The listed word `token` misspells by a letter, if no list holds it as written.
     fn misspelled(&self, text: &Normalized, token: &Token, out: &mut Screened) -> Option<&str> {
         let key = text.key(token);
-        if key.len() < typos::MIN_TYPO || !typos::candidate(key) {
-            return None;
-        }
-        if self.listed_as_written(text, token, out) {
+        if !self.typos.may_misspell(key) || self.listed_as_written(text, token, out) {
             return None;
         }
         self.typos.find(key)
@@ -1245,32 +1242,6 @@ impl WordScreen {
         out.scratch.read_as.clear();
         out.scratch.wildcards_read = true;
         out.open_hidden.clear();
-        for (i, token) in text.tokens.iter().enumerate() {
-            let at = u32::try_from(i).unwrap_or(u32::MAX);
-            if token.star
-                && let Some(word) = self.read_wildcard(text, token)
-            {
-                out.scratch.read_as.push((token.span.start, word.into()));
-            }
-            if let Some(key) = gap_key(text, i)
-                && let Some(word) = self.wildcard_reading(key.trim_matches('*'))
-            {
-                out.scratch.read_as.push((token.span.end, word.into()));
-                out.open_hidden.push((at, Hidden::Gap));
-            }
-            if let Some(key) = masked_key(text, token)
-                && let Some(word) = self.wildcard_reading(&key)
-            {
-                out.scratch.read_as.push((token.span.start, word.into()));
-                out.open_hidden.push((at, Hidden::Masked));
-            } else if let Some(word) = self.misspelled(text, token, out) {
-                out.scratch.read_as.push((token.span.start, word.into()));
-                out.open_hidden.push((at, Hidden::Typo));
-            }
-            if self.may_be_split_twice(text, i) {
-                out.open_hidden.push((at, Hidden::Triple));
-            }
-        }
         out.maybe.clear();
         out.open_tokens.clear();
         out.open_splits.clear();
@@ -1279,6 +1250,7 @@ impl WordScreen {
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
+            self.mark_hidden(text, i, token, out);
             let maybe = self.may_hold_at(text, i);
             let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
             if maybe || joined {
@@ -1312,6 +1284,35 @@ impl WordScreen {
             };
             single_before = single;
             out.maybe.push(maybe);
+        }
+    }
+
+    /// Marks the readings of token `i` beyond its letters as written: a wildcard, letters
+    /// hidden by punctuation or an `x`, a misspelling, a word split twice.
+    fn mark_hidden(&self, text: &Normalized, i: usize, token: &Token, out: &mut Screened) {
+        let at = u32::try_from(i).unwrap_or(u32::MAX);
+        if token.star
+            && let Some(word) = self.read_wildcard(text, token)
+        {
+            out.scratch.read_as.push((token.span.start, word.into()));
+        }
+        if let Some(key) = gap_key(text, i)
+            && let Some(word) = self.wildcard_reading(key.trim_matches('*'))
+        {
+            out.scratch.read_as.push((token.span.end, word.into()));
+            out.open_hidden.push((at, Hidden::Gap));
+        }
+        if let Some(key) = masked_key(text, token)
+            && let Some(word) = self.wildcard_reading(&key)
+        {
+            out.scratch.read_as.push((token.span.start, word.into()));
+            out.open_hidden.push((at, Hidden::Masked));
+        } else if let Some(word) = self.misspelled(text, token, out) {
+            out.scratch.read_as.push((token.span.start, word.into()));
+            out.open_hidden.push((at, Hidden::Typo));
+        }
+        if self.may_be_split_twice(text, i) {
+            out.open_hidden.push((at, Hidden::Triple));
         }
     }
 
