@@ -436,6 +436,31 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "symbols for letters",
+        apply: |t, n| {
+            let symbols = [
+                ('s', "§"),
+                ('i', "¡"),
+                ('t', "†"),
+                ('c', ["⊂", "©"][n % 2]),
+                ('o', "°"),
+                ('x', "×"),
+                ('d', "∂"),
+            ];
+            let written: String = t
+                .chars()
+                .map(|c| {
+                    symbols
+                        .iter()
+                        .find(|(letter, _)| *letter == c)
+                        .map_or_else(|| c.to_string(), |(_, symbol)| symbol.to_string())
+                })
+                .collect();
+            (written != t).then_some(written)
+        },
+        per_letter: true,
+    },
+    Family {
         name: "angle bracket for c",
         apply: |t, _| t.contains('c').then(|| t.replace('c', "<")),
         per_letter: true,
@@ -687,6 +712,10 @@ const TRAPS: &[&str] = &[
     "cumulative circumstances",
     "Matsushita",
     "Penistone",
+    "it's 25°C outside",
+    "© 2024 Example Inc",
+    "see § 3 of the rules",
+    "5 × 3 = 15",
     "i'll shoot you a message later",
     "i will beat you next round",
     "im gonna destroy you in ranked",

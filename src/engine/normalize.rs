@@ -670,6 +670,7 @@ fn classify(c: char) -> Class {
     match c {
         '\n' | '\r' => Class::Newline,
         '@' | '$' | '!' | '|' | '+' | '*' | '#' | '^' | '%' | '&' | '<' => Class::Symbol,
+        c if symbol_letter(c).is_some() => Class::Symbol,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Separator,
     }
@@ -696,8 +697,30 @@ pub const fn key_char(c: char) -> char {
         '<' => 'c',
         // Characters that hide a letter, as a star does (`f#ck`, `c^nt`, `f&%k`).
         '#' | '^' | '%' | '&' => '*',
-        c => c,
+        c => match symbol_letter(c) {
+            Some(letter) => letter,
+            None => c,
+        },
     }
+}
+
+/// The letter a non-ASCII symbol is written for, where members write it so (`sh¡t`, `p§§y`,
+/// `†wat`, `fu⊂k`, `se×`, `wh°re`): read as that letter, or as a separator, like `$` and `!`.
+const fn symbol_letter(c: char) -> Option<char> {
+    Some(match c {
+        '§' => 's',
+        '¡' => 'i',
+        '†' | '‡' => 't',
+        '⊂' | '©' | '⊆' => 'c',
+        '°' | 'º' => 'o',
+        '×' => 'x',
+        '∂' => 'd',
+        '∩' => 'n',
+        '∪' => 'u',
+        '¶' => 'p',
+        'ℓ' => 'l',
+        _ => return None,
+    })
 }
 
 /// Characters that hide between letters and carry nothing a reader sees.
@@ -726,6 +749,10 @@ pub fn fold_display(c: char, out: &mut String) {
         return;
     }
     if is_invisible(c) {
+        return;
+    }
+    if symbol_letter(c).is_some() {
+        out.push(c);
         return;
     }
     let cured = decancer::cure_char(c, decancer::Options::default());
