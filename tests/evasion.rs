@@ -106,6 +106,17 @@ fn split_unless_ordinary(text: &str, with: &str) -> Option<String> {
     (!ordinary_pair(&a, &b)).then_some(split)
 }
 
+/// A single word of four ASCII letters or more with one letter inside, its first vowel
+/// where it has one, written as `with`.
+fn hide_a_letter(text: &str, with: &str) -> Option<String> {
+    if is_phrase(text) || text.len() < 4 || !text.is_ascii() {
+        return None;
+    }
+    let inner = &text[1..text.len() - 1];
+    let at = inner.find(['a', 'e', 'i', 'o', 'u']).unwrap_or(0) + 1;
+    Some(format!("{}{with}{}", &text[..at], &text[at + 1..]))
+}
+
 const FAMILIES: &[Family] = &[
     Family {
         name: "as listed",
@@ -387,17 +398,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         name: "symbol for a letter",
-        apply: |t, n| {
-            if is_phrase(t) || t.chars().count() < 4 || !t.is_ascii() {
-                return None;
-            }
-            let at = t[1..t.len() - 1]
-                .find(['a', 'e', 'i', 'o', 'u'])
-                .unwrap_or(0)
-                + 1;
-            let symbol = ["#", "^", "%", "&"][n % 4];
-            Some(format!("{}{symbol}{}", &t[..at], &t[at + 1..]))
-        },
+        apply: |t, n| hide_a_letter(t, ["#", "^", "%", "&"][n % 4]),
         per_letter: false,
     },
     Family {
@@ -422,17 +423,7 @@ const FAMILIES: &[Family] = &[
     },
     Family {
         name: "punctuation for a letter",
-        apply: |t, n| {
-            if is_phrase(t) || t.chars().count() < 4 || !t.is_ascii() {
-                return None;
-            }
-            let at = t[1..t.len() - 1]
-                .find(['a', 'e', 'i', 'o', 'u'])
-                .unwrap_or(0)
-                + 1;
-            let mark = [".", "-", "_", "'"][n % 4];
-            Some(format!("{}{mark}{}", &t[..at], &t[at + 1..]))
-        },
+        apply: |t, n| hide_a_letter(t, [".", "-", "_", "'"][n % 4]),
         per_letter: false,
     },
     Family {

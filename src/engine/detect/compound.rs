@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Token};
 
@@ -49,17 +50,7 @@ pub struct Compounds {
     entries: Vec<u32>,
     /// The first three letters of every listed word, a bit each: a token none of whose
     /// three-letter windows starts one holds none, and skips the automaton.
-    starts: Vec<u64>,
-}
-
-/// Bits of a three-letter window of lowercase letters.
-const TRIGRAMS: usize = 26 * 26 * 26;
-
-/// The bit of three lowercase letters.
-fn trigram(window: &[u8]) -> usize {
-    window
-        .iter()
-        .fold(0, |at, &b| at * 26 + usize::from(b.wrapping_sub(b'a')) % 26)
+    starts: Trigrams,
 }
 
 impl Compounds {
@@ -78,10 +69,9 @@ impl Compounds {
             .build(&patterns)
             .ok()
             .filter(|_| !patterns.is_empty());
-        let mut starts = vec![0u64; TRIGRAMS.div_ceil(64)];
+        let mut starts = Trigrams::default();
         for key in &patterns {
-            let at = trigram(&key.as_bytes()[..MIN_PIECE]);
-            starts[at / 64] |= 1 << (at % 64);
+            starts.insert(key.as_bytes());
         }
         Compounds {
             pieces,
@@ -92,12 +82,7 @@ impl Compounds {
 
     /// Whether `key` holds some listed word: worth reading as a compound.
     pub fn may_hold(&self, key: &str) -> bool {
-        let starts_one = key.as_bytes().windows(MIN_PIECE).any(|w| {
-            let at = trigram(w);
-            self.starts
-                .get(at / 64)
-                .is_some_and(|bits| bits & (1 << (at % 64)) != 0)
-        });
+        let starts_one = (key.as_bytes().windows(MIN_PIECE)).any(|w| self.starts.contains(w));
         starts_one && self.pieces.as_ref().is_some_and(|ac| ac.is_match(key))
     }
 

@@ -9,5 +9,6 @@ pub mod scam;
 pub mod skeleton;
 pub mod sounds;
 pub mod spam;
+pub mod trigrams;
 pub mod typos;
 pub mod words;

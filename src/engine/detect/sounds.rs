@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
 use crate::engine::normalize::{Normalized, Token};
 
@@ -26,17 +27,7 @@ pub struct Sounds {
     entries: FxHashMap<Box<str>, (u32, Box<str>)>,
     /// The first three letters of every key, a bit each: most tokens' keys start with
     /// none of them and skip the lookup.
-    starts: Vec<u64>,
-}
-
-/// Bits of a three-letter window of lowercase letters.
-const TRIGRAMS: usize = 26 * 26 * 26;
-
-/// The bit of a key's first three letters.
-fn trigram(key: &str) -> usize {
-    key.bytes()
-        .take(3)
-        .fold(0, |at, b| at * 26 + usize::from(b.wrapping_sub(b'a')) % 26)
+    starts: Trigrams,
 }
 
 impl Sounds {
@@ -44,11 +35,10 @@ impl Sounds {
     /// first listed of words with one key stands for them all.
     pub fn new<'a>(keys: impl IntoIterator<Item = (u32, &'a str)>) -> Self {
         let mut entries = FxHashMap::default();
-        let mut starts = vec![0u64; TRIGRAMS.div_ceil(64)];
+        let mut starts = Trigrams::default();
         for (entry, word) in keys {
             if let Some(key) = sound_key(word).filter(|k| !is_sound_of_word(k)) {
-                let bit = trigram(&key);
-                starts[bit / 64] |= 1 << (bit % 64);
+                starts.insert(key.as_bytes());
                 entries
                     .entry(key.into_boxed_str())
                     .or_insert((entry, Box::from(word)));
@@ -70,12 +60,7 @@ impl Sounds {
         }
         let mut buffer = [0u8; 2 * MAX_LETTERS + 2];
         let key = key_into(written, &mut buffer)?;
-        let bit = trigram(key);
-        if self
-            .starts
-            .get(bit / 64)
-            .is_none_or(|word| word & (1 << (bit % 64)) == 0)
-        {
+        if !self.starts.contains(key.as_bytes()) {
             return None;
         }
         let (entry, listed) = self.entries.get(key)?;

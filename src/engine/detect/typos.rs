@@ -11,6 +11,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
 
 /// Fewest letters of a misspelled word and of the listed word it stands for: shorter words
@@ -27,34 +28,15 @@ pub struct Typos {
     /// The first and the last three letters of every word, a bit each. One letter wrong
     /// leaves one of the two as it was (in words of seven letters or more), so most tokens
     /// are ruled out before any lookup.
-    starts: Vec<u64>,
-    ends: Vec<u64>,
-}
-
-/// Bits of a three-letter window of lowercase letters.
-const TRIGRAMS: usize = 26 * 26 * 26;
-
-/// The bit of three lowercase letters.
-fn trigram(letters: &[u8]) -> usize {
-    letters
-        .iter()
-        .fold(0, |at, &b| at * 26 + usize::from(b.wrapping_sub(b'a')) % 26)
-}
-
-fn has_bit(bits: &[u64], bit: usize) -> bool {
-    bits.get(bit / 64)
-        .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+    starts: Trigrams,
+    ends: Trigrams,
 }
 
 impl Typos {
     /// Listed words of [`MIN_TYPO`] plain letters or more; others are left out. The words
     /// are taken in order, and the first of two a token could misspell wins.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut typos = Typos {
-            starts: vec![0; TRIGRAMS.div_ceil(64)],
-            ends: vec![0; TRIGRAMS.div_ceil(64)],
-            ..Typos::default()
-        };
+        let mut typos = Typos::default();
         for word in words {
             let plain = word.bytes().all(|b| b.is_ascii_lowercase());
             if !plain || !(MIN_TYPO..=MAX_TYPO).contains(&word.len()) {
@@ -69,10 +51,8 @@ impl Typos {
                     .push(id);
             }
             let bytes = word.as_bytes();
-            for (bits, at) in [(&mut typos.starts, 0), (&mut typos.ends, bytes.len() - 3)] {
-                let bit = trigram(&bytes[at..at + 3]);
-                bits[bit / 64] |= 1 << (bit % 64);
-            }
+            typos.starts.insert(bytes);
+            typos.ends.insert(&bytes[bytes.len() - 3..]);
             typos.words.push(word.into());
         }
         typos
@@ -90,9 +70,7 @@ impl Typos {
             return false;
         }
         // In six letters two swapped in the middle touch both ends.
-        len == MIN_TYPO
-            || has_bit(&self.starts, trigram(&bytes[..3]))
-            || has_bit(&self.ends, trigram(&bytes[len - 3..]))
+        len == MIN_TYPO || self.starts.contains(bytes) || self.ends.contains(&bytes[len - 3..])
     }
 
     /// The listed word `key` misspells by one letter, when `key` is no ordinary word and no
