@@ -376,9 +376,7 @@ impl AsciiFold {
         let white = matches!(lower, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
         let class = match lower {
             b'\n' | b'\r' => Class::Newline,
-            b'@' | b'$' | b'!' | b'|' | b'+' | b'*' | b'#' | b'^' | b'%' | b'&' | b'<' => {
-                Class::Symbol
-            }
+            b if is_symbol(b as char) => Class::Symbol,
             c if c.is_ascii_alphanumeric() => Class::Word,
             _ => Class::Separator,
         };
@@ -669,8 +667,7 @@ fn collapse_ascii(key: &[u8], out: &mut String, runs: &mut Vec<u8>) {
 fn classify(c: char) -> Class {
     match c {
         '\n' | '\r' => Class::Newline,
-        '@' | '$' | '!' | '|' | '+' | '*' | '#' | '^' | '%' | '&' | '<' => Class::Symbol,
-        c if symbol_letter(c).is_some() => Class::Symbol,
+        c if is_symbol(c) => Class::Symbol,
         c if c.is_alphanumeric() => Class::Word,
         _ => Class::Separator,
     }
@@ -702,6 +699,15 @@ pub const fn key_char(c: char) -> char {
             None => c,
         },
     }
+}
+
+/// Whether `c` is a symbol that may stand for a letter or hide one (`$hit`, `f*ck`, `f#ck`,
+/// `fu<k`, `sh¡t`), or may only separate letters: both readings are tried.
+const fn is_symbol(c: char) -> bool {
+    matches!(
+        c,
+        '@' | '$' | '!' | '|' | '+' | '*' | '#' | '^' | '%' | '&' | '<'
+    ) || symbol_letter(c).is_some()
 }
 
 /// The letter a non-ASCII symbol is written for, where members write it so (`sh¡t`, `p§§y`,

@@ -9,7 +9,7 @@
 //! none): two words are at most one letter apart only if they share one, so a token is
 //! compared with a handful of listed words, not all of them.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
@@ -94,6 +94,38 @@ impl Typos {
         let word = &self.words[best? as usize];
         (!near_ordinary(key)).then_some(word.as_ref())
     }
+}
+
+/// How many other words of `words` are one letter from each word (of plain letters) that
+/// has any: a word the lists spell many ways is a word people write often.
+pub fn neighbours<'a>(words: impl IntoIterator<Item = &'a str>) -> FxHashMap<&'a str, usize> {
+    let words: Vec<&str> = words
+        .into_iter()
+        .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        .collect();
+    let mut by_deletion: FxHashMap<u64, Vec<&str>> = FxHashMap::default();
+    for &word in &words {
+        for skip in variants(word.len()) {
+            by_deletion
+                .entry(deletion_hash(word.as_bytes(), skip))
+                .or_default()
+                .push(word);
+        }
+    }
+    let mut near: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+    for group in by_deletion.values().filter(|g| g.len() > 1) {
+        for (i, &a) in group.iter().enumerate() {
+            for &b in &group[i + 1..] {
+                if one_letter_apart(a, b) {
+                    near.entry(a).or_default().insert(b);
+                    near.entry(b).or_default().insert(a);
+                }
+            }
+        }
+    }
+    near.into_iter()
+        .map(|(word, others)| (word, others.len()))
+        .collect()
 }
 
 /// The letters a deletion variant drops: none (`None`), then each in turn.
@@ -218,6 +250,16 @@ mod tests {
         ] {
             assert_eq!(typos().find(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn neighbours_count_the_words_one_letter_away() {
+        let near = neighbours([
+            "fucking", "fuking", "fuckin", "fcuking", "fagging", "f@gging",
+        ]);
+        assert_eq!(near.get("fucking"), Some(&3));
+        assert_eq!(near.get("fagging"), None);
+        assert_eq!(near.get("fuking"), Some(&2));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::engine::detect::compound::{self, Compounds};
 use crate::engine::detect::skeleton::{self, Skeletons};
 use crate::engine::detect::sounds::Sounds;
-use crate::engine::detect::typos::Typos;
+use crate::engine::detect::typos::{self, Typos};
 use crate::engine::dictionary;
 use crate::engine::normalize::{I_OR_L, Normalized, Shape, Token, collapse_into, phrase_key};
 
@@ -239,12 +239,19 @@ struct Scratch {
     /// Byte ranges of the message that an earlier rule has already acted on: a word is
     /// one rule's, so `motherfuker` read by two lists costs its writer one warning.
     claimed: Vec<(usize, usize)>,
-    /// Whether a [`WordScreen`] read the message's wildcard tokens, and what it read each
-    /// as (by the token's start): one listed word for every rule.
-    wildcards_read: bool,
+    /// What a [`WordScreen`] read the message's wildcards, hidden letters and misspellings
+    /// as (by the byte they start at): one listed word for every rule.
     read_as: Vec<(usize, Box<str>)>,
     /// Every word the screen's lists hold, when a screen marked the message.
     listed: Option<Arc<FxHashSet<Box<str>>>>,
+}
+
+impl Scratch {
+    /// Whether a [`WordScreen`] marked the message, so that its readings are the ones to
+    /// use (rather than this matcher's own).
+    fn screened(&self) -> bool {
+        self.listed.is_some()
+    }
 }
 
 /// A message's spelled-out letters in up to two readings: symbols as letters, and (when the
@@ -675,7 +682,7 @@ impl WordMatcher {
             let trimmed = key.trim_matches('*');
             if trimmed.contains('*') {
                 let span = token.span.clone();
-                if s.wildcards_read {
+                if s.screened() {
                     return self.read_wildcard(span.start, span, trimmed, s);
                 }
                 return self.wildcard(span.clone(), trimmed).or_else(|| {
@@ -837,7 +844,7 @@ impl WordMatcher {
         let (first, second) = (text.tokens.get(i)?, text.tokens.get(i + 1)?);
         let span = first.span.start..second.span.end;
         let key = gap_key(text, i)?;
-        if s.wildcards_read {
+        if s.screened() {
             return self.read_wildcard(first.span.end, span, &key, s);
         }
         self.wildcard(span, key.trim_matches('*'))
@@ -1240,7 +1247,6 @@ impl WordScreen {
         }
         out.scratch.claimed.clear();
         out.scratch.read_as.clear();
-        out.scratch.wildcards_read = true;
         out.open_hidden.clear();
         out.maybe.clear();
         out.open_tokens.clear();
@@ -1360,29 +1366,13 @@ impl WordScreen {
 }
 
 /// `words` by length and first letter, each group ordered by how many other listed words
-/// are one letter away from a word (added, dropped or changed): the lists spell a word
+/// are one letter away from a word ([`typos::neighbours`]): the lists spell a word
 /// people write often many ways (`fucking`: `fuking`, `fuckin`, `fucken`, `fuccing` …), so
 /// this puts it before a rarer word of the same shape (`fagging`, `facking`). Ties go to
 /// the word first in alphabetical order.
 fn by_spellings(words: &FxHashSet<Box<str>>) -> FxHashMap<(usize, u8), Vec<Box<str>>> {
-    // Two words are one letter apart when dropping one letter (or none) from each gives
-    // the same text.
-    let mut by_deletion: FxHashMap<String, Vec<&str>> = FxHashMap::default();
-    for word in words.iter().filter(|w| w.is_ascii()) {
-        by_deletion.entry(word.to_string()).or_default().push(word);
-        for at in 0..word.len() {
-            let dropped = format!("{}{}", &word[..at], &word[at + 1..]);
-            by_deletion.entry(dropped).or_default().push(word);
-        }
-    }
-    let mut neighbours: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
-    for group in by_deletion.values().filter(|g| g.len() > 1) {
-        for &word in group {
-            let near = neighbours.entry(word).or_default();
-            near.extend(group.iter().copied().filter(|&other| other != word));
-        }
-    }
-    let spellings = |word: &str| neighbours.get(word).map_or(0, FxHashSet::len);
+    let near = typos::neighbours(words.iter().map(AsRef::as_ref));
+    let spellings = |word: &str| near.get(word).copied().unwrap_or(0);
     let mut out: FxHashMap<(usize, u8), Vec<Box<str>>> = FxHashMap::default();
     for word in words {
         if let Some(&first) = word.as_bytes().first() {
