@@ -48,6 +48,8 @@ const MAX_COMPOUND: usize = 40;
 pub struct Compounds {
     pieces: Option<AhoCorasick>,
     entries: Vec<u32>,
+    /// The listed word of each piece, in the automaton's order.
+    words: Vec<Box<str>>,
     /// The first three letters of every listed word, a bit each: a token none of whose
     /// three-letter windows starts one holds none, and skips the automaton.
     starts: Trigrams,
@@ -76,6 +78,7 @@ impl Compounds {
         Compounds {
             pieces,
             entries,
+            words: patterns.into_iter().map(Box::from).collect(),
             starts,
         }
     }
@@ -90,9 +93,45 @@ impl Compounds {
     /// pieces too; `is_listed` says whether another piece is listed. An ordinary word is
     /// no compound.
     pub fn find(&self, key: &str, is_listed: &mut dyn FnMut(&str) -> bool) -> Option<u32> {
-        let ac = self.pieces.as_ref()?;
+        let mut found = None;
+        self.each_reading(key, is_listed, &mut |piece| {
+            found = self.entries.get(piece).copied();
+            true
+        });
+        found
+    }
+
+    /// Every listed word compound `key` may be read as holding, first found first, each
+    /// once: a screen reads a token once and hands the words to every rule.
+    pub fn find_words(
+        &self,
+        key: &str,
+        is_listed: &mut dyn FnMut(&str) -> bool,
+        out: &mut Vec<Box<str>>,
+    ) {
+        self.each_reading(key, is_listed, &mut |piece| {
+            if let Some(word) = self.words.get(piece)
+                && !out.contains(word)
+            {
+                out.push(word.clone());
+            }
+            false
+        });
+    }
+
+    /// Calls `found` with each listed piece (by its index) of the readings of `key` as a
+    /// compound, until it returns `true`.
+    fn each_reading(
+        &self,
+        key: &str,
+        is_listed: &mut dyn FnMut(&str) -> bool,
+        found: &mut dyn FnMut(usize) -> bool,
+    ) {
+        let Some(ac) = self.pieces.as_ref() else {
+            return;
+        };
         if dictionary::is_word(key) || PLACE_ENDINGS.iter().any(|e| key.ends_with(e)) {
-            return None;
+            return;
         }
         let ordinary = fewest_pieces(key, true, &mut |_| false);
         for m in ac.find_overlapping_iter(key) {
@@ -111,11 +150,10 @@ impl Compounds {
             // or the listed reading takes fewer words (`whore` `face`, not `who` `ref`
             // `ace`).
             let fewer = ordinary.is_none_or(|words| 1 + before + after < words);
-            if fewer || runs_together(&key[m.range()]) {
-                return self.entries.get(m.pattern().as_usize()).copied();
+            if (fewer || runs_together(&key[m.range()])) && found(m.pattern().as_usize()) {
+                return;
             }
         }
-        None
     }
 }
 

@@ -49,6 +49,15 @@ impl Sounds {
 
     /// The entry `token` sounds like, when it is a candidate.
     pub fn find(&self, text: &Normalized, token: &Token) -> Option<u32> {
+        self.find_listed(text, token).map(|(entry, _)| *entry)
+    }
+
+    /// The listed word `token` sounds like, when it is a candidate.
+    pub fn find_word(&self, text: &Normalized, token: &Token) -> Option<&str> {
+        self.find_listed(text, token).map(|(_, word)| word.as_ref())
+    }
+
+    fn find_listed(&self, text: &Normalized, token: &Token) -> Option<&(u32, Box<str>)> {
         if self.entries.is_empty() {
             return None;
         }
@@ -63,7 +72,8 @@ impl Sounds {
         if !self.starts.contains(key.as_bytes()) {
             return None;
         }
-        let (entry, listed) = self.entries.get(key)?;
+        let found = self.entries.get(key)?;
+        let listed = &found.1;
         if dictionary::is_word(written) {
             return None;
         }
@@ -73,7 +83,7 @@ impl Sounds {
         }
         // Three letters leave too little to hear a vowel respelled (`kun` is no `coon`).
         let short = written.len() <= MIN_LETTERS;
-        (!short || vowels_of(written) == vowels_of(listed)).then_some(*entry)
+        (!short || vowels_of(written) == vowels_of(listed)).then_some(found)
     }
 }
 

@@ -7,6 +7,7 @@
 //! letters spelled one by one (`f u c k`, `f.u.c.k`) are joined; words broken over two lines
 //! are joined; `*` inside a word matches any letter (`f*ck`).
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -244,6 +245,11 @@ struct Scratch {
     read_as: Vec<(usize, Box<str>)>,
     /// Every word the screen's lists hold, when a screen marked the message.
     listed: Option<Arc<FxHashSet<Box<str>>>>,
+    /// What a [`WordScreen`] read tokens as, by sound or as compounds (by token, in the
+    /// order a rule should take them).
+    pieces: Vec<(u32, Box<str>)>,
+    /// A buffer for the words of one compound.
+    words: Vec<Box<str>>,
 }
 
 impl Scratch {
@@ -463,7 +469,7 @@ impl WordMatcher {
         let open = (all, pairs, compounds, gaps.chain(triples));
         let mut scratch = Scratch::default();
         scratch.spelled.read(text);
-        self.scan(text, open, (None, None), true, &mut scratch)
+        self.scan(text, open, None, true, &mut scratch)
     }
 
     /// [`WordMatcher::find`] over what a [`WordScreen`] covering this matcher left open.
@@ -477,7 +483,6 @@ impl WordMatcher {
             open_splits,
             open_compounds,
             open_hidden,
-            sounded,
             spelled,
             scratch,
         } = screened;
@@ -488,7 +493,7 @@ impl WordMatcher {
         self.scan(
             text,
             (open, splits, compounds, hidden),
-            (Some(maybe), Some(sounded)),
+            Some(maybe),
             *spelled,
             scratch,
         )
@@ -496,8 +501,7 @@ impl WordMatcher {
 
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
-    /// split word, then the tokens `compounds` as compounds (and by sound where `sounded`
-    /// allows), then the readings `hidden` (letters hidden by punctuation or an `x`, a word
+    /// split word, then the tokens `compounds` as compounds or spelled by sound, then the readings `hidden` (letters hidden by punctuation or an `x`, a word
     /// split twice), then runs of spelled letters when `spelled`.
     fn scan(
         &self,
@@ -508,7 +512,7 @@ impl WordMatcher {
             impl Iterator<Item = usize>,
             impl Iterator<Item = (usize, Hidden)>,
         ),
-        (maybe, sounded): (Option<&[bool]>, Option<&[bool]>),
+        maybe: Option<&[bool]>,
         spelled: bool,
         s: &mut Scratch,
     ) -> Option<WordHit> {
@@ -546,10 +550,7 @@ impl WordMatcher {
             }
         }
         for i in compounds {
-            // A token some list holds as written is that list's word: reading it by sound
-            // as another list's would act on one word twice (`fuck` is no `fukc`).
-            let by_sound = sounded.is_none_or(|m| m.get(i).copied().unwrap_or(false));
-            if let Some(hit) = self.check_compound(text, i, by_sound, s)
+            if let Some(hit) = self.check_compound(text, i, s)
                 && self.accepts(text, &hit, s)
             {
                 return Some(hit);
@@ -589,19 +590,16 @@ impl WordMatcher {
 
     /// Token `i` as a listed word written without its vowels (`fck`), spelled by its
     /// sound (`phuck`), or as a compound holding a listed word (`fuckpig`).
-    fn check_compound(
-        &self,
-        text: &Normalized,
-        i: usize,
-        by_sound: bool,
-        s: &mut Scratch,
-    ) -> Option<WordHit> {
+    fn check_compound(&self, text: &Normalized, i: usize, s: &mut Scratch) -> Option<WordHit> {
         let token = text.tokens.get(i)?;
         if let Some(key) = skeleton::candidate(text, token) {
             let entry = self.skeletons.find(key)?;
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
-        if by_sound && let Some(entry) = self.sounds.find(text, token) {
+        if s.screened() {
+            return self.check_pieces(text, i, token, s);
+        }
+        if let Some(entry) = self.sounds.find(text, token) {
             let key = text.key(token);
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
@@ -610,10 +608,32 @@ impl WordMatcher {
             return None;
         }
         let entry = self.compounds.find(&key, &mut |piece| {
-            let elsewhere = s.listed.as_ref().is_some_and(|l| l.contains(piece));
-            elsewhere || (!self.allowed(piece) && self.lookup_exact(piece, s, 0).is_some())
+            !self.allowed(piece) && self.lookup_exact(piece, s, 0).is_some()
         })?;
         Some(self.hit(entry, &key, token.span.start, token.span.end))
+    }
+
+    /// The first word a [`WordScreen`] read token `i` as (by sound or as a compound's
+    /// piece) that this matcher lists.
+    fn check_pieces(
+        &self,
+        text: &Normalized,
+        i: usize,
+        token: &Token,
+        s: &mut Scratch,
+    ) -> Option<WordHit> {
+        let pieces = std::mem::take(&mut s.pieces);
+        let entry = pieces
+            .iter()
+            .filter(|(at, _)| *at as usize == i)
+            .find_map(|(_, word)| {
+                (!self.allowed(word))
+                    .then(|| self.lookup_exact(word, s, 0))
+                    .flatten()
+            });
+        s.pieces = pieces;
+        let key = compound::candidate(text, token).unwrap_or(Cow::Borrowed(text.key(token)));
+        Some(self.hit(entry?, &key, token.span.start, token.span.end))
     }
 
     /// Whether `hit` may be reported: not inside an allowed phrase, nor on a word an
@@ -1051,16 +1071,14 @@ pub struct Screened {
     open_tokens: Vec<u32>,
     /// Tokens that, joined with the next, may spell a listed word split in two (`fu ck`).
     open_splits: Vec<u32>,
-    /// Tokens that may be compounds holding a listed word (`fuckpig`), or listed words
-    /// without their vowels (`fck`).
+    /// Tokens read as compounds holding a listed word (`fuckpig`) or as listed words
+    /// spelled by sound (`phuck`), and tokens that may be listed words without their
+    /// vowels (`fck`).
     open_compounds: Vec<u32>,
     /// Readings beyond the tokens as written that may spell a listed word: letters hidden
     /// by punctuation (`sh.t`) or an `x` (`bitxh`), where a wildcard reading was found,
     /// and words split twice (`f uc k`), where the screen holds the joined shape.
     open_hidden: Vec<(u32, Hidden)>,
-    /// Per token: whether it may be read by sound (it may be a respelling, and no list
-    /// holds it as written).
-    sounded: Vec<bool>,
     /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
     /// keep a token's letters apart (`f!u!c!k`).
     spelled: bool,
@@ -1166,9 +1184,34 @@ impl WordScreen {
         word.map(AsRef::as_ref)
     }
 
-    /// Whether `token` may be a listed word spelled by its sound.
-    fn sounds_open(&self, text: &Normalized, token: &Token) -> bool {
-        self.sounds.find(text, token).is_some()
+    /// Reads token `i` by its sound (`phuck`) and as a compound (`fuckpig`), once for
+    /// every rule: the listed words read go to [`Scratch::pieces`], and each rule takes the
+    /// first it lists. Whether any was read.
+    fn read_pieces(&self, text: &Normalized, i: usize, token: &Token, out: &mut Screened) -> bool {
+        let at = u32::try_from(i).unwrap_or(u32::MAX);
+        let before = out.scratch.pieces.len();
+        // A token some list holds as written is that list's word: reading it by sound as
+        // another list's would act on one word twice (`fuck` is no `fukc`).
+        if let Some(word) = self.sounds.find_word(text, token)
+            && !self.listed_as_written(text, token, out)
+        {
+            out.scratch.pieces.push((at, word.into()));
+        }
+        if token.key.len() >= compound::MIN_COMPOUND
+            && let Some(key) = compound::candidate(text, token)
+            && self.compounds.may_hold(&key)
+        {
+            let mut words = std::mem::take(&mut out.scratch.words);
+            words.clear();
+            let listed = &self.listed;
+            let mut is_listed = |piece: &str| listed_stretched(listed, piece);
+            self.compounds.find_words(&key, &mut is_listed, &mut words);
+            out.scratch
+                .pieces
+                .extend(words.drain(..).map(|word| (at, word)));
+            out.scratch.words = words;
+        }
+        out.scratch.pieces.len() > before
     }
 
     /// Whether some list holds `token` as written, or stretched (`fuuuck`).
@@ -1252,7 +1295,7 @@ impl WordScreen {
         out.open_tokens.clear();
         out.open_splits.clear();
         out.open_compounds.clear();
-        out.sounded.clear();
+        out.scratch.pieces.clear();
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
@@ -1267,13 +1310,8 @@ impl WordScreen {
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
-            let compound = token.key.len() >= compound::MIN_COMPOUND
-                && compound::candidate(text, token)
-                    .is_some_and(|key| self.compounds.may_hold(&key) && !dictionary::is_word(&key));
-            let sounded =
-                self.sounds_open(text, token) && !self.listed_as_written(text, token, out);
-            out.sounded.push(sounded);
-            if compound || skeleton::candidate(text, token).is_some() || sounded {
+            let read = self.read_pieces(text, i, token, out);
+            if read || skeleton::candidate(text, token).is_some() {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
@@ -1426,6 +1464,21 @@ fn slot(filter: &[u64], shape: u64) -> (usize, u64) {
     let word = (h >> 40) as usize & (filter.len() - 1);
     let bits = (1 << (h & 63)) | (1 << ((h >> 6) & 63)) | (1 << ((h >> 12) & 63));
     (word, bits)
+}
+
+/// Whether `listed` holds `piece` as written or with its repeated letters written once
+/// (`fuuuck`).
+fn listed_stretched(listed: &FxHashSet<Box<str>>, piece: &str) -> bool {
+    if listed.contains(piece) {
+        return true;
+    }
+    let bytes = piece.as_bytes();
+    if !bytes.windows(2).any(|w| w[0] == w[1]) {
+        return false;
+    }
+    let (mut collapsed, mut runs) = (String::new(), Vec::new());
+    collapse(piece, &mut collapsed, &mut runs);
+    listed.contains(collapsed.as_str())
 }
 
 /// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
