@@ -148,8 +148,8 @@ impl Compounds {
             // Ordinary words run together (`pen`, `is`, `tone`) are read as those, unless
             // the listed word is itself such a run (`towel` `head`), listed all the same,
             // or the listed reading takes fewer words (`whore` `face`, not `who` `ref`
-            // `ace`).
-            let fewer = ordinary.is_none_or(|words| 1 + before + after < words);
+            // `ace`; `ass` `nigger`, not `as` `snigger`).
+            let fewer = ordinary.is_none_or(|cost| WORD + before + after < cost);
             if (fewer || runs_together(&key[m.range()])) && found(m.pattern().as_usize()) {
                 return;
             }
@@ -182,9 +182,15 @@ fn runs_together(word: &str) -> bool {
     })
 }
 
-/// The fewest pieces `text` splits into (listed words, ordinary words of three letters or
-/// more, short words, and with `ordinary` the short words of [`SHORT_ORDINARY`]), if it
-/// splits at all; the empty text is no pieces.
+/// What a piece costs in [`fewest_pieces`]: a word is two, and a short word of
+/// [`SHORT_ORDINARY`] three, so that of two readings in as many words the one that leans on
+/// `as` or `is` loses (`as snigger` against `ass nigger`).
+const WORD: usize = 2;
+const SHORT_WORD: usize = 3;
+
+/// The least cost of the pieces `text` splits into (listed words, ordinary words of three
+/// letters or more, short words, and with `ordinary` the short words of
+/// [`SHORT_ORDINARY`]), if it splits at all; the empty text costs nothing.
 fn fewest_pieces(
     text: &str,
     ordinary: bool,
@@ -201,15 +207,21 @@ fn fewest_pieces(
             let Some(before) = fewest[start] else {
                 continue;
             };
-            if fewest[end].is_some_and(|best| best <= before + 1) {
+            if fewest[end].is_some_and(|best| best <= before + WORD) {
                 continue;
             }
             let piece = &text[start..end];
-            let is_piece = SHORT_PIECES.contains(&piece)
-                || (ordinary && SHORT_ORDINARY.contains(&piece))
-                || (piece.len() >= MIN_PIECE && (dictionary::is_word(piece) || is_listed(piece)));
-            if is_piece {
-                fewest[end] = Some(before + 1);
+            let cost = if SHORT_PIECES.contains(&piece)
+                || (piece.len() >= MIN_PIECE && (dictionary::is_word(piece) || is_listed(piece)))
+            {
+                WORD
+            } else if ordinary && SHORT_ORDINARY.contains(&piece) {
+                SHORT_WORD
+            } else {
+                continue;
+            };
+            if fewest[end].is_none_or(|best| before + cost < best) {
+                fewest[end] = Some(before + cost);
             }
         }
     }
@@ -231,6 +243,7 @@ mod tests {
             (6, "shitter"),
             (7, "cock"),
             (8, "whore"),
+            (9, "nigger"),
         ])
     }
 
@@ -239,7 +252,7 @@ mod tests {
         let key = candidate(&n, &n.tokens[0])?;
         compounds().find(&key, &mut |p| {
             [
-                "fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock", "whore",
+                "fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock", "whore", "nigger",
             ]
             .contains(&p)
         })
@@ -256,6 +269,8 @@ mod tests {
             ("suckmyass", 1),
             // Also ordinary words run together (`who` `ref` `ace`), in more of them.
             ("whoreface", 8),
+            // As many words as ordinary ones that lean on a short word (`as` `snigger`).
+            ("assnigger", 1),
         ] {
             assert_eq!(found(text), Some(want), "{text}");
         }
