@@ -203,18 +203,27 @@ impl Normalized {
         self.counts = CharCounts::default();
         let mut builder = TokenBuilder::default();
         let mut folded = String::new();
+        // Whether the last characters were a lowercase letter and capital `I`s after it
+        // (`heII`, `sIut`), as no capital word is.
+        let mut after_lowercase = false;
         for (offset, c) in input.char_indices() {
             if c.is_ascii() {
                 // Most text is ASCII: one table lookup folds, classifies and keys it.
                 self.counts.add_ascii(c as u8);
-                let fold = ASCII[usize::from(c as u8)].fold();
+                let mut fold = ASCII[usize::from(c as u8)].fold();
+                if c == 'I' && after_lowercase {
+                    fold.key = I_OR_L; // a capital `I` among lowercase letters may be an `l`
+                }
+                after_lowercase = c.is_ascii_lowercase() || (c == 'I' && after_lowercase);
                 self.push_folded(&mut builder, offset..offset + 1, fold);
             } else if let Some(cached) = self.cache.get(c) {
+                after_lowercase = false;
                 self.counts.add(cached.kind);
                 for &fold in cached.folds() {
                     self.push_folded(&mut builder, offset..offset + c.len_utf8(), fold);
                 }
             } else {
+                after_lowercase = false;
                 let kind = CharKind::of(c);
                 self.counts.add(kind);
                 folded.clear();
@@ -255,12 +264,18 @@ impl Normalized {
         let display_start = self.text.len();
         let mut marks = TokenMarks::default();
         let mut end = start;
+        let mut after_lowercase = false;
         for &b in input.as_bytes().get(start..).unwrap_or_default() {
             let fold = ASCII[usize::from(b)];
             if !fold.class.in_word() {
                 break;
             }
-            let key = char::from(fold.key);
+            let key = if b == b'I' && after_lowercase {
+                I_OR_L // a capital `I` among lowercase letters may be an `l` (`heII`, `sIut`)
+            } else {
+                char::from(fold.key)
+            };
+            after_lowercase = b.is_ascii_lowercase() || (b == b'I' && after_lowercase);
             self.text.push(char::from(fold.display));
             self.keys.push(key);
             marks.add(key, fold.class == Class::Symbol);
@@ -861,6 +876,16 @@ mod tests {
             // `l` and `i` share a key, so compare keys, not display text.
             assert_eq!(got[0], phrase_key(want), "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_capital_i_among_lowercase_letters_may_be_an_l() {
+        for (input, want) in [("heII", "heLL"), ("sIut", "sLut"), ("kiII", "kiLL")] {
+            assert_eq!(keys(input), [want], "{input:?}");
+            assert_eq!(keys(&format!("{input} é")), [want, "e"], "{input:?}");
+        }
+        // A capital `I` that starts a word, or in capitals, is an `i`.
+        assert_eq!(keys("I Information SHIT"), ["i", "information", "shit"]);
     }
 
     #[test]
