@@ -167,6 +167,54 @@ pub fn one_letter_apart(a: &str, b: &str) -> bool {
     }
 }
 
+/// Letters of the short words read as misspelled: only by two letters swapped (`dcik`,
+/// `fcuk`, `cnut`) or an `l` written for an `i` (`shlt`, `bltch`). Below [`MIN_TYPO`] any
+/// other letter wrong has too many ordinary neighbours (`tits`, `tots`, `tips`).
+const SHORT_TYPO: std::ops::RangeInclusive<usize> = 4..=5;
+
+/// The word of `listed` that short token `key` (no ordinary word, nor listed, no letter
+/// doubled: `plss` is `pls`) misspells by two letters swapped inside it, its first and
+/// last kept (`ings` is no `nigs`), or by an `l` for an `i`; unless swapping two of its
+/// letters also makes an ordinary word, which the writer may have meant (`fomr`).
+pub fn find_short<'a>(key: &str, listed: &'a FxHashSet<Box<str>>) -> Option<&'a str> {
+    let bytes = key.as_bytes();
+    let n = bytes.len();
+    if !SHORT_TYPO.contains(&n)
+        || !bytes.iter().all(u8::is_ascii_lowercase)
+        || bytes.windows(2).any(|w| w[0] == w[1])
+        || listed.contains(key)
+        || dictionary::is_word(key)
+    {
+        return None;
+    }
+    let mut probe = [0u8; 5];
+    let probe = &mut probe[..n];
+    let listed_as = |probe: &[u8]| {
+        let word = std::str::from_utf8(probe).ok()?;
+        listed.get(word).map(AsRef::as_ref)
+    };
+    for at in (0..n).filter(|&at| bytes[at] == b'l') {
+        probe.copy_from_slice(bytes);
+        probe[at] = b'i';
+        if let Some(word) = listed_as(probe) {
+            return Some(word);
+        }
+    }
+    let mut found = None;
+    for at in 0..n - 1 {
+        probe.copy_from_slice(bytes);
+        probe.swap(at, at + 1);
+        if std::str::from_utf8(probe).is_ok_and(dictionary::is_word) {
+            return None;
+        }
+        let inside = at > 0 && at + 2 < n;
+        if inside {
+            found = found.or_else(|| listed_as(probe));
+        }
+    }
+    found
+}
+
 /// Whether an ordinary word is one letter from `key`.
 pub fn near_ordinary(key: &str) -> bool {
     let bytes = key.as_bytes();
@@ -215,6 +263,33 @@ pub fn near_ordinary(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_words_swapped_or_with_l_for_i_are_read() {
+        let listed: FxHashSet<Box<str>> = [
+            "dick", "fuck", "shit", "bitch", "cunt", "porn", "nigs", "tits", "piss",
+        ]
+        .into_iter()
+        .map(Box::from)
+        .collect();
+        for (written, want) in [
+            ("dcik", "dick"),
+            ("fcuk", "fuck"),
+            ("cnut", "cunt"),
+            ("shlt", "shit"),
+            ("bltch", "bitch"),
+        ] {
+            assert_eq!(find_short(written, &listed), Some(want), "{written}");
+        }
+        // Ordinary words (`pron`), listed ones, words whose swap is ordinary, and lengths
+        // outside.
+        for written in [
+            "from", "pron", "porn", "form", "plss", "ings", "tist", "lol", "shlts", "fucks",
+            "frmo", "tihs",
+        ] {
+            assert_eq!(find_short(written, &listed), None, "{written}");
+        }
+    }
 
     fn typos() -> Typos {
         Typos::new(["motherfucker", "fucker", "bastard", "fuck", "cocktail"])

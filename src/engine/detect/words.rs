@@ -157,6 +157,40 @@ fn grawlix(key: &str, symbols: u32) -> Option<String> {
     changed.then(|| String::from_utf8(out).ok()).flatten()
 }
 
+/// `key` read as a wildcard: stars trimmed from its start, and from its end unless two or
+/// more follow three letters or more (`mother******`, where they stand for the rest of the
+/// word; one star after a word marks a correction); `None` when no star is left.
+fn wildcard_key(key: &str) -> Option<&str> {
+    let key = key.trim_start_matches('*');
+    let word = key.trim_end_matches('*');
+    let letters = word.bytes().filter(|&b| b != b'*').count();
+    let key = if key.len() - word.len() >= 2 && letters >= 3 {
+        key
+    } else {
+        word
+    };
+    key.contains('*').then_some(key)
+}
+
+/// Where the longest run of stars in `key` starts, and how long it is.
+fn longest_star_run(key: &str) -> (usize, usize) {
+    let mut best = (0, 0);
+    let mut start = None;
+    for (i, b) in key.bytes().chain(std::iter::once(b' ')).enumerate() {
+        match (b == b'*', start) {
+            (true, None) => start = Some(i),
+            (false, Some(from)) => {
+                if i - from > best.1 {
+                    best = (from, i - from);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    best
+}
+
 /// Whether a wildcard key (`*` trimmed from its ends) has letters enough to be read: two
 /// or more, and no fewer than its stars.
 fn readable_wildcard(key: &str) -> bool {
@@ -698,18 +732,17 @@ impl WordMatcher {
         s: &mut Scratch,
     ) -> Option<WordHit> {
         let key = text.key(token);
-        if key.contains('*') {
-            let trimmed = key.trim_matches('*');
-            if trimmed.contains('*') {
-                let span = token.span.clone();
-                if s.screened() {
-                    return self.read_wildcard(span.start, span, trimmed, s);
-                }
-                return self.wildcard(span.clone(), trimmed).or_else(|| {
-                    let masked = grawlix(key, token.symbols)?;
-                    self.wildcard(span, masked.trim_matches('*'))
-                });
+        if key.contains('*')
+            && let Some(trimmed) = wildcard_key(key)
+        {
+            let span = token.span.clone();
+            if s.screened() {
+                return self.read_wildcard(span.start, span, trimmed, s);
             }
+            return self.wildcard(span.clone(), trimmed).or_else(|| {
+                let masked = grawlix(key, token.symbols)?;
+                self.wildcard(span, masked.trim_matches('*'))
+            });
         }
         let head = usize::from(token.symbol_head);
         let tail = usize::from(token.symbol_tail);
@@ -1101,6 +1134,9 @@ impl Screened {
     }
 }
 
+/// Fewest letters of a token read by sound, as a compound or as a misspelling.
+const MIN_READ: usize = 3;
+
 /// Shapes held per filter word, at most (the word count is rounded up to a power of two,
 /// so between four and eight): at most a third of the bits end up set, and one shape in
 /// thirty or fewer that is not held gets through. The default lists' filter is 16 KiB.
@@ -1158,17 +1194,31 @@ impl WordScreen {
     /// of symbols holding one: `f@#$ing`).
     fn read_wildcard(&self, text: &Normalized, token: &Token) -> Option<&str> {
         let key = text.key(token);
-        let trimmed = key.trim_matches('*');
-        if !trimmed.contains('*') {
-            return None;
-        }
+        let trimmed = wildcard_key(key)?;
         self.wildcard_reading(trimmed).or_else(|| {
             let masked = grawlix(key, token.symbols)?;
             self.wildcard_reading(masked.trim_matches('*'))
         })
     }
 
+    /// The listed word wildcard `key` stands for; a run of three stars or more may stand
+    /// for fewer letters (`ni***ger`), when no word has as many.
     fn wildcard_reading(&self, key: &str) -> Option<&str> {
+        if let Some(word) = self.wildcard_fit(key) {
+            return Some(word);
+        }
+        let (start, stars) = longest_star_run(key);
+        if stars < 3 {
+            return None;
+        }
+        let (before, after) = (&key[..start], &key[start + stars..]);
+        (1..stars).rev().find_map(|n| {
+            let shorter = format!("{before}{}{after}", "*".repeat(n));
+            self.wildcard_fit(&shorter)
+        })
+    }
+
+    fn wildcard_fit(&self, key: &str) -> Option<&str> {
         if !readable_wildcard(key) {
             return None;
         }
@@ -1227,10 +1277,14 @@ impl WordScreen {
         collapsed.len() < key.len() && self.listed.contains(collapsed.as_str())
     }
 
-    /// The listed word `token` misspells by a letter, if no list holds it as written.
+    /// The listed word `token` misspells by a letter (a short one: by two letters swapped
+    /// or an `l` for an `i`), if no list holds it as written.
     fn misspelled(&self, text: &Normalized, token: &Token, out: &mut Screened) -> Option<&str> {
         let key = text.key(token);
-        if !self.typos.may_misspell(key) || self.listed_as_written(text, token, out) {
+        if !self.typos.may_misspell(key) {
+            return typos::find_short(key, &self.listed);
+        }
+        if self.listed_as_written(text, token, out) {
             return None;
         }
         self.typos.find(key)
@@ -1299,7 +1353,11 @@ impl WordScreen {
         out.spelled = false;
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
-            self.mark_hidden(text, i, token, out);
+            // An ordinary word as written is read as nothing else (not by sound, nor as a
+            // compound or a misspelling): one dictionary lookup spares those readings.
+            let key = text.key(token);
+            let ordinary = key.len() >= MIN_READ && dictionary::is_word(key);
+            self.mark_hidden(text, i, token, ordinary, out);
             let maybe = self.may_hold_at(text, i);
             let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
             if maybe || joined {
@@ -1310,7 +1368,7 @@ impl WordScreen {
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
-            let read = self.read_pieces(text, i, token, out);
+            let read = !ordinary && self.read_pieces(text, i, token, out);
             if read || skeleton::candidate(text, token).is_some() {
                 out.open_compounds
                     .push(u32::try_from(i).unwrap_or(u32::MAX));
@@ -1333,7 +1391,14 @@ impl WordScreen {
 
     /// Marks the readings of token `i` beyond its letters as written: a wildcard, letters
     /// hidden by punctuation or an `x`, a misspelling, a word split twice.
-    fn mark_hidden(&self, text: &Normalized, i: usize, token: &Token, out: &mut Screened) {
+    fn mark_hidden(
+        &self,
+        text: &Normalized,
+        i: usize,
+        token: &Token,
+        ordinary: bool,
+        out: &mut Screened,
+    ) {
         let at = u32::try_from(i).unwrap_or(u32::MAX);
         if token.star
             && let Some(word) = self.read_wildcard(text, token)
@@ -1351,7 +1416,7 @@ impl WordScreen {
         {
             out.scratch.read_as.push((token.span.start, word.into()));
             out.open_hidden.push((at, Hidden::Masked));
-        } else if let Some(word) = self.misspelled(text, token, out) {
+        } else if !ordinary && let Some(word) = self.misspelled(text, token, out) {
             out.scratch.read_as.push((token.span.start, word.into()));
             out.open_hidden.push((at, Hidden::Typo));
         }
@@ -1545,6 +1610,29 @@ mod tests {
             assert_eq!(rare.find_screened(&n, &mut screened), None, "{text}");
             let hit = common.find_screened(&n, &mut screened);
             assert_eq!(hit.map(|h| h.word).as_deref(), Some("fucking"), "{text}");
+        }
+    }
+
+    #[test]
+    fn stars_after_a_word_and_long_star_runs_are_read() {
+        let m = matcher(&["motherfucker", "nigger", "fuck"], &[]);
+        let screen = WordScreen::new([&m]);
+        let read = |text: &str| {
+            let n = Normalized::new(text);
+            let mut screened = Screened::default();
+            screen.mark(&n, &mut screened);
+            m.find_screened(&n, &mut screened).map(|h| h.word)
+        };
+        for (text, want) in [
+            ("you little mother******", "motherfucker"),
+            ("ni***ger", "nigger"),
+        ] {
+            assert_eq!(read(text).as_deref(), Some(want), "{text}");
+        }
+        // One star after a word marks a correction; stars after two letters or fewer are
+        // not read.
+        for text in ["mother*", "fu*", "f***", "mother** of pearl"] {
+            assert_eq!(read(text), None, "{text}");
         }
     }
 
