@@ -519,6 +519,7 @@ impl WordMatcher {
             open_hidden,
             spelled,
             scratch,
+            ordinary: _,
         } = screened;
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
@@ -1091,6 +1092,9 @@ pub struct WordScreen {
     wildcards: FxHashMap<(usize, u8), Vec<Box<str>>>,
     /// Every listed word of six letters or more, for words misspelled by a letter.
     typos: Typos,
+    /// Whether some list holds an ordinary word (a server's own list may): else a token
+    /// the dictionary holds is no listed word.
+    lists_ordinary: bool,
 }
 
 /// Per token of a message: whether some words rule may list it, and what else the words
@@ -1115,6 +1119,8 @@ pub struct Screened {
     /// Whether two or more one-letter tokens follow each other (`f u c k`), or symbols
     /// keep a token's letters apart (`f!u!c!k`).
     spelled: bool,
+    /// Per token: whether the dictionary holds its key, and no symbol is at its edges.
+    ordinary: Vec<bool>,
     scratch: Scratch,
 }
 
@@ -1133,9 +1139,6 @@ impl Screened {
             || !self.open_hidden.is_empty()
     }
 }
-
-/// Fewest letters of a token read by sound, as a compound or as a misspelling.
-const MIN_READ: usize = 3;
 
 /// Shapes held per filter word, at most (the word count is rounded up to a power of two,
 /// so between four and eight): at most a third of the bits end up set, and one shape in
@@ -1187,6 +1190,7 @@ impl WordScreen {
         let mut words: Vec<&str> = screen.listed.iter().map(AsRef::as_ref).collect();
         words.sort_unstable();
         screen.typos = Typos::new(words);
+        screen.lists_ordinary = screen.listed.iter().any(|w| dictionary::is_word(w));
         screen
     }
 
@@ -1293,10 +1297,19 @@ impl WordScreen {
     /// Whether tokens `i` to `i + 2` may be a listed word split twice: all on one line, no
     /// two lone letters side by side, a piece that is no ordinary word, and a joined shape
     /// some list may hold.
-    fn may_be_split_twice(&self, text: &Normalized, i: usize) -> bool {
+    fn may_be_split_twice(&self, text: &Normalized, i: usize, ordinary: &[bool]) -> bool {
         let Some(parts) = text.tokens.get(i..=i + 2) else {
             return false;
         };
+        let ordinary_piece = |j: usize| {
+            let key = text.key(&text.tokens[j]);
+            // As [`is_ordinary_piece`], with the dictionary already asked.
+            ordinary.get(j).copied().unwrap_or(false)
+                && (key.len() >= 2 || matches!(key, "a" | "i" | "u"))
+        };
+        if (i..=i + 2).all(ordinary_piece) {
+            return false;
+        }
         // Letters one at a time (`s h o t`) are spelled out, which is read elsewhere.
         let single = |t: &Token| t.key.len() == 1;
         // The first piece must start a listed word and the last end one (cheap screens
@@ -1313,7 +1326,7 @@ impl WordScreen {
             .iter()
             .flat_map(|t| text.key(t).chars())
             .for_each(|c| shape.add(c));
-        self.holds(shape.hash()) && !parts.iter().all(|t| is_ordinary_piece(text.key(t)))
+        self.holds(shape.hash())
     }
 
     /// Whether `first` and `second` may be the two pieces of a split listed word.
@@ -1351,19 +1364,32 @@ impl WordScreen {
         out.open_compounds.clear();
         out.scratch.pieces.clear();
         out.spelled = false;
+        // An ordinary word as written is read as nothing else: not as a listed word (the
+        // dictionary holds none, unless a server lists one), by sound, as a compound or a
+        // misspelling, nor as a piece of a split word when the other piece is ordinary too.
+        // One dictionary lookup a token spares those readings. (A token with symbols at an
+        // edge is also read without them: `shit$` may be `shits`, and `shit`.)
+        out.ordinary.clear();
+        let ordinary = |t: &Token| {
+            t.symbol_head == 0 && t.symbol_tail == 0 && dictionary::is_word(text.key(t))
+        };
+        out.ordinary.extend(text.tokens.iter().map(ordinary));
+        let ordinary_at = |out: &Screened, i: usize| out.ordinary.get(i).copied().unwrap_or(false);
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
-            // An ordinary word as written is read as nothing else (not by sound, nor as a
-            // compound or a misspelling): one dictionary lookup spares those readings.
-            let key = text.key(token);
-            let ordinary = key.len() >= MIN_READ && dictionary::is_word(key);
+            let ordinary = ordinary_at(out, i);
             self.mark_hidden(text, i, token, ordinary, out);
-            let maybe = self.may_hold_at(text, i);
+            let maybe = if ordinary && !self.lists_ordinary {
+                self.may_start_phrase(text, i)
+            } else {
+                self.may_hold_at(text, i)
+            };
             let joined = text.tokens.get(i + 1).is_some_and(|t| t.newline_before);
             if maybe || joined {
                 out.open_tokens.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
             if let Some(next) = text.tokens.get(i + 1)
+                && !(ordinary && ordinary_at(out, i + 1))
                 && self.may_split(token, next)
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
@@ -1420,7 +1446,7 @@ impl WordScreen {
             out.scratch.read_as.push((token.span.start, word.into()));
             out.open_hidden.push((at, Hidden::Typo));
         }
-        if self.may_be_split_twice(text, i) {
+        if self.may_be_split_twice(text, i, &out.ordinary) {
             out.open_hidden.push((at, Hidden::Triple));
         }
     }
@@ -1431,11 +1457,15 @@ impl WordScreen {
         let Some(token) = text.tokens.get(i) else {
             return false;
         };
-        self.may_hold(text, token)
-            || text
-                .tokens
-                .get(i + 1)
-                .is_some_and(|next| holds(&self.pairs, pair_shape(token.shape, next.shape)))
+        self.may_hold(text, token) || self.may_start_phrase(text, i)
+    }
+
+    /// Whether token `i` may be the first word of a listed phrase, with the next the second.
+    fn may_start_phrase(&self, text: &Normalized, i: usize) -> bool {
+        let (Some(token), Some(next)) = (text.tokens.get(i), text.tokens.get(i + 1)) else {
+            return false;
+        };
+        holds(&self.pairs, pair_shape(token.shape, next.shape))
     }
 
     fn may_hold(&self, text: &Normalized, token: &Token) -> bool {
