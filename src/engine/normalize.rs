@@ -30,6 +30,9 @@ pub struct Token {
     pub symbol_head: u8,
     /// How many trailing key bytes come from symbols (`fuck!`).
     pub symbol_tail: u8,
+    /// How many trailing key bytes come from digits after two letters or more
+    /// (`nigger123`, `shit420`): a number after a word, or leetspeak (`he11`).
+    pub digit_tail: u8,
     /// Whether the key holds a `*` anywhere (`f*ck`, `*ss`).
     pub star: bool,
     /// Which of the key's first 32 characters come from symbols, a bit each: `s+h` is
@@ -278,7 +281,7 @@ impl Normalized {
             after_lowercase = b.is_ascii_lowercase() || (b == b'I' && after_lowercase);
             self.text.push(char::from(fold.display));
             self.keys.push(key);
-            marks.add(key, fold.class == Class::Symbol);
+            marks.add(key, fold.class == Class::Symbol, b.is_ascii_digit());
             end += 1;
         }
         let ranges = (key_start..self.keys.len(), display_start..self.text.len());
@@ -345,7 +348,7 @@ impl Normalized {
                 builder.newline_pending |= fold.class == Class::Newline;
             }
             Class::Word | Class::Symbol => {
-                builder.push(self, span, fold.key, fold.class == Class::Symbol);
+                builder.push(self, span, fold);
                 self.text.push(fold.display);
             }
         }
@@ -501,6 +504,8 @@ struct TokenMarks {
     symbol_head: u8,
     /// Symbols seen since the last word character.
     trailing_symbols: u8,
+    /// Digits seen since the last other character.
+    trailing_digits: u8,
     seen_word: bool,
     star: bool,
     symbols: u32,
@@ -509,8 +514,13 @@ struct TokenMarks {
 
 impl TokenMarks {
     #[inline(always)]
-    fn add(&mut self, key: char, symbol: bool) {
+    fn add(&mut self, key: char, symbol: bool, digit: bool) {
         self.shape.add(key);
+        self.trailing_digits = if digit {
+            self.trailing_digits.saturating_add(1)
+        } else {
+            0
+        };
         if symbol && self.chars < 32 {
             self.symbols |= 1 << self.chars;
         }
@@ -538,6 +548,11 @@ impl TokenMarks {
             display,
             newline_before,
             symbol_head: self.symbol_head,
+            digit_tail: if self.chars.saturating_sub(self.trailing_digits) >= 2 {
+                self.trailing_digits
+            } else {
+                0
+            },
             symbol_tail: if self.seen_word {
                 self.trailing_symbols
             } else {
@@ -564,7 +579,7 @@ struct TokenBuilder {
 
 impl TokenBuilder {
     #[inline(always)]
-    fn push(&mut self, out: &mut Normalized, span: Range<usize>, key: char, symbol: bool) {
+    fn push(&mut self, out: &mut Normalized, span: Range<usize>, fold: Fold) {
         if !self.open {
             *self = TokenBuilder {
                 open: true,
@@ -576,8 +591,9 @@ impl TokenBuilder {
             };
         }
         self.span.end = span.end;
-        out.keys.push(key);
-        self.marks.add(key, symbol);
+        out.keys.push(fold.key);
+        let digit = fold.display.is_ascii_digit();
+        (self.marks).add(fold.key, fold.class == Class::Symbol, digit);
     }
 
     fn close(&mut self, out: &mut Normalized) {

@@ -15,12 +15,14 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
-use crate::engine::normalize::{I_OR_L, Normalized, Token};
+use crate::engine::normalize::I_OR_L;
 
-/// Short words a compound may hold besides listed and dictionary words of three letters.
-/// `a` and `u` are left out: too many words start with them (`afking` is no `a fking`).
-const SHORT_PIECES: [&str; 16] = [
+/// Short words a compound may hold besides listed and dictionary words of three letters,
+/// and the `xx` that decorates names (`xXfaggotXx`). `a` and `u` are left out: too many
+/// words start with them (`afking` is no `a fking`).
+const SHORT_PIECES: [&str; 17] = [
     "i", "my", "ur", "ya", "yo", "me", "im", "in", "on", "of", "to", "go", "no", "so", "up", "ma",
+    "xx",
 ];
 /// More short words, which may run together with ordinary words (`penistone` is `pen`,
 /// `is`, `tone`) but are too easily found inside longer words to count next to a listed
@@ -157,11 +159,10 @@ impl Compounds {
     }
 }
 
-/// The key of `token` when it may be a compound: letters only once leetspeak is read
+/// Token key `key` when it may be a compound: letters only once leetspeak is read
 /// (`@ssclown`, with an ambiguous `1` read as `i`), and long enough. Whether it is an
 /// ordinary word is left to [`Compounds::find`], which is reached far less often.
-pub fn candidate<'a>(text: &'a Normalized, token: &Token) -> Option<Cow<'a, str>> {
-    let key = text.key(token);
+pub fn candidate(key: &str) -> Option<Cow<'_, str>> {
     if !(MIN_COMPOUND..=MAX_COMPOUND).contains(&key.len()) {
         return None;
     }
@@ -231,6 +232,7 @@ fn fewest_pieces(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::normalize::Normalized;
 
     fn compounds() -> Compounds {
         Compounds::new([
@@ -249,7 +251,7 @@ mod tests {
 
     fn found(text: &str) -> Option<u32> {
         let n = Normalized::new(text);
-        let key = candidate(&n, &n.tokens[0])?;
+        let key = candidate(n.key(&n.tokens[0]))?;
         compounds().find(&key, &mut |p| {
             [
                 "fuck", "ass", "tits", "cunt", "fucker", "shitter", "cock", "whore", "nigger",
@@ -271,6 +273,7 @@ mod tests {
             ("whoreface", 8),
             // As many words as ordinary ones that lean on a short word (`as` `snigger`).
             ("assnigger", 1),
+            ("xxcuntxx", 3),
         ] {
             assert_eq!(found(text), Some(want), "{text}");
         }

@@ -13,7 +13,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::detect::trigrams::Trigrams;
 use crate::engine::dictionary;
-use crate::engine::normalize::{Normalized, Token};
 
 /// Fewest letters of a token, and of a key, read by sound.
 const MIN_LETTERS: usize = 3;
@@ -47,23 +46,22 @@ impl Sounds {
         Sounds { entries, starts }
     }
 
-    /// The entry `token` sounds like, when it is a candidate.
-    pub fn find(&self, text: &Normalized, token: &Token) -> Option<u32> {
-        self.find_listed(text, token).map(|(entry, _)| *entry)
+    /// The entry token key `written` sounds like, when it is a candidate.
+    pub fn find(&self, written: &str) -> Option<u32> {
+        self.find_listed(written).map(|(entry, _)| *entry)
     }
 
-    /// The listed word `token` sounds like, when it is a candidate.
-    pub fn find_word(&self, text: &Normalized, token: &Token) -> Option<&str> {
-        self.find_listed(text, token).map(|(_, word)| word.as_ref())
+    /// The listed word token key `written` sounds like, when it is a candidate.
+    pub fn find_word(&self, written: &str) -> Option<&str> {
+        self.find_listed(written).map(|(_, word)| word.as_ref())
     }
 
-    fn find_listed(&self, text: &Normalized, token: &Token) -> Option<&(u32, Box<str>)> {
+    fn find_listed(&self, written: &str) -> Option<&(u32, Box<str>)> {
         if self.entries.is_empty() {
             return None;
         }
         // Cheapest first: most tokens' keys start like no listed word's, and only a key
         // that is listed is worth asking the dictionary about.
-        let written = text.key(token);
         if !(MIN_LETTERS..=MAX_LETTERS).contains(&written.len()) {
             return None;
         }
@@ -214,6 +212,7 @@ impl Key<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::normalize::Normalized;
     use proptest::prelude::*;
 
     fn sounds() -> Sounds {
@@ -232,7 +231,7 @@ mod tests {
 
     fn found(text: &str) -> Option<u32> {
         let n = Normalized::new(text);
-        sounds().find(&n, n.tokens.first()?)
+        sounds().find(n.key(n.tokens.first()?))
     }
 
     #[test]
@@ -273,7 +272,7 @@ mod tests {
             let word = words[i % words.len()];
             let n = Normalized::new(word);
             if let Some(token) = n.tokens.first() {
-                prop_assert_eq!(sounds().find(&n, token), None, "{}", word);
+                prop_assert_eq!(sounds().find(n.key(token)), None, "{}", word);
             }
         }
 

@@ -211,6 +211,28 @@ enum Hidden {
     Typo,
 }
 
+/// The key of `token` without the digits after its letters (`fuker123`, `kikekiller99`),
+/// if it has any: the word before a number. Not when the digits read as letters make an
+/// ordinary word (`c0ck4700` is `cockatoo`).
+fn without_digits<'a>(text: &'a Normalized, token: &Token) -> Option<&'a str> {
+    let key = text.key(token);
+    let tail = usize::from(token.digit_tail);
+    let end = key
+        .len()
+        .checked_sub(tail)
+        .filter(|&end| tail > 0 && end > 0)?;
+    (!dictionary::is_word(key))
+        .then(|| key.get(..end))
+        .flatten()
+}
+
+/// The keys readings by sound, as a compound or as a misspelling look at, in order: the
+/// token's key (digits read as leetspeak: `ni66er`), then the key without the digits
+/// after its letters.
+fn reading_keys<'a>(text: &'a Normalized, token: &Token) -> impl Iterator<Item = &'a str> {
+    std::iter::once(text.key(token)).chain(without_digits(text, token))
+}
+
 /// Whether a piece of a split word is an ordinary word on its own: `a`, `i` and `u`, or a
 /// dictionary word of two letters or more (the dictionary also holds lone letters).
 fn is_ordinary_piece(key: &str) -> bool {
@@ -634,11 +656,15 @@ impl WordMatcher {
         if s.screened() {
             return self.check_pieces(text, i, token, s);
         }
-        if let Some(entry) = self.sounds.find(text, token) {
-            let key = text.key(token);
+        reading_keys(text, token).find_map(|key| self.check_compound_key(token, key, s))
+    }
+
+    /// [`WordMatcher::check_compound`] for one reading of `token`, its key `key`.
+    fn check_compound_key(&self, token: &Token, key: &str, s: &mut Scratch) -> Option<WordHit> {
+        if let Some(entry) = self.sounds.find(key) {
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
-        let key = compound::candidate(text, token)?;
+        let key = compound::candidate(key)?;
         if !self.compounds.may_hold(&key) {
             return None;
         }
@@ -667,7 +693,8 @@ impl WordMatcher {
                     .flatten()
             });
         s.pieces = pieces;
-        let key = compound::candidate(text, token).unwrap_or(Cow::Borrowed(text.key(token)));
+        let key = text.key(token);
+        let key = compound::candidate(key).unwrap_or(Cow::Borrowed(key));
         Some(self.hit(entry?, &key, token.span.start, token.span.end))
     }
 
@@ -752,13 +779,14 @@ impl WordMatcher {
         {
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
-        let mut variants = [Some(key), None, None];
+        let mut variants = [Some(key), None, None, None];
         if head + tail > 0 && head + tail < key.len() {
             variants[1] = Some(&key[head..key.len() - tail]);
             if tail > 0 {
                 variants[2] = Some(&key[..key.len() - tail]);
             }
         }
+        variants[3] = without_digits(text, token);
         for variant in variants.into_iter().flatten() {
             let variant = variant.trim_matches('*');
             if variant == key && !key.contains(I_OR_L) {
@@ -1243,16 +1271,21 @@ impl WordScreen {
     /// first it lists. Whether any was read.
     fn read_pieces(&self, text: &Normalized, i: usize, token: &Token, out: &mut Screened) -> bool {
         let at = u32::try_from(i).unwrap_or(u32::MAX);
+        reading_keys(text, token).any(|key| self.read_pieces_of(key, at, out))
+    }
+
+    /// [`WordScreen::read_pieces`] for one reading of token `at`, its key `key`.
+    fn read_pieces_of(&self, key: &str, at: u32, out: &mut Screened) -> bool {
         let before = out.scratch.pieces.len();
         // A token some list holds as written is that list's word: reading it by sound as
         // another list's would act on one word twice (`fuck` is no `fukc`).
-        if let Some(word) = self.sounds.find_word(text, token)
-            && !self.listed_as_written(text, token, out)
+        if let Some(word) = self.sounds.find_word(key)
+            && !self.listed_as_written(key, out)
         {
             out.scratch.pieces.push((at, word.into()));
         }
-        if token.key.len() >= compound::MIN_COMPOUND
-            && let Some(key) = compound::candidate(text, token)
+        if key.len() >= compound::MIN_COMPOUND
+            && let Some(key) = compound::candidate(key)
             && self.compounds.may_hold(&key)
         {
             let mut words = std::mem::take(&mut out.scratch.words);
@@ -1269,8 +1302,7 @@ impl WordScreen {
     }
 
     /// Whether some list holds `token` as written, or stretched (`fuuuck`).
-    fn listed_as_written(&self, text: &Normalized, token: &Token, out: &mut Screened) -> bool {
-        let key = text.key(token);
+    fn listed_as_written(&self, key: &str, out: &mut Screened) -> bool {
         if self.listed.contains(key) {
             return true;
         }
@@ -1284,11 +1316,14 @@ impl WordScreen {
     /// The listed word `token` misspells by a letter (a short one: by two letters swapped
     /// or an `l` for an `i`), if no list holds it as written.
     fn misspelled(&self, text: &Normalized, token: &Token, out: &mut Screened) -> Option<&str> {
-        let key = text.key(token);
+        reading_keys(text, token).find_map(|key| self.misspelled_key(key, out))
+    }
+
+    fn misspelled_key(&self, key: &str, out: &mut Screened) -> Option<&str> {
         if !self.typos.may_misspell(key) {
             return typos::find_short(key, &self.listed);
         }
-        if self.listed_as_written(text, token, out) {
+        if self.listed_as_written(key, out) {
             return None;
         }
         self.typos.find(key)
@@ -1476,17 +1511,18 @@ impl WordScreen {
             usize::from(token.symbol_head),
             usize::from(token.symbol_tail),
         );
-        if head + tail == 0 {
+        if head + tail == 0 && token.digit_tail == 0 {
             return self.holds(token.shape);
         }
         let key = text.key(token);
-        let mut variants = [Some(key), None, None];
-        if head + tail < key.len() {
+        let mut variants = [Some(key), None, None, None];
+        if head + tail > 0 && head + tail < key.len() {
             variants[1] = key.get(head..key.len() - tail);
             if tail > 0 {
                 variants[2] = key.get(..key.len() - tail);
             }
         }
+        variants[3] = without_digits(text, token);
         variants
             .into_iter()
             .flatten()
@@ -1600,6 +1636,15 @@ mod tests {
         m.find(&Normalized::new(text)).map(|h| h.word)
     }
 
+    /// What `m` finds in `text` behind a screen of its own, as the engine runs it.
+    fn found_screened(m: &WordMatcher, text: &str) -> Option<String> {
+        let screen = WordScreen::new([m]);
+        let n = Normalized::new(text);
+        let mut screened = Screened::default();
+        screen.mark(&n, &mut screened);
+        m.find_screened(&n, &mut screened).map(|h| h.word)
+    }
+
     #[test]
     fn wildcards_find_the_first_fitting_entry_of_the_whole_list() {
         let words = [
@@ -1646,13 +1691,7 @@ mod tests {
     #[test]
     fn stars_after_a_word_and_long_star_runs_are_read() {
         let m = matcher(&["motherfucker", "nigger", "fuck"], &[]);
-        let screen = WordScreen::new([&m]);
-        let read = |text: &str| {
-            let n = Normalized::new(text);
-            let mut screened = Screened::default();
-            screen.mark(&n, &mut screened);
-            m.find_screened(&n, &mut screened).map(|h| h.word)
-        };
+        let read = |text: &str| found_screened(&m, text);
         for (text, want) in [
             ("you little mother******", "motherfucker"),
             ("ni***ger", "nigger"),
@@ -1663,6 +1702,22 @@ mod tests {
         // not read.
         for text in ["mother*", "fu*", "f***", "mother** of pearl"] {
             assert_eq!(read(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn digits_after_a_word_are_read_with_it_and_without() {
+        let m = matcher(&["nigger", "shit", "hell", "motherfucker", "cock"], &[]);
+        for (text, want) in [
+            ("nigger123", "nigger"),
+            ("shit420", "shit"),
+            ("he11", "hell"),
+            ("motherfuker99", "motherfucker"),
+        ] {
+            assert_eq!(found_screened(&m, text).as_deref(), Some(want), "{text}");
+        }
+        for text in ["win10", "covid19", "h8", "sh 420", "c0ck4700"] {
+            assert_eq!(found_screened(&m, text), None, "{text}");
         }
     }
 
