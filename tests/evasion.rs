@@ -364,6 +364,45 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "number after",
+        apply: |t, n| {
+            let letters = t.bytes().all(|b| b.is_ascii_lowercase());
+            if is_phrase(t) || !letters || t.len() < 2 {
+                return None;
+            }
+            let number = ["123", "69", "2024", "88", "420", "007"][n % 6];
+            Some(format!("{t}{number}"))
+        },
+        per_letter: false,
+    },
+    Family {
+        name: "capital I for l",
+        apply: |t, _| {
+            // An `l` after a lowercase letter (or after such an `I`) written as `I`.
+            let mut out = String::with_capacity(t.len());
+            let mut after_lowercase = false;
+            for c in t.chars() {
+                let swap = c == 'l' && after_lowercase;
+                out.push(if swap { 'I' } else { c });
+                after_lowercase = c.is_ascii_lowercase();
+            }
+            (out != t).then_some(out)
+        },
+        per_letter: false,
+    },
+    Family {
+        name: "stars for the end",
+        apply: |t, _| {
+            let plain = t.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain || t.len() < 6 {
+                return None;
+            }
+            let kept = t.len().div_ceil(2);
+            Some(format!("{}{}", &t[..kept], "*".repeat(t.len() - kept)))
+        },
+        per_letter: false,
+    },
+    Family {
         name: "two letters swapped",
         apply: |t, _| {
             let plain = t.bytes().all(|b| b.is_ascii_lowercase());
@@ -528,7 +567,7 @@ const FAMILIES: &[Family] = &[
 ];
 
 /// Pairs of families, the second applied to what the first made.
-const PAIRS: [(&str, &str); 10] = [
+const PAIRS: [(&str, &str); 12] = [
     ("leetspeak", "markdown"),
     ("upper case", "spaced letters"),
     ("look-alike scripts", "emoji between letters"),
@@ -539,6 +578,8 @@ const PAIRS: [(&str, &str); 10] = [
     ("leetspeak", "split by a space"),
     ("mathematical letters", "markdown"),
     ("mixed case", "mixed separators"),
+    ("number after", "leetspeak"),
+    ("capital I for l", "markdown"),
 ];
 
 fn family(name: &str) -> &'static Family {
@@ -676,6 +717,7 @@ const HIDE_LETTERS: &[&str] = &[
     "grawlix",
     "punctuation for a letter",
     "x for a letter",
+    "stars for the end",
 ];
 
 /// Words and phrases whose ordinary reading holds a listed word or looks like one.
