@@ -212,19 +212,26 @@ enum Hidden {
 }
 
 /// The key of `token` without the digits after its letters (`fuker123`, `kikekiller99`),
-/// if it has any: the word before a number. Not when the digits read as letters make an
-/// ordinary word (`c0ck4700` is `cockatoo`).
-fn without_digits<'a>(text: &'a Normalized, token: &Token) -> Option<&'a str> {
+/// all of them first, then fewer (`b417123` may be `bait` and `123`): the word before a
+/// number. None when the digits read as letters make an ordinary word (`c0ck4700` is
+/// `cockatoo`).
+fn without_digits<'a>(text: &'a Normalized, token: &Token) -> impl Iterator<Item = &'a str> {
     let key = text.key(token);
     let tail = usize::from(token.digit_tail);
-    let end = key
-        .len()
-        .checked_sub(tail)
-        .filter(|&end| tail > 0 && end > 0)?;
-    (!dictionary::is_word(key))
-        .then(|| key.get(..end))
-        .flatten()
+    let tail = if tail == 0 || dictionary::is_word(key) {
+        0
+    } else {
+        tail
+    };
+    let fewest = tail.saturating_sub(MAX_DIGIT_TAIL - 1).max(1);
+    (fewest..=tail)
+        .rev()
+        .filter_map(move |n| key.len().checked_sub(n).filter(|&end| end > 0))
+        .filter_map(move |end| key.get(..end))
 }
+
+/// Most ways to read the digits after a word as a number after it.
+const MAX_DIGIT_TAIL: usize = 8;
 
 /// The keys readings by sound, as a compound or as a misspelling look at, in order: the
 /// token's key (digits read as leetspeak: `ni66er`), then the key without the digits
@@ -779,15 +786,15 @@ impl WordMatcher {
         {
             return Some(self.hit(entry, key, token.span.start, token.span.end));
         }
-        let mut variants = [Some(key), None, None, None];
+        let mut variants = [Some(key), None, None];
         if head + tail > 0 && head + tail < key.len() {
             variants[1] = Some(&key[head..key.len() - tail]);
             if tail > 0 {
                 variants[2] = Some(&key[..key.len() - tail]);
             }
         }
-        variants[3] = without_digits(text, token);
-        for variant in variants.into_iter().flatten() {
+        let variants = variants.into_iter().flatten();
+        for variant in variants.chain(without_digits(text, token)) {
             let variant = variant.trim_matches('*');
             if variant == key && !key.contains(I_OR_L) {
                 continue; // looked up above
@@ -1515,17 +1522,16 @@ impl WordScreen {
             return self.holds(token.shape);
         }
         let key = text.key(token);
-        let mut variants = [Some(key), None, None, None];
+        let mut variants = [Some(key), None, None];
         if head + tail > 0 && head + tail < key.len() {
             variants[1] = key.get(head..key.len() - tail);
             if tail > 0 {
                 variants[2] = key.get(..key.len() - tail);
             }
         }
-        variants[3] = without_digits(text, token);
+        let variants = variants.into_iter().flatten();
         variants
-            .into_iter()
-            .flatten()
+            .chain(without_digits(text, token))
             .any(|v| self.holds(Shape::of(v)))
     }
 
