@@ -61,9 +61,22 @@ pub struct WordHit {
 struct Entry {
     list: u16,
     word: Box<str>,
-    /// Key with letters repeated as listed, for wildcard comparison.
+    /// Key with letters repeated as listed, for wildcard comparison; of a phrase listed
+    /// with a gap, the part after the gap.
     key: Box<str>,
+    /// Of a phrase listed with a gap (`i'll ... kill you`), the words before the gap: the
+    /// part after it counts only where they come up to [`MAX_GAP`] words earlier.
+    head: Option<Box<[Box<str>]>>,
 }
+
+/// What marks a gap in a listed phrase: `i'll ... kill you` holds `i'll find you and kill
+/// you`.
+pub const GAP: &str = " ... ";
+/// Most words a gap in a listed phrase stands for.
+const MAX_GAP: usize = 4;
+/// Words that, in a gap, turn a threat around (`i will never hurt you`): `t` is the end of
+/// `don't`, `won't`, `can't`.
+const NEGATIONS: [&str; 8] = ["never", "not", "t", "dont", "wont", "cant", "nobody", "no"];
 
 /// Everything listed under one collapsed key.
 #[derive(Clone, Debug, Default)]
@@ -155,6 +168,40 @@ fn grawlix(key: &str, symbols: u32) -> Option<String> {
     }
     // Only ASCII bytes were replaced by `*`: still UTF-8.
     changed.then(|| String::from_utf8(out).ok()).flatten()
+}
+
+/// Where `head` (a phrase's words before its gap) starts, when it ends up to [`MAX_GAP`]
+/// words before token `i`, on the same line, with no negation in between.
+fn head_before(text: &Normalized, i: usize, head: &[Box<str>]) -> Option<usize> {
+    let tokens = &text.tokens;
+    for gap in 0..=MAX_GAP {
+        let Some(start) = i.checked_sub(head.len() + gap) else {
+            break;
+        };
+        let between = &tokens[start + head.len()..i];
+        if tokens[start + 1..=i].iter().any(|t| t.newline_before)
+            || between.iter().any(|t| NEGATIONS.contains(&text.display(t)))
+        {
+            break;
+        }
+        let words = &tokens[start..start + head.len()];
+        if words
+            .iter()
+            .zip(head)
+            .all(|(t, w)| same_word(text.key(t), w))
+        {
+            return tokens.get(start).map(|t| t.span.start);
+        }
+    }
+    None
+}
+
+/// Whether a token's key is listed word `listed`, an ambiguous `1` read as `i` or `l`.
+fn same_word(key: &str, listed: &str) -> bool {
+    key.len() == listed.len()
+        && key.bytes().zip(listed.bytes()).all(|(got, want)| {
+            got == want || (got == I_OR_L_BYTE && (want == b'i' || want == b'l'))
+        })
 }
 
 /// `key` read as a wildcard: stars trimmed from its start, and from its end unless two or
@@ -444,7 +491,16 @@ impl WordMatcher {
         for (list_idx, list) in lists.iter().enumerate() {
             m.lists.push(list.name.clone());
             for word in &list.words {
-                let key = phrase_key(word);
+                // A phrase with a gap is indexed by the part after it, when that part is a
+                // phrase itself; the part before is checked where that part is found.
+                let (head, key) = match word.split_once(GAP) {
+                    Some((head, tail)) if phrase_key(tail).contains(' ') => {
+                        let head = phrase_key(head);
+                        let words: Box<[Box<str>]> = head.split(' ').map(Box::from).collect();
+                        (Some(words).filter(|_| !head.is_empty()), phrase_key(tail))
+                    }
+                    _ => (None, phrase_key(word)),
+                };
                 if key.is_empty() || m.allow.contains(key.as_str()) {
                     continue;
                 }
@@ -476,6 +532,7 @@ impl WordMatcher {
                     list: list_id,
                     word: word.as_str().into(),
                     key: key.as_str().into(),
+                    head,
                 });
                 m.index
                     .entry(collapsed.as_str().into())
@@ -820,14 +877,34 @@ impl WordMatcher {
             }
             joined.push(' ');
             joined.push_str(text.key(next));
-            if let Some(entry) = self.lookup(&joined, s) {
-                let span = (text.tokens[i].span.start, next.span.end);
-                found = Some(self.hit(entry, &joined, span.0, span.1));
+            if let Some(entry) = self.lookup(&joined, s)
+                && let Some((entry, start)) = self.phrase_at(text, i, entry)
+            {
+                found = Some(self.hit(entry, &joined, start, next.span.end));
                 break;
             }
         }
         s.phrase = joined;
         found
+    }
+
+    /// The entry of the phrase found at token `i` (`entry` is the first the index gives),
+    /// and where it starts: at `i`, or for a phrase listed with a gap, where the words
+    /// before the gap are. `None` when no entry of that phrase has its words there.
+    fn phrase_at(&self, text: &Normalized, i: usize, entry: u32) -> Option<(u32, usize)> {
+        let at = text.tokens.get(i)?.span.start;
+        let found = self.entries.get(entry as usize)?;
+        if found.head.is_none() {
+            return Some((entry, at));
+        }
+        // Every entry listed under the phrase as found, whatever its gap holds.
+        let (mut collapsed, mut runs) = (String::new(), Vec::new());
+        collapse(&found.key, &mut collapsed, &mut runs);
+        let slot = self.index.get(collapsed.as_str())?;
+        slot.candidates.iter().find_map(|c| {
+            let head = self.entries.get(c.entry as usize)?.head.as_deref()?;
+            head_before(text, i, head).map(|start| (c.entry, start))
+        })
     }
 
     fn check_join(&self, text: &Normalized, parts: &[Token], s: &mut Scratch) -> Option<WordHit> {
@@ -1708,6 +1785,30 @@ mod tests {
         // not read.
         for text in ["mother*", "fu*", "f***", "mother** of pearl"] {
             assert_eq!(read(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_phrase_with_a_gap_holds_up_to_four_words_there() {
+        let m = matcher(&["i'll ... kill you", "someone should ... stab you"], &[]);
+        let (kill, stab) = ("i'll ... kill you", "someone should ... stab you");
+        for (text, want) in [
+            ("i'll kill you", kill),
+            ("i'll find you and kill you", kill),
+            ("i'll find your address and kill you tonight", kill),
+            ("honestly someone should just stab you", stab),
+        ] {
+            assert_eq!(found_screened(&m, text).as_deref(), Some(want), "{text}");
+        }
+        for text in [
+            "kill you",
+            "i'll never kill you",
+            "i won't kill you",
+            "i'll go to the shop and then kill you",
+            "i'll\nkill you",
+            "you'll kill you",
+        ] {
+            assert_eq!(found_screened(&m, text), None, "{text}");
         }
     }
 
