@@ -183,7 +183,6 @@ pub fn find_short<'a>(key: &str, listed: &'a FxHashSet<Box<str>>) -> Option<&'a 
         || !bytes.iter().all(u8::is_ascii_lowercase)
         || bytes.windows(2).any(|w| w[0] == w[1])
         || listed.contains(key)
-        || dictionary::is_word(key)
     {
         return None;
     }
@@ -193,26 +192,26 @@ pub fn find_short<'a>(key: &str, listed: &'a FxHashSet<Box<str>>) -> Option<&'a 
         let word = std::str::from_utf8(probe).ok()?;
         listed.get(word).map(AsRef::as_ref)
     };
-    for at in (0..n).filter(|&at| bytes[at] == b'l') {
+    // The listed word first (a small set), the dictionary only for a token that spells one.
+    let l_for_i = (0..n).filter(|&at| bytes[at] == b'l').find_map(|at| {
         probe.copy_from_slice(bytes);
         probe[at] = b'i';
-        if let Some(word) = listed_as(probe) {
-            return Some(word);
-        }
+        listed_as(probe)
+    });
+    if let Some(word) = l_for_i {
+        return (!dictionary::is_word(key)).then_some(word);
     }
-    let mut found = None;
-    for at in 0..n - 1 {
+    let swapped = (1..n - 2).find_map(|at| {
         probe.copy_from_slice(bytes);
         probe.swap(at, at + 1);
-        if std::str::from_utf8(probe).is_ok_and(dictionary::is_word) {
-            return None;
-        }
-        let inside = at > 0 && at + 2 < n;
-        if inside {
-            found = found.or_else(|| listed_as(probe));
-        }
-    }
-    found
+        listed_as(probe)
+    })?;
+    let ordinary_swap = (0..n - 1).any(|at| {
+        probe.copy_from_slice(bytes);
+        probe.swap(at, at + 1);
+        std::str::from_utf8(probe).is_ok_and(dictionary::is_word)
+    });
+    (!ordinary_swap && !dictionary::is_word(key)).then_some(swapped)
 }
 
 /// Whether an ordinary word is one letter from `key`.

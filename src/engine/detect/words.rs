@@ -606,6 +606,7 @@ impl WordMatcher {
             spelled,
             scratch,
             ordinary: _,
+            recent_words: _,
         } = screened;
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
@@ -1233,6 +1234,8 @@ pub struct Screened {
     spelled: bool,
     /// Per token: whether the dictionary holds its key, and no symbol is at its edges.
     ordinary: Vec<bool>,
+    /// The dictionary's recent answers, message after message.
+    recent_words: dictionary::Recent,
     scratch: Scratch,
 }
 
@@ -1489,10 +1492,11 @@ impl WordScreen {
         // One dictionary lookup a token spares those readings. (A token with symbols at an
         // edge is also read without them: `shit$` may be `shits`, and `shit`.)
         out.ordinary.clear();
-        let ordinary = |t: &Token| {
-            t.symbol_head == 0 && t.symbol_tail == 0 && dictionary::is_word(text.key(t))
-        };
-        out.ordinary.extend(text.tokens.iter().map(ordinary));
+        for t in &text.tokens {
+            let plain = t.symbol_head == 0 && t.symbol_tail == 0;
+            let ordinary = plain && out.recent_words.is_word(text.key(t));
+            out.ordinary.push(ordinary);
+        }
         let ordinary_at = |out: &Screened, i: usize| out.ordinary.get(i).copied().unwrap_or(false);
         let mut single_before = false;
         for (i, token) in text.tokens.iter().enumerate() {
