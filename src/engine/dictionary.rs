@@ -39,46 +39,6 @@ pub fn words() -> impl Iterator<Item = &'static str> {
     ENGLISH.lines().filter(|w| !w.is_empty())
 }
 
-/// Recent answers of [`is_word`] for a stream of messages: chat says the same words again
-/// and again, and a small table in cache answers them sooner than the dictionary's.
-#[derive(Clone, Debug)]
-pub struct Recent {
-    /// By the low bits of a word's hash: the rest of the hash, and in the lowest bit
-    /// whether it is a word (0 is an empty slot).
-    slots: Vec<u64>,
-}
-
-/// Slots of [`Recent`]: 32 KiB.
-const RECENT_SLOTS: usize = 4096;
-
-impl Default for Recent {
-    fn default() -> Self {
-        Recent {
-            slots: vec![0; RECENT_SLOTS],
-        }
-    }
-}
-
-impl Recent {
-    /// [`is_word`], remembered.
-    pub fn is_word(&mut self, key: &str) -> bool {
-        if key.is_empty() || !key.is_ascii() {
-            return false;
-        }
-        let hash = word_hash(key);
-        let at = usize::try_from(hash >> 52).unwrap_or(0) % RECENT_SLOTS;
-        let Some(slot) = self.slots.get_mut(at) else {
-            return set().contains(&hash);
-        };
-        if *slot != 0 && *slot | 1 == hash | 1 {
-            return *slot & 1 == 1;
-        }
-        let answer = set().contains(&hash);
-        *slot = (hash & !1) | u64::from(answer);
-        answer
-    }
-}
-
 /// Whether `key` (a token's key, lowercase) is an ordinary English word.
 pub fn is_word(key: &str) -> bool {
     !key.is_empty() && key.is_ascii() && set().contains(&word_hash(key))
@@ -104,19 +64,6 @@ pub fn len() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn remembered_answers_are_the_dictionary_s() {
-        let mut recent = Recent::default();
-        let words: Vec<&str> = words().step_by(7).take(10_000).collect();
-        for round in 0..2 {
-            for word in &words {
-                assert!(recent.is_word(word), "{word} in round {round}");
-                let other = format!("{word}qx");
-                assert_eq!(recent.is_word(&other), is_word(&other), "{other}");
-            }
-        }
-    }
 
     #[test]
     fn ordinary_words_are_known_and_listed_ones_are_not() {

@@ -606,7 +606,6 @@ impl WordMatcher {
             spelled,
             scratch,
             ordinary: _,
-            recent_words: _,
         } = screened;
         let open = open_tokens.iter().map(|&i| i as usize);
         let splits = open_splits.iter().map(|&i| i as usize);
@@ -1234,8 +1233,6 @@ pub struct Screened {
     spelled: bool,
     /// Per token: whether the dictionary holds its key, and no symbol is at its edges.
     ordinary: Vec<bool>,
-    /// The dictionary's recent answers, message after message.
-    recent_words: dictionary::Recent,
     scratch: Scratch,
 }
 
@@ -1494,7 +1491,7 @@ impl WordScreen {
         out.ordinary.clear();
         for t in &text.tokens {
             let plain = t.symbol_head == 0 && t.symbol_tail == 0;
-            let ordinary = plain && out.recent_words.is_word(text.key(t));
+            let ordinary = plain && dictionary::is_word(text.key(t));
             out.ordinary.push(ordinary);
         }
         let ordinary_at = |out: &Screened, i: usize| out.ordinary.get(i).copied().unwrap_or(false);
