@@ -81,6 +81,31 @@ const BAIT_PATHS: &[&str] = &[
     "/login", "/verify", "/claim", "/redeem", "/gift", "/airdrop", "/auth", "/nitro",
 ];
 
+/// Link shorteners: the link hides where it leads.
+const SHORTENERS: &[&str] = &[
+    "bit.ly",
+    "tinyurl.com",
+    "is.gd",
+    "cutt.ly",
+    "rb.gy",
+    "shorturl.at",
+    "tiny.cc",
+    "ow.ly",
+    "s.id",
+    "rebrand.ly",
+    "t.ly",
+    "v.gd",
+    "shorturl.com",
+    "bl.ink",
+    "tiny.one",
+];
+
+/// Endings of files that run when opened: a "game to test" or "free cheat" that is malware.
+const EXECUTABLES: &[&str] = &[
+    ".exe", ".scr", ".msi", ".bat", ".cmd", ".jar", ".apk", ".vbs", ".ps1", ".dll", ".pif", ".lnk",
+    ".hta",
+];
+
 /// Phrases of the free-Nitro, gift and fake-giveaway scams.
 const SCAM_WORDS: &[&str] = &[
     "nitro",
@@ -104,6 +129,13 @@ const SCAM_WORDS: &[&str] = &[
     "vote for",
     "distribution",
     "promo",
+    "robux",
+    "vbucks",
+    "v bucks",
+    "try my game",
+    "my game",
+    "game i made",
+    "test it",
 ];
 
 /// How the scam rule scores links.
@@ -324,6 +356,9 @@ pub fn check<'a>(
         // A login or prize page is ordinary on an ordinary site; it only adds to other signs.
         signs.bait_path =
             signs.link_looks_wrong() && BAIT_PATHS.iter().any(|p| link.path.starts_with(p));
+        signs.shortener = SHORTENERS.contains(&link.host.as_str());
+        let file = link.path.split(['?', '#']).next().unwrap_or_default();
+        signs.executable = EXECUTABLES.iter().any(|ending| file.ends_with(ending));
         signs.wording = *wording.get_or_insert_with(|| config.wording_score(normalized_text));
         if signs.score() >= config.threshold && signs.link_looks_wrong() {
             let reason = format!(
@@ -361,6 +396,10 @@ struct Signs {
     /// How many different bait words the domain holds, up to 2.
     bait_words: u32,
     bait_path: bool,
+    /// The link goes through a shortener, which hides where it leads.
+    shortener: bool,
+    /// The link downloads a program (`game.exe`).
+    executable: bool,
     /// How many different scam phrases the message holds, up to 2.
     wording: u32,
 }
@@ -374,12 +413,19 @@ impl Signs {
             + u32::from(self.cheap_tld)
             + self.bait_words
             + u32::from(self.bait_path)
+            + u32::from(self.shortener)
+            + 2 * u32::from(self.executable)
             + self.wording
     }
 
     /// Whether the link itself, not just the words around it, looks wrong.
     fn link_looks_wrong(&self) -> bool {
-        self.masked.is_some() || self.brand.is_some() || self.cheap_tld || self.bait_words > 0
+        self.masked.is_some()
+            || self.brand.is_some()
+            || self.cheap_tld
+            || self.bait_words > 0
+            || self.shortener
+            || self.executable
     }
 
     /// The signs in words, separated by `; `.
@@ -393,6 +439,10 @@ impl Signs {
             self.cheap_tld.then(|| format!("cheap TLD .{tld}")),
             (self.bait_words > 0).then(|| "bait words in the domain".to_string()),
             self.bait_path.then(|| format!("bait page {}", link.path)),
+            self.shortener
+                .then(|| "a link shortener hides where it leads".to_string()),
+            self.executable
+                .then(|| format!("downloads a program {}", link.path)),
             (self.wording > 0).then(|| "scam wording".to_string()),
         ];
         parts.into_iter().flatten().collect::<Vec<_>>().join("; ")
@@ -588,6 +638,25 @@ mod tests {
     fn flagged(text: &str) -> bool {
         let links = extract(text);
         check(&config(), &links, &text.to_lowercase()).is_some()
+    }
+
+    #[test]
+    fn programs_to_download_and_shorteners_add_to_scam_wording() {
+        for text in [
+            "hey can you test my game? https://www.mediafire.com/file/x1y2/Game_Setup.exe",
+            "try my game its free https://cdn.example.net/builds/launcher.scr",
+            "free robux https://bit.ly/3xYzAbc",
+            "free nitro for everyone https://tinyurl.com/nitro-drop",
+        ] {
+            assert!(flagged(text), "{text}");
+        }
+        for text in [
+            "the installer is at https://www.python.org/ftp/python/3.12.0/python-3.12.0.exe",
+            "yo check this out https://bit.ly/3xYzAbc",
+            "notes from the meeting https://tinyurl.com/team-notes",
+        ] {
+            assert!(!flagged(text), "{text}");
+        }
     }
 
     /// One-edit misspellings of a name: each adjacent pair swapped, each letter dropped,
