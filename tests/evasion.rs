@@ -403,6 +403,27 @@ const FAMILIES: &[Family] = &[
         per_letter: false,
     },
     Family {
+        name: "two letters wrong",
+        apply: |t, n| {
+            let plain = t.bytes().all(|b| b.is_ascii_lowercase());
+            // Written, still as long as a word read so.
+            if !plain || t.len() <= typos::MIN_TWO_TYPOS {
+                return None;
+            }
+            // One letter dropped near the start, and two swapped nearer the end.
+            let mut letters = t.as_bytes().to_vec();
+            let dropped = 2 + n % 3;
+            letters.remove(dropped);
+            let at = (dropped + 1..letters.len() - 1)
+                .rev()
+                .find(|&i| letters[i] != letters[i + 1])?;
+            letters.swap(at, at + 1);
+            let written = String::from_utf8(letters).ok()?;
+            (!dictionary::is_word(&written)).then_some(written)
+        },
+        per_letter: false,
+    },
+    Family {
         name: "two letters swapped",
         apply: |t, _| {
             let plain = t.bytes().all(|b| b.is_ascii_lowercase());

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The dictionary's text: one lowercase word a line.
 const ENGLISH: &str = include_str!("../../lists/english.txt");
@@ -37,6 +37,22 @@ fn word_hash(word: &str) -> u64 {
 /// Every word of the dictionary, for readings that must not take one for a listed word.
 pub fn words() -> impl Iterator<Item = &'static str> {
     ENGLISH.lines().filter(|w| !w.is_empty())
+}
+
+/// The dictionary's words of `len` letters that start with `first`: what a long misspelling
+/// is compared with.
+pub fn words_by_start(first: u8, len: usize) -> &'static [&'static str] {
+    static BY_START: OnceLock<FxHashMap<(u8, usize), Vec<&'static str>>> = OnceLock::new();
+    let index = BY_START.get_or_init(|| {
+        let mut index: FxHashMap<(u8, usize), Vec<&'static str>> = FxHashMap::default();
+        for word in words() {
+            if let Some(&b) = word.as_bytes().first() {
+                index.entry((b, word.len())).or_default().push(word);
+            }
+        }
+        index
+    });
+    index.get(&(first, len)).map_or(&[], Vec::as_slice)
 }
 
 /// Whether `key` (a token's key, lowercase) is an ordinary English word.

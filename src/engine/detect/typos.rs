@@ -19,6 +19,9 @@ use crate::engine::dictionary;
 pub const MIN_TYPO: usize = 6;
 /// Most letters of a token read as a misspelling.
 const MAX_TYPO: usize = 32;
+/// Fewest letters of a word read as misspelled by two letters (`mohterfuking`,
+/// `moterfuccer`): only long words are far enough from every other word.
+pub const MIN_TWO_TYPOS: usize = 9;
 
 /// Listed words by their deletion variants.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +33,8 @@ pub struct Typos {
     /// are ruled out before any lookup.
     starts: Trigrams,
     ends: Trigrams,
+    /// Words of [`MIN_TWO_TYPOS`] letters or more by first letter and length.
+    long: FxHashMap<(u8, usize), Vec<u32>>,
 }
 
 impl Typos {
@@ -53,6 +58,13 @@ impl Typos {
             let bytes = word.as_bytes();
             typos.starts.insert(bytes);
             typos.ends.insert(&bytes[bytes.len() - 3..]);
+            if bytes.len() >= MIN_TWO_TYPOS {
+                typos
+                    .long
+                    .entry((bytes[0], bytes.len()))
+                    .or_default()
+                    .push(id);
+            }
             typos.words.push(word.into());
         }
         typos
@@ -93,6 +105,34 @@ impl Typos {
         }
         let word = &self.words[best? as usize];
         (!near_ordinary(key)).then_some(word.as_ref())
+    }
+
+    /// The listed word of [`MIN_TWO_TYPOS`] letters or more that `key` misspells by two
+    /// letters (each added, dropped, changed, or two swapped), its first letter kept, when
+    /// `key` is no ordinary word and no ordinary word is as near.
+    pub fn find_two(&self, key: &str) -> Option<&str> {
+        let bytes = key.as_bytes();
+        let n = bytes.len();
+        // A letter written three times over is stretched, which the exact reading reads.
+        let stretched = bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]);
+        if !(MIN_TWO_TYPOS..=MAX_TYPO).contains(&n)
+            || !bytes.iter().all(u8::is_ascii_lowercase)
+            || stretched
+        {
+            return None;
+        }
+        let best = (n - 2..=n + 2)
+            .filter_map(|len| self.long.get(&(bytes[0], len)))
+            .flatten()
+            .copied()
+            .filter(|&id| strsim::osa_distance(key, &self.words[id as usize]) <= 2)
+            .min()?;
+        let ordinary_near = || {
+            (n - 2..=n + 2)
+                .flat_map(|len| dictionary::words_by_start(bytes[0], len))
+                .any(|word| strsim::osa_distance(key, word) <= 2)
+        };
+        (!dictionary::is_word(key) && !ordinary_near()).then(|| self.words[best as usize].as_ref())
     }
 }
 
@@ -262,6 +302,22 @@ pub fn near_ordinary(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_words_misspelled_by_two_letters_are_read() {
+        let typos = Typos::new(["motherfucker", "motherfucking", "cocksucker", "fuck"]);
+        for (written, want) in [
+            ("mohterfuking", "motherfucking"),
+            ("moterfuccer", "motherfucker"),
+            ("cocksukker", "cocksucker"),
+        ] {
+            assert_eq!(typos.find_two(written), Some(want), "{written}");
+        }
+        // Too short, another first letter, or more letters wrong.
+        for written in ["fukk", "nohterfucker", "mthafukcas", "motherfxxxxx"] {
+            assert_eq!(typos.find_two(written), None, "{written}");
+        }
+    }
 
     #[test]
     fn short_words_swapped_or_with_l_for_i_are_read() {

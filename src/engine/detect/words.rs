@@ -1404,13 +1404,15 @@ impl WordScreen {
     }
 
     fn misspelled_key(&self, key: &str, out: &mut Screened) -> Option<&str> {
-        if !self.typos.may_misspell(key) {
+        // Two letters wrong may leave neither end as it was: long words skip that screen.
+        let long = key.len() >= typos::MIN_TWO_TYPOS;
+        if !self.typos.may_misspell(key) && !long {
             return typos::find_short(key, &self.listed);
         }
         if self.listed_as_written(key, out) {
             return None;
         }
-        self.typos.find(key)
+        self.typos.find(key).or_else(|| self.typos.find_two(key))
     }
 
     /// Whether tokens `i` to `i + 2` may be a listed word split twice: all on one line, no
