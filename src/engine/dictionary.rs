@@ -39,15 +39,22 @@ pub fn words() -> impl Iterator<Item = &'static str> {
     ENGLISH.lines().filter(|w| !w.is_empty())
 }
 
-/// The dictionary's words of `len` letters that start with `first`: what a long misspelling
-/// is compared with.
-pub fn words_by_start(first: u8, len: usize) -> &'static [&'static str] {
-    static BY_START: OnceLock<FxHashMap<(u8, usize), Vec<&'static str>>> = OnceLock::new();
+/// A dictionary word with the letters it holds ([`crate::engine::detect::typos::letters_of`]).
+pub type WordLetters = (&'static str, u32);
+
+/// The dictionary's words of `len` letters that start with `first`, with their letters:
+/// what a long misspelling is compared with.
+pub fn words_by_start(first: u8, len: usize) -> &'static [WordLetters] {
+    static BY_START: OnceLock<FxHashMap<(u8, usize), Vec<WordLetters>>> = OnceLock::new();
     let index = BY_START.get_or_init(|| {
-        let mut index: FxHashMap<(u8, usize), Vec<&'static str>> = FxHashMap::default();
+        let mut index: FxHashMap<(u8, usize), Vec<WordLetters>> = FxHashMap::default();
         for word in words() {
             if let Some(&b) = word.as_bytes().first() {
-                index.entry((b, word.len())).or_default().push(word);
+                let letters = crate::engine::detect::typos::letters_of(word.as_bytes());
+                index
+                    .entry((b, word.len()))
+                    .or_default()
+                    .push((word, letters));
             }
         }
         index

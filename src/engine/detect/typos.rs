@@ -121,19 +121,75 @@ impl Typos {
         {
             return None;
         }
+        let letters = letters_of(bytes);
         let best = (n - 2..=n + 2)
             .filter_map(|len| self.long.get(&(bytes[0], len)))
             .flatten()
             .copied()
-            .filter(|&id| strsim::osa_distance(key, &self.words[id as usize]) <= 2)
+            .filter(|&id| {
+                let word = self.words[id as usize].as_bytes();
+                may_be_two_apart(letters, letters_of(word)) && within_two(bytes, word)
+            })
             .min()?;
         let ordinary_near = || {
             (n - 2..=n + 2)
                 .flat_map(|len| dictionary::words_by_start(bytes[0], len))
-                .any(|word| strsim::osa_distance(key, word) <= 2)
+                .any(|&(word, word_letters)| {
+                    may_be_two_apart(letters, word_letters) && within_two(bytes, word.as_bytes())
+                })
         };
         (!dictionary::is_word(key) && !ordinary_near()).then(|| self.words[best as usize].as_ref())
     }
+}
+
+/// Which letters `word` holds, a bit each (`a` is bit 0); other bytes share bit 31.
+pub fn letters_of(word: &[u8]) -> u32 {
+    word.iter().fold(0, |set, &b| {
+        let bit = if b.is_ascii_lowercase() { b - b'a' } else { 31 };
+        set | 1 << bit
+    })
+}
+
+/// Whether two words holding these letters may be two edits apart: an edit adds at most
+/// one letter and takes away at most one, so two edits change at most four. Cheap enough
+/// to rule out most words before they are compared.
+fn may_be_two_apart(a: u32, b: u32) -> bool {
+    (a ^ b).count_ones() <= 4
+}
+
+/// Whether `a` and `b` are at most two edits apart (a letter added, dropped, changed, or
+/// two next to each other swapped), comparing rows of at most [`MAX_TYPO`] + 3 cells on the
+/// stack, and giving up once a row is past two.
+fn within_two(a: &[u8], b: &[u8]) -> bool {
+    const LIMIT: usize = 2;
+    const CELLS: usize = MAX_TYPO + 3;
+    if a.len().abs_diff(b.len()) > LIMIT || b.len() + 1 > CELLS {
+        return false;
+    }
+    let mut before = [0usize; CELLS];
+    let mut previous: [usize; CELLS] = std::array::from_fn(|j| j);
+    let mut current = [0usize; CELLS];
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_best = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut cell = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cell = cell.min(before[j - 2] + 1);
+            }
+            current[j] = cell;
+            row_best = row_best.min(cell);
+        }
+        if row_best > LIMIT {
+            return false;
+        }
+        before = previous;
+        previous = current;
+    }
+    previous[b.len()] <= LIMIT
 }
 
 /// How many other words of `words` are one letter from each word (of plain letters) that
@@ -302,6 +358,22 @@ pub fn near_ordinary(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The bounded comparison agrees with the edit distance it stands for.
+        #[test]
+        fn within_two_is_osa_distance_at_most_two(
+            a in "[a-e]{0,12}",
+            b in "[a-e]{0,12}",
+        ) {
+            let near = strsim::osa_distance(&a, &b) <= 2;
+            proptest::prop_assert_eq!(within_two(a.as_bytes(), b.as_bytes()), near);
+            if near {
+                let (x, y) = (letters_of(a.as_bytes()), letters_of(b.as_bytes()));
+                proptest::prop_assert!(may_be_two_apart(x, y));
+            }
+        }
+    }
 
     #[test]
     fn long_words_misspelled_by_two_letters_are_read() {
