@@ -77,6 +77,6 @@ fn the_peer_suite_is_flagged_as_its_authors_expect() {
         println!("  missed {m:?}");
     }
     // Floors at what steward reaches today, so that a change that loses ground fails.
-    assert!(recall >= 0.72, "positives flagged {recall:.3}");
+    assert!(recall >= 0.73, "positives flagged {recall:.3}");
     assert!(false_rate <= 0.005, "negatives flagged {false_rate:.4}");
 }
