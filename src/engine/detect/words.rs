@@ -663,7 +663,7 @@ impl WordMatcher {
         }
         for i in splits {
             if let (Some(first), Some(second)) = (tokens.get(i), tokens.get(i + 1))
-                && self.screen.may_split(first, second)
+                && self.screen.may_split(text, first, second)
                 && let Some(hit) = self.check_split(text, i, s)
                 && self.accepts(text, &hit, s)
             {
@@ -1185,7 +1185,8 @@ impl WordMatcher {
 pub struct WordScreen {
     words: Vec<u64>,
     /// The first and second pieces a listed word can be split into by a space, where not
-    /// both are ordinary words: `fu`/`ck`, never `pen`/`is`.
+    /// both are ordinary words: `fu`/`ck`, never `pen`/`is`. A second piece is held without
+    /// the suffixes it may carry ([`WordScreen::may_end_word`]).
     heads: Vec<u64>,
     tails: Vec<u64>,
     /// Every listed word, to find the tokens that may be compounds.
@@ -1283,7 +1284,7 @@ impl WordScreen {
                     continue;
                 }
                 heads.push(Shape::of(head));
-                tails.extend(with_suffixes(tail));
+                tails.push(Shape::of(tail));
             }
         }
         screen.heads = bloom(heads);
@@ -1436,7 +1437,7 @@ impl WordScreen {
         // The first piece must start a listed word and the last end one (cheap screens
         // that most words fail) before the three are hashed together.
         if !holds(&self.heads, parts[0].shape)
-            || !holds(&self.tails, parts[2].shape)
+            || !self.may_end_word(text, &parts[2])
             || parts[1..].iter().any(|t| t.newline_before)
             || parts.windows(2).any(|w| single(&w[0]) && single(&w[1]))
         {
@@ -1451,8 +1452,23 @@ impl WordScreen {
     }
 
     /// Whether `first` and `second` may be the two pieces of a split listed word.
-    fn may_split(&self, first: &Token, second: &Token) -> bool {
-        holds(&self.heads, first.shape) && holds(&self.tails, second.shape)
+    fn may_split(&self, text: &Normalized, first: &Token, second: &Token) -> bool {
+        holds(&self.heads, first.shape) && self.may_end_word(text, second)
+    }
+
+    /// Whether `token` may be the last piece of a split listed word, with or without a
+    /// suffix the matchers strip (`ck`, `cking`). The filter holds the pieces alone, a
+    /// tenth of the size it would be with every suffix, so it stays in cache.
+    fn may_end_word(&self, text: &Normalized, token: &Token) -> bool {
+        if holds(&self.tails, token.shape) {
+            return true;
+        }
+        let key = text.key(token);
+        SUFFIXES.iter().any(|suffix| {
+            key.len() > suffix.len()
+                && key.ends_with(suffix)
+                && holds(&self.tails, Shape::of(&key[..key.len() - suffix.len()]))
+        })
     }
 
     /// A screen over `keys`, whole or with any suffix the matchers strip.
@@ -1512,7 +1528,7 @@ impl WordScreen {
             }
             if let Some(next) = text.tokens.get(i + 1)
                 && !(ordinary && ordinary_at(out, i + 1))
-                && self.may_split(token, next)
+                && self.may_split(text, token, next)
             {
                 out.open_splits.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
