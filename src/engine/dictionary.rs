@@ -39,7 +39,15 @@ pub fn words() -> impl Iterator<Item = &'static str> {
     ENGLISH.lines().filter(|w| !w.is_empty())
 }
 
-/// A dictionary word with the letters it holds ([`crate::engine::detect::typos::letters_of`]).
+/// Which letters `word` holds, a bit each (`a` is bit 0); other bytes share bit 31.
+pub fn letters_of(word: &[u8]) -> u32 {
+    word.iter().fold(0, |set, &b| {
+        let bit = if b.is_ascii_lowercase() { b - b'a' } else { 31 };
+        set | 1 << bit
+    })
+}
+
+/// A dictionary word with the letters it holds ([`letters_of`]).
 pub type WordLetters = (&'static str, u32);
 
 /// The dictionary's words of `len` letters that start with `first`, with their letters:
@@ -50,7 +58,7 @@ pub fn words_by_start(first: u8, len: usize) -> &'static [WordLetters] {
         let mut index: FxHashMap<(u8, usize), Vec<WordLetters>> = FxHashMap::default();
         for word in words() {
             if let Some(&b) = word.as_bytes().first() {
-                let letters = crate::engine::detect::typos::letters_of(word.as_bytes());
+                let letters = letters_of(word.as_bytes());
                 index
                     .entry((b, word.len()))
                     .or_default()

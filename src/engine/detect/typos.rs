@@ -121,14 +121,14 @@ impl Typos {
         {
             return None;
         }
-        let letters = letters_of(bytes);
+        let letters = dictionary::letters_of(bytes);
         let best = (n - 2..=n + 2)
             .filter_map(|len| self.long.get(&(bytes[0], len)))
             .flatten()
             .copied()
             .filter(|&id| {
                 let word = self.words[id as usize].as_bytes();
-                may_be_two_apart(letters, letters_of(word)) && within_two(bytes, word)
+                may_be_two_apart(letters, dictionary::letters_of(word)) && within_two(bytes, word)
             })
             .min()?;
         let ordinary_near = || {
@@ -140,14 +140,6 @@ impl Typos {
         };
         (!dictionary::is_word(key) && !ordinary_near()).then(|| self.words[best as usize].as_ref())
     }
-}
-
-/// Which letters `word` holds, a bit each (`a` is bit 0); other bytes share bit 31.
-pub fn letters_of(word: &[u8]) -> u32 {
-    word.iter().fold(0, |set, &b| {
-        let bit = if b.is_ascii_lowercase() { b - b'a' } else { 31 };
-        set | 1 << bit
-    })
 }
 
 /// Whether two words holding these letters may be two edits apart: an edit adds at most
@@ -369,7 +361,7 @@ mod tests {
             let near = strsim::osa_distance(&a, &b) <= 2;
             proptest::prop_assert_eq!(within_two(a.as_bytes(), b.as_bytes()), near);
             if near {
-                let (x, y) = (letters_of(a.as_bytes()), letters_of(b.as_bytes()));
+                let (x, y) = (dictionary::letters_of(a.as_bytes()), dictionary::letters_of(b.as_bytes()));
                 proptest::prop_assert!(may_be_two_apart(x, y));
             }
         }

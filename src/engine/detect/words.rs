@@ -71,7 +71,7 @@ struct Entry {
 
 /// What marks a gap in a listed phrase: `i'll ... kill you` holds `i'll find you and kill
 /// you`.
-pub const GAP: &str = " ... ";
+const GAP: &str = " ... ";
 /// Most words a gap in a listed phrase stands for.
 const MAX_GAP: usize = 4;
 /// Words that, in a gap, turn a threat around (`i will never hurt you`): `t` is the end of
@@ -264,11 +264,10 @@ enum Hidden {
 /// `cockatoo`).
 fn without_digits<'a>(text: &'a Normalized, token: &Token) -> impl Iterator<Item = &'a str> {
     let key = text.key(token);
-    let tail = usize::from(token.digit_tail);
-    let tail = if tail == 0 || dictionary::is_word(key) {
-        0
-    } else {
-        tail
+    let tail = match token.digit_tail {
+        0 => 0,
+        _ if dictionary::is_word(key) => 0,
+        tail => usize::from(tail),
     };
     let fewest = tail.saturating_sub(MAX_DIGIT_TAIL - 1).max(1);
     (fewest..=tail)
@@ -622,8 +621,9 @@ impl WordMatcher {
 
     /// Checks tokens `open` in order (whole when `maybe` allows, and joined with the next
     /// when a line break splits them), then the pairs of tokens starting at `splits` as one
-    /// split word, then the tokens `compounds` as compounds or spelled by sound, then the readings `hidden` (letters hidden by punctuation or an `x`, a word
-    /// split twice), then runs of spelled letters when `spelled`.
+    /// split word, then the tokens `compounds` as compounds or spelled by sound, then the
+    /// readings `hidden` (letters hidden by punctuation or an `x`, a word split twice),
+    /// then runs of spelled letters when `spelled`.
     fn scan(
         &self,
         text: &Normalized,
@@ -1376,7 +1376,9 @@ impl WordScreen {
             let mut words = std::mem::take(&mut out.scratch.words);
             words.clear();
             let listed = &self.listed;
-            let mut is_listed = |piece: &str| listed_stretched(listed, piece);
+            let (mut collapsed, mut runs) = (String::new(), Vec::new());
+            let mut is_listed =
+                |piece: &str| listed_stretched(listed, piece, &mut collapsed, &mut runs);
             self.compounds.find_words(&key, &mut is_listed, &mut words);
             out.scratch
                 .pieces
@@ -1386,16 +1388,12 @@ impl WordScreen {
         out.scratch.pieces.len() > before
     }
 
-    /// Whether some list holds `token` as written, or stretched (`fuuuck`).
+    /// Whether some list holds token key `key` as written, or stretched (`fuuuck`).
     fn listed_as_written(&self, key: &str, out: &mut Screened) -> bool {
-        if self.listed.contains(key) {
-            return true;
-        }
         let Scratch {
             collapsed, runs, ..
         } = &mut out.scratch;
-        collapse(key, collapsed, runs);
-        collapsed.len() < key.len() && self.listed.contains(collapsed.as_str())
+        listed_stretched(&self.listed, key, collapsed, runs)
     }
 
     /// The listed word `token` misspells by a letter (a short one: by two letters swapped
@@ -1457,8 +1455,8 @@ impl WordScreen {
     }
 
     /// Whether `token` may be the last piece of a split listed word, with or without a
-    /// suffix the matchers strip (`ck`, `cking`). The filter holds the pieces alone, a
-    /// tenth of the size it would be with every suffix, so it stays in cache.
+    /// suffix the matchers strip (`ck`, `cking`). The filter holds the pieces alone, about
+    /// a tenth of the size it would be with every suffix.
     fn may_end_word(&self, text: &Normalized, token: &Token) -> bool {
         if holds(&self.tails, token.shape) {
             return true;
@@ -1700,18 +1698,18 @@ fn slot(filter: &[u64], shape: u64) -> (usize, u64) {
 }
 
 /// Whether `listed` holds `piece` as written or with its repeated letters written once
-/// (`fuuuck`).
-fn listed_stretched(listed: &FxHashSet<Box<str>>, piece: &str) -> bool {
+/// (`fuuuck`); `collapsed` and `runs` are buffers.
+fn listed_stretched(
+    listed: &FxHashSet<Box<str>>,
+    piece: &str,
+    collapsed: &mut String,
+    runs: &mut Vec<u8>,
+) -> bool {
     if listed.contains(piece) {
         return true;
     }
-    let bytes = piece.as_bytes();
-    if !bytes.windows(2).any(|w| w[0] == w[1]) {
-        return false;
-    }
-    let (mut collapsed, mut runs) = (String::new(), Vec::new());
-    collapse(piece, &mut collapsed, &mut runs);
-    listed.contains(collapsed.as_str())
+    collapse(piece, collapsed, runs);
+    collapsed.len() < piece.len() && listed.contains(collapsed.as_str())
 }
 
 /// Collapses runs of the same character: `fuuuck` → `fuck` with runs `[1, 3, 1, 1]`.
