@@ -593,7 +593,7 @@ impl TokenBuilder {
         self.span.end = span.end;
         out.keys.push(fold.key);
         let digit = fold.display.is_ascii_digit();
-        (self.marks).add(fold.key, fold.class == Class::Symbol, digit);
+        self.marks.add(fold.key, fold.class == Class::Symbol, digit);
     }
 
     fn close(&mut self, out: &mut Normalized) {

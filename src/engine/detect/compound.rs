@@ -87,7 +87,10 @@ impl Compounds {
 
     /// Whether `key` holds some listed word: worth reading as a compound.
     pub fn may_hold(&self, key: &str) -> bool {
-        let starts_one = (key.as_bytes().windows(MIN_PIECE)).any(|w| self.starts.contains(w));
+        let starts_one = key
+            .as_bytes()
+            .windows(MIN_PIECE)
+            .any(|w| self.starts.contains(w));
         starts_one && self.pieces.as_ref().is_some_and(|ac| ac.is_match(key))
     }
 
